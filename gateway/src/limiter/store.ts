@@ -1,0 +1,32 @@
+// The limiter's storage seam (DESIGN.md "Modes"): the Redis Lua store and the in-memory store both
+// implement it and pass the same behaviour suite. A store returns facts; decision.ts and headers.ts
+// turn them into the response.
+import type { Algorithm, WindowLimit } from '../../../contracts/limits.js';
+
+export interface LimitCheck {
+  readonly keyId: string;
+  /** Sorted by window (toWindowLimits). */
+  readonly limits: readonly WindowLimit[];
+  readonly algorithm: Algorithm;
+  /** Units this request consumes from every limit (route `cost`); 0 for a read-only peek. */
+  readonly cost: number;
+}
+
+/** Facts after the call, one entry per limit in the order of `LimitCheck.limits`. */
+export interface StoreReply {
+  /** True when every limit admitted the request and all were consumed; false when none were. */
+  readonly allowed: boolean;
+  readonly remaining: readonly number[];
+  /** Whole seconds until each window's full quota is available again. */
+  readonly resetSeconds: readonly number[];
+  /** Whole seconds (≥ 1) until the tightest exhausted limit admits again; 0 when allowed. */
+  readonly retryAfterSeconds: number;
+}
+
+export interface RateLimitStore {
+  /** Check every limit and consume `cost` from all of them, or from none. */
+  consume(check: LimitCheck): Promise<StoreReply>;
+  /** The same facts without consuming anything. */
+  peek(check: LimitCheck): Promise<StoreReply>;
+  close(): Promise<void>;
+}
