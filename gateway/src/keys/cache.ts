@@ -1,0 +1,100 @@
+// Builds the immutable key table the hot path reads: every record is complete (effective limits,
+// algorithm, expiry, RateLimit-Policy value) so a request does one Map lookup and nothing else.
+// The feed never mutates a table; it builds a new one and swaps the reference (STYLE.md §4).
+import type { KeyView, TierView } from '../../../contracts/feed.js';
+import { toWindowLimits } from '../../../contracts/limits.js';
+import { policyHeaderValue } from '../limiter/policy-header.js';
+import type { KeyRecord, KeyTable } from './key-record.js';
+
+export interface KeyTableInput {
+  /** SHA-256 hex of the secret → key view. */
+  readonly keys: ReadonlyMap<string, KeyView>;
+  /** Tier name → tier view. */
+  readonly tiers: ReadonlyMap<string, TierView>;
+  readonly version: number;
+  readonly epoch: string;
+  /** False only for the placeholder table served before the first load. */
+  readonly loaded?: boolean;
+}
+
+/** A key table plus what the feed and metrics need to know about it. */
+export interface BuiltKeyTable extends KeyTable {
+  readonly epoch: string;
+  /** Keys left out because their tier is unknown to this projection. */
+  readonly skippedKeys: number;
+  /** Active keys per tier (tollgate_gateway_active_keys{tier}); every known tier is present. */
+  readonly activeKeysByTier: ReadonlyMap<string, number>;
+  /** The views the table was built from, so the feed can apply a change copy-on-write. */
+  readonly keyViews: ReadonlyMap<string, KeyView>;
+  readonly tierViews: ReadonlyMap<string, TierView>;
+}
+
+class ImmutableKeyTable implements BuiltKeyTable {
+  readonly size: number;
+
+  constructor(
+    private readonly records: ReadonlyMap<string, KeyRecord>,
+    readonly version: number,
+    readonly epoch: string,
+    readonly loaded: boolean,
+    readonly skippedKeys: number,
+    readonly activeKeysByTier: ReadonlyMap<string, number>,
+    readonly keyViews: ReadonlyMap<string, KeyView>,
+    readonly tierViews: ReadonlyMap<string, TierView>,
+  ) {
+    this.size = records.size;
+  }
+
+  get(secretHash: string): KeyRecord | undefined {
+    return this.records.get(secretHash);
+  }
+}
+
+/** One record, or null when the key's tier is unknown. */
+export function buildKeyRecord(view: KeyView, tiers: ReadonlyMap<string, TierView>): KeyRecord | null {
+  const tier = tiers.get(view.tier);
+  if (!tier) return null;
+  const limits = Object.freeze(toWindowLimits(view.limits ?? tier.limits).map((item) => Object.freeze(item)));
+  const expiresAtMs = view.expires_at === null ? null : Date.parse(view.expires_at);
+  return Object.freeze({
+    id: view.id,
+    tier: view.tier,
+    limits,
+    algorithm: tier.algorithm,
+    active: view.active,
+    // An unparsable date must not turn into "never expires".
+    expiresAtMs: expiresAtMs === null ? null : Number.isNaN(expiresAtMs) ? 0 : expiresAtMs,
+    policyHeader: policyHeaderValue(limits),
+  });
+}
+
+export function buildKeyTable(input: KeyTableInput): BuiltKeyTable {
+  const records = new Map<string, KeyRecord>();
+  const activeKeysByTier = new Map<string, number>();
+  for (const name of input.tiers.keys()) activeKeysByTier.set(name, 0);
+  let skippedKeys = 0;
+  for (const [hash, view] of input.keys) {
+    const record = buildKeyRecord(view, input.tiers);
+    if (!record) {
+      skippedKeys += 1;
+      continue;
+    }
+    records.set(hash, record);
+    if (record.active) activeKeysByTier.set(record.tier, (activeKeysByTier.get(record.tier) ?? 0) + 1);
+  }
+  return new ImmutableKeyTable(
+    records,
+    input.version,
+    input.epoch,
+    input.loaded ?? true,
+    skippedKeys,
+    activeKeysByTier,
+    input.keys,
+    input.tiers,
+  );
+}
+
+/** The table served before the first projection is loaded: knows no key, not ready. */
+export function emptyKeyTable(): BuiltKeyTable {
+  return buildKeyTable({ keys: new Map(), tiers: new Map(), version: 0, epoch: '', loaded: false });
+}

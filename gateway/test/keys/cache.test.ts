@@ -1,0 +1,72 @@
+import t from 'tap';
+import type { KeyView, TierView } from '../../../contracts/feed.js';
+import { toWindowLimits } from '../../../contracts/limits.js';
+import { buildKeyTable, emptyKeyTable } from '../../src/keys/cache.js';
+import { policyHeaderValue } from '../../src/limiter/policy-header.js';
+
+const free: TierView = { name: 'free', limits: [{ window: '1h', limit: 100 }, { window: '1m', limit: 5 }], algorithm: 'sliding_window' };
+const exact: TierView = { name: 'exact', limits: [{ window: '1s', limit: 3 }], algorithm: 'sliding_log' };
+
+function key(id: string, tier: string, extra: Partial<KeyView> = {}): KeyView {
+  return { id, tier, limits: null, active: true, expires_at: null, ...extra };
+}
+
+function table(keys: Record<string, KeyView>, tiers: TierView[] = [free, exact]) {
+  return buildKeyTable({
+    keys: new Map(Object.entries(keys)),
+    tiers: new Map(tiers.map((tier) => [tier.name, tier])),
+    version: 7,
+    epoch: 'e1',
+  });
+}
+
+t.test('a key without an override gets its tier limits sorted by window and the tier algorithm', async (t) => {
+  const record = table({ h1: key('key_1', 'free') }).get('h1');
+  t.same(record?.limits, toWindowLimits(free.limits));
+  t.equal(record?.limits[0]?.window, '1m');
+  t.equal(record?.algorithm, 'sliding_window');
+  t.equal(record?.policyHeader, '"1m";q=5;w=60, "1h";q=100;w=3600');
+});
+
+t.test('a key override replaces the tier limits but keeps the tier algorithm', async (t) => {
+  const record = table({ h1: key('key_1', 'exact', { limits: [{ window: '1d', limit: 9 }] }) }).get('h1');
+  t.same(record?.limits, [{ window: '1d', windowSeconds: 86400, limit: 9 }]);
+  t.equal(record?.algorithm, 'sliding_log');
+  t.equal(record?.policyHeader, policyHeaderValue(record?.limits ?? []));
+});
+
+t.test('expiry is read as epoch milliseconds and null means never', async (t) => {
+  const built = table({ h1: key('key_1', 'free', { expires_at: '2030-01-02T03:04:05.000Z' }), h2: key('key_2', 'free') });
+  t.equal(built.get('h1')?.expiresAtMs, Date.parse('2030-01-02T03:04:05.000Z'));
+  t.equal(built.get('h2')?.expiresAtMs, null);
+});
+
+t.test('keys of an unknown tier are left out and counted', async (t) => {
+  const built = table({ h1: key('key_1', 'free'), h2: key('key_2', 'gone') });
+  t.equal(built.size, 1);
+  t.equal(built.get('h2'), undefined);
+  t.equal(built.skippedKeys, 1);
+});
+
+t.test('active keys are counted per tier and inactive keys are kept but not counted', async (t) => {
+  const built = table({ h1: key('key_1', 'free'), h2: key('key_2', 'free', { active: false }), h3: key('key_3', 'exact') });
+  t.equal(built.size, 3);
+  t.equal(built.get('h2')?.active, false);
+  t.same(Object.fromEntries(built.activeKeysByTier), { free: 1, exact: 1 });
+  t.equal(built.version, 7);
+  t.equal(built.epoch, 'e1');
+  t.equal(built.loaded, true);
+});
+
+t.test('the table before the first load knows no key and is not loaded', async (t) => {
+  const empty = emptyKeyTable();
+  t.equal(empty.loaded, false);
+  t.equal(empty.size, 0);
+  t.equal(empty.get('anything'), undefined);
+});
+
+t.test('records are frozen so no caller can change a shared table', async (t) => {
+  const record = table({ h1: key('key_1', 'free') }).get('h1');
+  t.ok(Object.isFrozen(record));
+  t.ok(Object.isFrozen(record?.limits));
+});
