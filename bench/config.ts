@@ -1,0 +1,66 @@
+// Bench settings from the environment (README "Settings"), checked once at start.
+import { availableParallelism } from 'node:os';
+
+export interface BenchConfig {
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly rounds: number;
+  readonly connections: number;
+  readonly pin: boolean;
+  readonly redisUrl: string;
+  readonly postgresAdminUrl: string;
+  readonly benchDatabase: string;
+  readonly target: string | null;
+  readonly targetApiKey: string | null;
+  readonly propagationChanges: number;
+  /** null: every system; otherwise only these names (for quick partial runs). */
+  readonly systems: ReadonlySet<string> | null;
+  readonly keepControlPlane: boolean;
+}
+
+export class BenchConfigError extends Error {
+  readonly code = 'BENCH_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'BenchConfigError';
+  }
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    throw new BenchConfigError(`${name}: must be an integer ≥ ${min}, got "${text}"`);
+  }
+  return value;
+}
+
+export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const target = env.BENCH_TARGET ? env.BENCH_TARGET : null;
+  if (target !== null) {
+    try {
+      new URL(target);
+    } catch {
+      throw new BenchConfigError(`BENCH_TARGET: not a URL: "${target}"`);
+    }
+  }
+  const systems = env.BENCH_SYSTEMS
+    ? new Set(env.BENCH_SYSTEMS.split(',').map((name) => name.trim()).filter(Boolean))
+    : null;
+  return {
+    durationSeconds: positiveInteger(env, 'BENCH_DURATION', 10),
+    warmupSeconds: positiveInteger(env, 'BENCH_WARMUP', 3, 0),
+    rounds: positiveInteger(env, 'BENCH_ROUNDS', 3),
+    connections: positiveInteger(env, 'BENCH_CONNECTIONS', 50),
+    pin: env.BENCH_PIN !== '0' && availableParallelism() >= 2,
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    postgresAdminUrl: env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+    benchDatabase: env.BENCH_DATABASE || 'tollgate_bench',
+    target,
+    targetApiKey: env.BENCH_TARGET_API_KEY || null,
+    propagationChanges: positiveInteger(env, 'BENCH_PROPAGATION_CHANGES', 200, 0),
+    systems,
+    keepControlPlane: env.BENCH_KEEP_CONTROL_PLANE === '1',
+  };
+}

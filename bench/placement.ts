@@ -1,0 +1,55 @@
+// Where each process runs on the machine's cores (see README "Process placement"). With two or more
+// cores, the system under test gets a core of its own (the last one) and the load generator shares
+// the first with the upstream, so every system is measured with the same CPU budget. Pinning uses
+// `taskset`; without it, or with BENCH_PIN=0, the OS places everything.
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+
+export interface Placement {
+  readonly pinned: boolean;
+  readonly loadCpu: string;
+  readonly upstreamCpu: string;
+  readonly systemCpu: string;
+  readonly description: string;
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function decidePlacement(pinRequested: boolean): Placement {
+  const cpus = availableParallelism();
+  if (!pinRequested || cpus < 2 || !hasTaskset()) {
+    return {
+      pinned: false,
+      loadCpu: '',
+      upstreamCpu: '',
+      systemCpu: '',
+      description: `not pinned (${cpus} CPUs): the OS schedules load generator, upstream and system under test`,
+    };
+  }
+  const last = String(cpus - 1);
+  const rest = cpus > 2 ? `0-${cpus - 2}` : '0';
+  return {
+    pinned: true,
+    loadCpu: rest,
+    upstreamCpu: rest,
+    systemCpu: last,
+    description: `pinned with taskset: system under test on CPU ${last}; autocannon (bench parent) and upstream on CPU ${rest}; Redis and PostgreSQL unpinned`,
+  };
+}
+
+/** Pins every thread of a process (V8 and libuv threads included) to the given CPU list. */
+export function pin(pid: number, cpuList: string): void {
+  if (!cpuList) return;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
+  } catch {
+    // A process that already exited, or taskset refused: the run continues unpinned for it.
+  }
+}

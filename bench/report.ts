@@ -1,0 +1,150 @@
+// Turning rounds into the printed table, the ratios against the issue's targets, and the JSON file.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import type { RoundResult } from './load.js';
+import type { PropagationResult } from './propagation.js';
+import { spread, type Spread } from './stats.js';
+
+export interface SystemOutcome {
+  readonly name: string;
+  readonly description: string;
+  readonly expectedStatus: number;
+  /** Why the system was not measured, or null. */
+  readonly skipped: string | null;
+  readonly rounds: readonly RoundResult[];
+  readonly warmup: RoundResult | null;
+}
+
+export interface SystemSummary {
+  readonly requestsPerSecond: Spread;
+  readonly latencyP50Ms: Spread;
+  readonly latencyP99Ms: Spread;
+  /** Share of responses with the expected status over all rounds (1 = all of them). */
+  readonly expectedShare: number;
+  readonly errors: number;
+}
+
+export interface RatioDefinition {
+  readonly name: string;
+  readonly numerator: string;
+  readonly denominator: string;
+  /** The issue's target (ratio at least this), or null for an informative ratio. */
+  readonly target: number | null;
+}
+
+export interface Ratio extends RatioDefinition {
+  readonly value: number | null;
+  readonly met: boolean | null;
+}
+
+export const RATIOS: readonly RatioDefinition[] = [
+  { name: 'gateway-admitted / undici-proxy', numerator: 'gateway-admitted', denominator: 'undici-proxy', target: 0.8 },
+  { name: 'gateway-admitted / fastify-peer', numerator: 'gateway-admitted', denominator: 'fastify-peer', target: 1.5 },
+  { name: 'gateway-admitted / http-proxy-3', numerator: 'gateway-admitted', denominator: 'http-proxy-3', target: null },
+  { name: 'gateway-429 / gateway-admitted', numerator: 'gateway-429', denominator: 'gateway-admitted', target: 2 },
+  { name: 'gateway-429 / fastify-peer-429', numerator: 'gateway-429', denominator: 'fastify-peer-429', target: null },
+  { name: 'gateway-429 / undici-proxy', numerator: 'gateway-429', denominator: 'undici-proxy', target: null },
+  { name: 'fastify-peer / undici-proxy', numerator: 'fastify-peer', denominator: 'undici-proxy', target: null },
+  { name: 'undici-proxy / direct', numerator: 'undici-proxy', denominator: 'direct', target: null },
+];
+
+export function summarise(outcome: SystemOutcome): SystemSummary | null {
+  if (outcome.skipped !== null || outcome.rounds.length === 0) return null;
+  const responses = outcome.rounds.reduce((sum, round) => sum + round.responses, 0);
+  const expected = outcome.rounds.reduce((sum, round) => sum + round.expectedResponses, 0);
+  return {
+    requestsPerSecond: spread(outcome.rounds.map((round) => round.requestsPerSecond)),
+    latencyP50Ms: spread(outcome.rounds.map((round) => round.latencyP50Ms)),
+    latencyP99Ms: spread(outcome.rounds.map((round) => round.latencyP99Ms)),
+    expectedShare: responses === 0 ? 0 : expected / responses,
+    errors: outcome.rounds.reduce((sum, round) => sum + round.errors + round.timeouts, 0),
+  };
+}
+
+export function computeRatios(summaries: ReadonlyMap<string, SystemSummary>): Ratio[] {
+  return RATIOS.map((definition) => {
+    const numerator = summaries.get(definition.numerator);
+    const denominator = summaries.get(definition.denominator);
+    const value =
+      numerator && denominator && denominator.requestsPerSecond.median > 0
+        ? numerator.requestsPerSecond.median / denominator.requestsPerSecond.median
+        : null;
+    const met = value === null || definition.target === null ? null : value >= definition.target;
+    return { ...definition, value, met };
+  });
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+function formatSpread(value: Spread, digits: number): string {
+  return `${value.median.toFixed(digits)} (${value.min.toFixed(digits)}–${value.max.toFixed(digits)})`;
+}
+
+export function formatTable(outcomes: readonly SystemOutcome[], summaries: ReadonlyMap<string, SystemSummary>): string {
+  const header = `${pad('system', 18)} ${pad('req/s median (min–max)', 28, true)} ${pad('p50 ms', 16, true)} ${pad('p99 ms', 16, true)} ${pad('expected', 9, true)}`;
+  const lines = [header, '-'.repeat(header.length)];
+  for (const outcome of outcomes) {
+    const summary = summaries.get(outcome.name);
+    if (!summary) {
+      lines.push(`${pad(outcome.name, 18)} skipped: ${outcome.skipped ?? 'no rounds'}`);
+      continue;
+    }
+    const share = `${(summary.expectedShare * 100).toFixed(1)}% ${outcome.expectedStatus}`;
+    lines.push(
+      `${pad(outcome.name, 18)} ${pad(formatSpread(summary.requestsPerSecond, 0), 28, true)} ${pad(formatSpread(summary.latencyP50Ms, 1), 16, true)} ${pad(formatSpread(summary.latencyP99Ms, 1), 16, true)} ${pad(share, 9, true)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function formatRatios(ratios: readonly Ratio[]): string {
+  return ratios
+    .map((ratio) => {
+      const value = ratio.value === null ? 'n/a (a side was skipped)' : `${ratio.value.toFixed(2)}×`;
+      const target = ratio.target === null ? '' : ` target ≥ ${ratio.target}× → ${ratio.met === null ? 'n/a' : ratio.met ? 'met' : 'NOT met'}`;
+      return `${pad(ratio.name, 34)} ${value}${target}`;
+    })
+    .join('\n');
+}
+
+export function formatPropagation(result: PropagationResult | null, skipped: string | null): string {
+  if (result === null) return `propagation: skipped: ${skipped ?? 'not measured'}`;
+  const verdict = result.timedOut === 0 && result.p99Ms < 50 ? 'met' : 'NOT met';
+  return (
+    `propagation (${result.changes} changes, ${result.gateways} gateways, time from REST return until every gateway enforces): ` +
+    `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, max ${result.maxMs.toFixed(2)} ms, ` +
+    `timed out ${result.timedOut}; target p99 < 50 ms → ${verdict}`
+  );
+}
+
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly node: string;
+  readonly cpuModel: string;
+  readonly cpuCount: number;
+  readonly placement: string;
+  readonly settings: Record<string, unknown>;
+  readonly systems: ReadonlyArray<SystemOutcome & { summary: SystemSummary | null }>;
+  readonly ratios: readonly Ratio[];
+  readonly propagation: PropagationResult | { skipped: string };
+  readonly notes: readonly string[];
+}
+
+export function machineFacts(): { node: string; cpuModel: string; cpuCount: number } {
+  const list = cpus();
+  return { node: process.version, cpuModel: list[0]?.model ?? 'unknown', cpuCount: list.length };
+}
+
+/** Writes bench/results/<timestamp>.json and bench/results/latest.json; returns the first path. */
+export function writeReport(dir: string, report: BenchReport): string {
+  mkdirSync(dir, { recursive: true });
+  const text = `${JSON.stringify(report, null, 2)}\n`;
+  const path = resolve(dir, `${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(path, text);
+  writeFileSync(resolve(dir, 'latest.json'), text);
+  return path;
+}

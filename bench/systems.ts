@@ -1,0 +1,23 @@
+// What a system under test is to the bench: where to send load, with which headers, and which
+// status it should answer. Skipped systems keep their place in the report with the reason.
+
+export interface SystemUnderTest {
+  readonly name: string;
+  readonly description: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly expectedStatus: number;
+}
+
+export interface SkippedSystem {
+  readonly name: string;
+  readonly description: string;
+  readonly expectedStatus: number;
+  readonly skipped: string;
+}
+
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
+  return `${error.message}${cause}`.trim();
+}

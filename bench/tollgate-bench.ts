@@ -1,0 +1,113 @@
+// The Tollgate part of a bench run: start the control plane and two gateways on a fresh database,
+// create the bench's tiers and keys through REST (gateways learn them only from the feed), measure
+// change propagation, then hand the admitted and 429 paths of the first gateway to the load rounds.
+import { randomBytes } from 'node:crypto';
+import type { BenchConfig } from './config.js';
+import type { Placement } from './placement.js';
+import { measurePropagation, type PropagationResult } from './propagation.js';
+import type { RunningProcess } from './processes.js';
+import { describeError, type SkippedSystem, type SystemUnderTest } from './systems.js';
+import {
+  prepareDatabase,
+  stackMissingReason,
+  startControlPlane,
+  startGateway,
+  waitForStatus,
+  type GatewayProcess,
+  type StackSettings,
+} from './tollgate-stack.js';
+
+export interface TollgateBench {
+  readonly systems: SystemUnderTest[];
+  readonly skipped: SkippedSystem[];
+  readonly propagation: PropagationResult | null;
+  readonly propagationSkipped: string | null;
+  stop(): Promise<void>;
+}
+
+const ADMITTED = { name: 'gateway-admitted', description: 'Tollgate gateway, key admitted (limit 1e9/1m), proxied to the upstream', expectedStatus: 200 };
+const LIMITED = { name: 'gateway-429', description: 'Tollgate gateway, key over its limit (1/1d): every request refused with 429', expectedStatus: 429 };
+
+function skipAll(reason: string, wanted: (name: string) => boolean): TollgateBench {
+  return {
+    systems: [],
+    skipped: [ADMITTED, LIMITED].filter((item) => wanted(item.name)).map((item) => ({ ...item, skipped: reason })),
+    propagation: null,
+    propagationSkipped: reason,
+    stop: async () => {},
+  };
+}
+
+export async function setUpTollgate(
+  config: BenchConfig,
+  placement: Placement,
+  settings: StackSettings,
+  upstreamUrl: string,
+  wanted: (name: string) => boolean,
+  log: (line: string) => void,
+): Promise<TollgateBench> {
+  const missing = stackMissingReason();
+  if (missing !== null) return skipAll(missing, wanted);
+
+  const running: RunningProcess[] = [];
+  const stop = async (): Promise<void> => {
+    for (const item of running.reverse()) await item.stop();
+    running.length = 0;
+  };
+  let gateway: GatewayProcess;
+  let keys: { admitted: { id: string; secret: string }; limited: { id: string; secret: string }; propagation: { id: string; secret: string } };
+  let controlPlane: Awaited<ReturnType<typeof startControlPlane>>;
+  try {
+    log('tollgate: recreating the bench database and starting the control plane');
+    const databaseUrl = await prepareDatabase(settings);
+    controlPlane = await startControlPlane(settings, databaseUrl, randomBytes(24).toString('hex'));
+    running.push(controlPlane.process);
+    log('tollgate: starting the gateway under test');
+    gateway = await startGateway(settings, upstreamUrl, placement.systemCpu);
+    running.push(gateway.process);
+    const { admin } = controlPlane;
+    await admin.createTier('bench-open', [{ window: '1m', limit: 1_000_000_000 }]);
+    await admin.createTier('bench-exhausted', [{ window: '1d', limit: 1 }]);
+    keys = {
+      admitted: await admin.createKey('bench-admitted', 'bench-open'),
+      limited: await admin.createKey('bench-limited', 'bench-exhausted'),
+      propagation: await admin.createKey('bench-propagation', 'bench-open'),
+    };
+    // The first request with the limited key uses its only unit; from then on it is refused.
+    await waitForStatus(`${gateway.url}/`, keys.admitted.secret, 200);
+    await waitForStatus(`${gateway.url}/`, keys.limited.secret, 429);
+  } catch (error) {
+    await stop();
+    return skipAll(`tollgate set-up failed: ${describeError(error)}`, wanted);
+  }
+
+  let propagation: PropagationResult | null = null;
+  let propagationSkipped: string | null = null;
+  if (config.propagationChanges === 0 || !wanted('propagation')) {
+    propagationSkipped = 'disabled by settings';
+  } else {
+    try {
+      log('tollgate: starting a second gateway and measuring change propagation');
+      const second = await startGateway(settings, upstreamUrl, '');
+      running.push(second.process);
+      for (const url of [gateway.url, second.url]) await waitForStatus(`${url}/`, keys.propagation.secret, 200);
+      propagation = await measurePropagation(controlPlane.admin, [gateway.url, second.url], keys.propagation, config.propagationChanges);
+      await second.process.stop();
+      running.splice(running.indexOf(second.process), 1);
+    } catch (error) {
+      propagationSkipped = `propagation failed: ${describeError(error)}`;
+    }
+  }
+
+  // The control plane is off the request path; stopping it keeps its request-log writer from
+  // competing with the gateway for CPU during the load rounds (gateways keep enforcing without it).
+  if (!config.keepControlPlane) {
+    await controlPlane.process.stop();
+    running.splice(running.indexOf(controlPlane.process), 1);
+  }
+
+  const systems: SystemUnderTest[] = [];
+  if (wanted(ADMITTED.name)) systems.push({ ...ADMITTED, url: `${gateway.url}/`, headers: { 'x-api-key': keys.admitted.secret } });
+  if (wanted(LIMITED.name)) systems.push({ ...LIMITED, url: `${gateway.url}/`, headers: { 'x-api-key': keys.limited.secret } });
+  return { systems, skipped: [], propagation, propagationSkipped, stop };
+}
