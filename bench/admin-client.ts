@@ -2,7 +2,11 @@
 
 export class AdminApiError extends Error {
   readonly code = 'BENCH_ADMIN_API';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The HTTP status the control plane answered. */
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'AdminApiError';
   }
@@ -42,7 +46,7 @@ export class AdminClient {
       json = text;
     }
     if (response.status >= 300) {
-      throw new AdminApiError(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+      throw new AdminApiError(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`, response.status);
     }
     return { status: response.status, json };
   }
@@ -55,7 +59,7 @@ export class AdminClient {
     const { json } = await this.call('POST', '/v1/keys', { name, tier });
     const record = json as { id?: unknown; secret?: unknown } | null;
     if (typeof record?.id !== 'string' || typeof record.secret !== 'string') {
-      throw new AdminApiError('POST /v1/keys answered without id and secret');
+      throw new AdminApiError('POST /v1/keys answered without id and secret', 201);
     }
     return { id: record.id, secret: record.secret };
   }
