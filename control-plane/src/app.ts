@@ -1,0 +1,146 @@
+// The control plane's HTTP server: a plain node:http server, one route table, one error handler.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { auditRoutes } from './audit/routes.js';
+import { createAuditService } from './audit/service.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Db } from './db.js';
+import type { ChangePublisher } from './feed/publisher.js';
+import { createBearerCheck } from './http/auth.js';
+import { readJsonBody } from './http/body.js';
+import { sendProblem } from './http/problem.js';
+import { Router, type Reply, type Route } from './http/router.js';
+import { createKeyService } from './keys/service.js';
+import { keyRoutes } from './keys/routes.js';
+import type { Logger } from './log.js';
+import { httpRequestsTotal, normaliseMethod } from './metrics.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { DEFAULT_READY_TIMEOUT_MS, opsRoutes } from './ops-routes.js';
+import { createPublish } from './publish-after-commit.js';
+import { tierRoutes } from './tiers/routes.js';
+import { createTierService } from './tiers/service.js';
+
+export interface AppDeps {
+  readonly db: Db;
+  readonly publisher: ChangePublisher;
+  readonly logger: Logger;
+  readonly adminToken: string;
+  readonly clock?: Clock;
+  readonly readyTimeoutMs?: number;
+  /** More routes (usage, request logs, admin UI), built from the same services. */
+  readonly extraRoutes?: (services: AppServices) => Route[];
+}
+
+export interface AppServices {
+  readonly tiers: ReturnType<typeof createTierService>;
+  readonly keys: ReturnType<typeof createKeyService>;
+  readonly audit: ReturnType<typeof createAuditService>;
+}
+
+export interface App {
+  readonly server: Server;
+  readonly router: Router;
+  readonly services: AppServices;
+  /** Resolves with the bound port (pass 0 for any free one). */
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish (forcing them after `graceMs`). */
+  close(graceMs?: number): Promise<void>;
+}
+
+const UNMATCHED_ROUTE = 'unmatched';
+
+export function createApp(deps: AppDeps): App {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger.child({ component: 'http' });
+  const publish = createPublish(deps.logger.child({ component: 'publish' }));
+  const serviceDeps = { db: deps.db, publisher: deps.publisher, publish, clock };
+  const services: AppServices = {
+    tiers: createTierService(serviceDeps),
+    keys: createKeyService(serviceDeps),
+    audit: createAuditService(deps.db),
+  };
+  const routes: Route[] = [
+    ...tierRoutes(services.tiers),
+    ...keyRoutes(services.keys),
+    ...auditRoutes(services.audit),
+    ...(deps.extraRoutes?.(services) ?? []),
+    ...opsRoutes(deps.db, deps.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => openApiDocument),
+  ];
+  const router = new Router(routes);
+  // Read lazily by the /openapi.json handler, after this line ran.
+  const openApiDocument = buildOpenApiDocument(routes);
+  const checkBearer = createBearerCheck(deps.adminToken);
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const startedMs = performance.now();
+    let routeLabel = UNMATCHED_ROUTE;
+    response.once('finish', () => {
+      const method = normaliseMethod(request.method);
+      const code = String(response.statusCode);
+      httpRequestsTotal.inc({ route: routeLabel, method, code });
+      logger.info(
+        { method, route: routeLabel, status: response.statusCode, duration_ms: Math.round((performance.now() - startedMs) * 100) / 100 },
+        'request',
+      );
+    });
+    try {
+      const url = new URL(request.url ?? '/', 'http://control-plane');
+      const { route, params } = router.match(request.method ?? 'GET', url.pathname);
+      routeLabel = route.path;
+      if (route.auth) checkBearer(request);
+      const reply = await route.handler({
+        request,
+        params,
+        query: url.searchParams,
+        body: () => readJsonBody(request),
+      });
+      send(response, reply);
+    } catch (error) {
+      sendProblem(response, error, logger);
+    }
+  }
+
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
+
+  return {
+    server,
+    router,
+    services,
+    listen(port, host = '0.0.0.0') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    close(graceMs = 10_000) {
+      return new Promise((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+function send(response: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string> = { ...reply.headers };
+  let payload: string | undefined;
+  if (reply.raw !== undefined) {
+    payload = reply.raw;
+    headers['content-type'] = reply.contentType ?? 'text/plain; charset=utf-8';
+  } else if (reply.body !== undefined) {
+    payload = JSON.stringify(reply.body);
+    headers['content-type'] = reply.contentType ?? 'application/json';
+  }
+  response.writeHead(reply.status, headers);
+  response.end(payload);
+}

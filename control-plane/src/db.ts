@@ -1,0 +1,100 @@
+// The control plane's database handle. The kysely Dialect is a parameter so the same code runs on
+// PostgreSQL (postgres.js) in production and on PGlite in the embedded mode.
+import { Kysely, sql, type RawBuilder, type ColumnType, type Dialect, type Generated } from 'kysely';
+import { PostgresJSDialect } from 'kysely-postgres-js';
+import postgres from 'postgres';
+import type { Limit } from '../../contracts/limits.js';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type TimestampDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+/** jsonb is written as JSON text (`::jsonb`) and read back parsed. */
+type Json<T> = ColumnType<T, string, string>;
+
+export interface TiersTable {
+  name: string;
+  description: ColumnType<string | null, string | null | undefined, string | null>;
+  limits: Json<Limit[]>;
+  algorithm: string;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  tier: string;
+  limits: ColumnType<Limit[] | null, string | null, string | null>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  secret_hash: string;
+  prefix: string;
+}
+
+export interface AuditLogTable {
+  /** bigint; postgres.js returns it as text, so it never loses precision. */
+  id: Generated<string>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  resource_type: string;
+  resource_id: string;
+  before: ColumnType<unknown, string | null, never>;
+  after: ColumnType<unknown, string | null, never>;
+}
+
+export interface AdminUsersTable {
+  id: Generated<string>;
+  username: string;
+  password_hash: string;
+  created_at: TimestampDefault;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  checksum: string;
+  applied_at: TimestampDefault;
+}
+
+export interface Database {
+  tiers: TiersTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+  admin_users: AdminUsersTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type Db = Kysely<Database>;
+
+export function createDb(dialect: Dialect): Db {
+  return new Kysely<Database>({ dialect });
+}
+
+export interface PostgresDialectOptions {
+  /** Pool size. */
+  readonly max?: number;
+  /** Seconds to wait for a connection before failing. */
+  readonly connectTimeoutSeconds?: number;
+}
+
+export function postgresDialect(url: string, options: PostgresDialectOptions = {}): Dialect {
+  return new PostgresJSDialect({
+    postgres: postgres(url, {
+      max: options.max ?? 10,
+      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      onnotice: () => {},
+    }),
+  });
+}
+
+/**
+ * A value for a jsonb column. The text cast pins the parameter's type to text on every driver
+ * (postgres.js would otherwise serialise strings again and send arrays as PostgreSQL arrays).
+ */
+export function jsonb(value: unknown): RawBuilder<string> {
+  return sql<string>`cast(${JSON.stringify(value)}::text as jsonb)`;
+}

@@ -1,0 +1,212 @@
+// API key rules: create, change, rotate, revoke. Each change writes its audit row in the same
+// transaction and is published to gateways after commit. The secret exists only in memory here
+// and in the create/rotate response; PostgreSQL, the audit log and the feed see its hash at most.
+import type { KeyView } from '../../../contracts/feed.js';
+import { insertAuditEntry } from '../audit/repository.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db.js';
+import type { ChangePublisher } from '../feed/publisher.js';
+import {
+  ConflictError,
+  FOREIGN_KEY_VIOLATION,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+  sqlState,
+} from '../http/errors.js';
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '../http/pagination.js';
+import type { Publish } from '../publish-after-commit.js';
+import { findTier } from '../tiers/repository.js';
+import { ADMIN_ACTOR, ordered } from '../tiers/service.js';
+import { z } from 'zod';
+import * as repository from './repository.js';
+import type { ApiKey, ApiKeyWithSecret, CreateKey, UpdateKey } from './schema.js';
+import { generateKeyId, generateSecret } from './secret.js';
+
+const cursorPosition = z.tuple([z.iso.datetime({ offset: true }), z.string().min(1).max(200)]);
+
+export interface KeyListOptions {
+  readonly tier?: string;
+  readonly active?: boolean;
+  readonly q?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface KeyService {
+  create(input: CreateKey): Promise<ApiKeyWithSecret>;
+  list(options: KeyListOptions): Promise<{ items: ApiKey[]; next_cursor: string | null }>;
+  get(id: string): Promise<ApiKey>;
+  update(id: string, changes: UpdateKey): Promise<ApiKey>;
+  rotate(id: string): Promise<ApiKeyWithSecret>;
+  revoke(id: string): Promise<void>;
+}
+
+export interface KeyServiceDeps {
+  readonly db: Db;
+  readonly publisher: ChangePublisher;
+  readonly publish: Publish;
+  readonly clock: Clock;
+}
+
+const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
+
+export function toApiKey(row: repository.KeyRow): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    tier: row.tier,
+    limits: row.limits && ordered(row.limits),
+    active: row.active,
+    expires_at: iso(row.expires_at),
+    created_at: new Date(row.created_at).toISOString(),
+    last_used_at: iso(row.last_used_at),
+    revoked_at: iso(row.revoked_at),
+    prefix: row.prefix,
+  };
+}
+
+export function toKeyView(row: repository.KeyRow): KeyView {
+  return { id: row.id, tier: row.tier, limits: row.limits && ordered(row.limits), active: row.active, expires_at: iso(row.expires_at) };
+}
+
+export function createKeyService({ db, publisher, publish, clock }: KeyServiceDeps): KeyService {
+  const notFound = (id: string) => new NotFoundError(`key ${id} does not exist`);
+  const unknownTier = (tier: string, cause?: unknown) =>
+    new UnprocessableError('unknown_tier', `tier ${tier} does not exist`, { cause });
+
+  const mapForeignKey = (tier: string | undefined) => (error: unknown) => {
+    // The tier was deleted between our check and the write.
+    if (tier !== undefined && sqlState(error) === FOREIGN_KEY_VIOLATION) throw unknownTier(tier, error);
+    throw error;
+  };
+
+  const assertFuture = (expiresAt: string | null | undefined, now: Date) => {
+    if (expiresAt && new Date(expiresAt).getTime() <= now.getTime()) {
+      throw new ValidationError([{ path: 'expires_at', message: 'must be in the future' }]);
+    }
+  };
+
+  return {
+    async create(input) {
+      const now = clock();
+      assertFuture(input.expires_at, now);
+      const secret = generateSecret();
+      const row = await db
+        .transaction()
+        .execute(async (trx) => {
+          if (!(await findTier(trx, input.tier))) throw unknownTier(input.tier);
+          const created = await repository.insertKey(trx, {
+            id: generateKeyId(),
+            name: input.name,
+            tier: input.tier,
+            limits: input.limits ?? null,
+            expiresAt: input.expires_at ?? null,
+            secretHash: secret.hash,
+            prefix: secret.prefix,
+            now,
+          });
+          await insertAuditEntry(trx, audit('key.create', created.id, null, toApiKey(created), now));
+          return created;
+        })
+        .catch(mapForeignKey(input.tier));
+      await publish(`key ${row.id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row)));
+      return { ...toApiKey(row), secret: secret.secret };
+    },
+
+    async list(options) {
+      const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+      const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, cursorPosition);
+      // One extra row tells whether another page exists.
+      const rows = await repository.listKeys(db, {
+        tier: options.tier,
+        active: options.active,
+        search: options.q,
+        after: after && { createdAt: after[0], id: after[1] },
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit).map(toApiKey);
+      const last = page.at(-1);
+      return {
+        items: page,
+        next_cursor: rows.length > limit && last ? encodeCursor([last.created_at, last.id]) : null,
+      };
+    },
+
+    async get(id) {
+      const row = await repository.findKey(db, id);
+      if (!row) throw notFound(id);
+      return toApiKey(row);
+    },
+
+    async update(id, changes) {
+      const now = clock();
+      assertFuture(changes.expires_at, now);
+      const row = await db
+        .transaction()
+        .execute(async (trx) => {
+          const before = await repository.findKey(trx, id, true);
+          if (!before) throw notFound(id);
+          // Re-activating a revoked key would bring a revoked secret back to life.
+          if (before.revoked_at !== null) throw revoked(id);
+          if (changes.tier !== undefined && !(await findTier(trx, changes.tier))) throw unknownTier(changes.tier);
+          const after = await repository.updateKey(
+            trx,
+            id,
+            {
+              name: changes.name,
+              tier: changes.tier,
+              limits: changes.limits,
+              active: changes.active,
+              expiresAt: changes.expires_at,
+            },
+            now,
+          );
+          await insertAuditEntry(trx, audit('key.update', id, toApiKey(before), toApiKey(after), now));
+          return after;
+        })
+        .catch(mapForeignKey(changes.tier));
+      await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row)));
+      return toApiKey(row);
+    },
+
+    async rotate(id) {
+      const now = clock();
+      const secret = generateSecret();
+      const { oldHash, row } = await db.transaction().execute(async (trx) => {
+        const before = await repository.findKey(trx, id, true);
+        if (!before) throw notFound(id);
+        if (before.revoked_at !== null) throw revoked(id);
+        const after = await repository.replaceSecret(trx, id, secret, now);
+        await insertAuditEntry(trx, audit('key.rotate', id, toApiKey(before), toApiKey(after), now));
+        return { oldHash: before.secret_hash, row: after };
+      });
+      // Remove the old secret first: for a moment neither works, never both.
+      await publish(`key ${id}`, () => publisher.publishKey(oldHash, null));
+      await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row)));
+      return { ...toApiKey(row), secret: secret.secret };
+    },
+
+    async revoke(id) {
+      const now = clock();
+      const row = await db.transaction().execute(async (trx) => {
+        const before = await repository.findKey(trx, id, true);
+        if (!before) throw notFound(id);
+        // Revoking twice changes nothing and is not an error (DELETE is idempotent).
+        if (before.revoked_at !== null) return null;
+        const after = await repository.revokeKey(trx, id, now);
+        await insertAuditEntry(trx, audit('key.revoke', id, toApiKey(before), toApiKey(after), now));
+        return after;
+      });
+      if (row) await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, null));
+    },
+  };
+}
+
+function revoked(id: string): ConflictError {
+  return new ConflictError('key_revoked', `key ${id} is revoked`);
+}
+
+function audit(action: string, id: string, before: ApiKey | null, after: ApiKey | null, at: Date) {
+  return { at, actor: ADMIN_ACTOR, action, resourceType: 'key', resourceId: id, before, after };
+}

@@ -1,0 +1,21 @@
+// Every metric of the control plane, in one registry of its own (SPEC §5). Labels come from closed
+// sets: route templates, normalised methods and status codes — never a raw path, key id or secret.
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+
+collectDefaultMetrics({ register: registry, prefix: 'tollgate_control_plane_' });
+
+export const httpRequestsTotal = new Counter({
+  name: 'tollgate_control_plane_http_requests_total',
+  help: 'HTTP requests answered by the control plane, by route template, method and status code',
+  labelNames: ['route', 'method', 'code'] as const,
+  registers: [registry],
+});
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export function normaliseMethod(method: string | undefined): string {
+  const upper = (method ?? '').toUpperCase();
+  return KNOWN_METHODS.has(upper) ? upper : 'OTHER';
+}

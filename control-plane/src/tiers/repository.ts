@@ -1,0 +1,72 @@
+// tiers rows. Plain rows in, plain rows out; the service decides what they mean.
+import type { Kysely, Selectable } from 'kysely';
+import type { Limit } from '../../../contracts/limits.js';
+import { jsonb, type Database, type TiersTable } from '../db.js';
+
+export type TierRow = Selectable<TiersTable>;
+
+export interface NewTierRow {
+  readonly name: string;
+  readonly description: string | null;
+  readonly limits: readonly Limit[];
+  readonly algorithm: string;
+  readonly now: Date;
+}
+
+export interface TierChanges {
+  readonly description?: string | null;
+  readonly limits?: readonly Limit[];
+  readonly algorithm?: string;
+  readonly now: Date;
+}
+
+export async function insertTier(db: Kysely<Database>, tier: NewTierRow): Promise<TierRow> {
+  return db
+    .insertInto('tiers')
+    .values({
+      name: tier.name,
+      description: tier.description,
+      limits: jsonb(tier.limits),
+      algorithm: tier.algorithm,
+      created_at: tier.now,
+      updated_at: tier.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findTier(db: Kysely<Database>, name: string, forUpdate = false): Promise<TierRow | undefined> {
+  const query = db.selectFrom('tiers').selectAll().where('name', '=', name);
+  return (forUpdate ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export async function listTiers(db: Kysely<Database>): Promise<TierRow[]> {
+  return db.selectFrom('tiers').selectAll().orderBy('name').execute();
+}
+
+export async function updateTier(db: Kysely<Database>, name: string, changes: TierChanges): Promise<TierRow> {
+  return db
+    .updateTable('tiers')
+    .set({
+      ...(changes.description !== undefined ? { description: changes.description } : {}),
+      ...(changes.limits !== undefined ? { limits: jsonb(changes.limits) } : {}),
+      ...(changes.algorithm !== undefined ? { algorithm: changes.algorithm } : {}),
+      updated_at: changes.now,
+    })
+    .where('name', '=', name)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function deleteTier(db: Kysely<Database>, name: string): Promise<void> {
+  await db.deleteFrom('tiers').where('name', '=', name).execute();
+}
+
+export async function countKeysOfTier(db: Kysely<Database>, name: string): Promise<number> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('tier', '=', name)
+    .executeTakeFirst();
+  return Number(row?.count ?? 0);
+}

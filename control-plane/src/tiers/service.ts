@@ -1,0 +1,133 @@
+// Tier rules: create, change, delete, each with its audit row in the same transaction and the
+// change published to gateways after commit.
+import type { TierView } from '../../../contracts/feed.js';
+import type { Algorithm, Limit } from '../../../contracts/limits.js';
+import { insertAuditEntry } from '../audit/repository.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db.js';
+import type { ChangePublisher } from '../feed/publisher.js';
+import { ConflictError, FOREIGN_KEY_VIOLATION, NotFoundError, UNIQUE_VIOLATION, sqlState } from '../http/errors.js';
+import type { Publish } from '../publish-after-commit.js';
+import * as repository from './repository.js';
+import type { CreateTier, Tier, UpdateTier } from './schema.js';
+
+export const ADMIN_ACTOR = 'admin';
+
+export interface TierService {
+  create(input: CreateTier): Promise<Tier>;
+  list(): Promise<Tier[]>;
+  get(name: string): Promise<Tier>;
+  update(name: string, changes: UpdateTier): Promise<Tier>;
+  remove(name: string): Promise<void>;
+}
+
+export interface TierServiceDeps {
+  readonly db: Db;
+  readonly publisher: ChangePublisher;
+  readonly publish: Publish;
+  readonly clock: Clock;
+}
+
+export function toTier(row: repository.TierRow): Tier {
+  return {
+    name: row.name,
+    description: row.description,
+    limits: ordered(row.limits),
+    algorithm: row.algorithm as Algorithm,
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}
+
+/** jsonb sorts object keys; give clients window before limit, as they wrote it. */
+export function ordered(limits: readonly Limit[]): Limit[] {
+  return limits.map((item) => ({ window: item.window, limit: item.limit }));
+}
+
+export function toTierView(tier: Pick<Tier, 'name' | 'limits' | 'algorithm'>): TierView {
+  return { name: tier.name, limits: tier.limits, algorithm: tier.algorithm };
+}
+
+export function createTierService({ db, publisher, publish, clock }: TierServiceDeps): TierService {
+  const notFound = (name: string) => new NotFoundError(`tier ${name} does not exist`);
+
+  return {
+    async create(input) {
+      const now = clock();
+      let tier: Tier;
+      try {
+        tier = await db.transaction().execute(async (trx) => {
+          const created = toTier(
+            await repository.insertTier(trx, {
+              name: input.name,
+              description: input.description ?? null,
+              limits: input.limits,
+              algorithm: input.algorithm ?? 'sliding_window',
+              now,
+            }),
+          );
+          await insertAuditEntry(trx, audit('tier.create', created.name, null, created, now));
+          return created;
+        });
+      } catch (error) {
+        if (sqlState(error) === UNIQUE_VIOLATION) {
+          throw new ConflictError('tier_exists', `tier ${input.name} already exists`, { cause: error });
+        }
+        throw error;
+      }
+      await publish(`tier ${tier.name}`, () => publisher.publishTier(tier.name, toTierView(tier)));
+      return tier;
+    },
+
+    async list() {
+      return (await repository.listTiers(db)).map(toTier);
+    },
+
+    async get(name) {
+      const row = await repository.findTier(db, name);
+      if (!row) throw notFound(name);
+      return toTier(row);
+    },
+
+    async update(name, changes) {
+      const now = clock();
+      const tier = await db.transaction().execute(async (trx) => {
+        const before = await repository.findTier(trx, name, true);
+        if (!before) throw notFound(name);
+        const after = toTier(await repository.updateTier(trx, name, { ...changes, now }));
+        await insertAuditEntry(trx, audit('tier.update', name, toTier(before), after, now));
+        return after;
+      });
+      await publish(`tier ${name}`, () => publisher.publishTier(name, toTierView(tier)));
+      return tier;
+    },
+
+    async remove(name) {
+      const now = clock();
+      try {
+        await db.transaction().execute(async (trx) => {
+          const before = await repository.findTier(trx, name, true);
+          if (!before) throw notFound(name);
+          // Revoked keys count too: they keep their tier for the record.
+          const keys = await repository.countKeysOfTier(trx, name);
+          if (keys > 0) throw tierInUse(name, keys);
+          await repository.deleteTier(trx, name);
+          await insertAuditEntry(trx, audit('tier.delete', name, toTier(before), null, now));
+        });
+      } catch (error) {
+        // A key created between the count and the delete: the foreign key still says no.
+        if (sqlState(error) === FOREIGN_KEY_VIOLATION) throw tierInUse(name, 1, error);
+        throw error;
+      }
+      await publish(`tier ${name}`, () => publisher.publishTier(name, null));
+    },
+  };
+}
+
+function tierInUse(name: string, keys: number, cause?: unknown): ConflictError {
+  return new ConflictError('tier_in_use', `tier ${name} is used by ${keys} key(s)`, { cause });
+}
+
+function audit(action: string, name: string, before: Tier | null, after: Tier | null, at: Date) {
+  return { at, actor: ADMIN_ACTOR, action, resourceType: 'tier', resourceId: name, before, after };
+}
