@@ -36,3 +36,22 @@ export function changeChannel(prefix: string): string {
 export function requestEventStream(prefix: string): string {
   return `${prefix}:request-events`;
 }
+
+/**
+ * One limit's state: `sw` a hash (two-bucket counter) for sliding_window, `sl` a sorted set for
+ * sliding_log. Named by window length so a changed limit value keeps its count and a new window
+ * starts empty.
+ */
+export function limiterWindowKey(
+  prefix: string,
+  keyId: string,
+  algorithm: 'sliding_window' | 'sliding_log',
+  windowSeconds: number,
+): string {
+  return `${limiterKeyBase(prefix, keyId)}:${algorithm === 'sliding_log' ? 'sl' : 'sw'}:${windowSeconds}`;
+}
+
+/** sliding_log only: INCRBY counter that makes sorted-set members unique for equal timestamps. */
+export function limiterLogSequenceKey(prefix: string, keyId: string): string {
+  return `${limiterKeyBase(prefix, keyId)}:sl:seq`;
+}

@@ -21,6 +21,11 @@ export interface StoreReply {
   readonly resetSeconds: readonly number[];
   /** Whole seconds (≥ 1) until the tightest exhausted limit admits again; 0 when allowed. */
   readonly retryAfterSeconds: number;
+  /** `resetSeconds` before rounding: ms until each window's full quota is back. */
+  readonly resetMs: readonly number[];
+  /** 0 when allowed; else ms, rounded down so it is never late, until every limit admits this cost
+   * again (the denied-until cache relies on never being late). */
+  readonly retryAfterMs: number;
 }
 
 export interface RateLimitStore {
@@ -28,5 +33,7 @@ export interface RateLimitStore {
   consume(check: LimitCheck): Promise<StoreReply>;
   /** The same facts without consuming anything. */
   peek(check: LimitCheck): Promise<StoreReply>;
+  /** Resolves when the backing store answers (health probes); stores without one are always up. */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }

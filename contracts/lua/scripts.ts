@@ -1,0 +1,158 @@
+// Loader and typed wrappers for the limiter scripts (STYLE.md §2). The .lua files are read once,
+// registered with ioredis `defineCommand` (EVALSHA, falling back to EVAL after NOSCRIPT, e.g. after
+// SCRIPT FLUSH or a restart), and nothing else calls them. Both services use this: the gateway to
+// consume, the control plane's usage endpoint to peek.
+//
+// Why one consume script for both algorithms: the checks of one event-loop turn share one call
+// whatever their keys' tiers, and Lua has no includes, so a second script would copy the batch
+// loop and the all-or-none rule. The read-only peek is its own script so it never writes.
+import { readFileSync } from 'node:fs';
+import type { Cluster, Redis } from 'ioredis';
+import type { Algorithm } from '../limits.js';
+import { limiterLogSequenceKey, limiterWindowKey } from '../redis-keys.js';
+
+export interface ScriptLimit {
+  readonly windowSeconds: number;
+  readonly limit: number;
+}
+
+/** Structurally the gateway's LimitCheck; contracts cannot import the gateway. */
+export interface ScriptCheck {
+  readonly keyId: string;
+  readonly algorithm: Algorithm;
+  readonly limits: readonly ScriptLimit[];
+  /** Units to consume from every limit; for a peek, the units that would be asked. */
+  readonly cost: number;
+}
+
+/** Facts for one check, per limit in the order of `ScriptCheck.limits`. */
+export interface ScriptReply {
+  readonly allowed: boolean;
+  readonly remaining: readonly number[];
+  /** Ms until each window's full quota is back (≤ 2 windows for the counter). */
+  readonly resetMs: readonly number[];
+  /** `resetMs` rounded up to whole seconds. */
+  readonly resetSeconds: readonly number[];
+  /** 0 when allowed; else ms (rounded down, so never late) until every limit admits `cost`. */
+  readonly retryAfterMs: number;
+  /** 0 when allowed; else whole seconds, rounded up, at least 1. */
+  readonly retryAfterSeconds: number;
+}
+
+export class ScriptReplyError extends Error {
+  readonly code = 'SCRIPT_REPLY_INVALID';
+}
+
+interface ScriptSources {
+  readonly consume: string;
+  readonly peek: string;
+}
+
+let sources: ScriptSources | undefined;
+
+/** The script texts, read from beside this module on first use (dist/ has copies). */
+export function limiterScriptSources(): ScriptSources {
+  sources ??= {
+    consume: readFileSync(new URL('./sliding-window.lua', import.meta.url), 'utf8'),
+    peek: readFileSync(new URL('./sliding-window-peek.lua', import.meta.url), 'utf8'),
+  };
+  return sources;
+}
+
+const CONSUME_COMMAND = 'tollgateLimit';
+const PEEK_COMMAND = 'tollgateLimitPeek';
+
+type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
+type ScriptClient = Record<typeof CONSUME_COMMAND | typeof PEEK_COMMAND, ScriptCommand>;
+
+export interface LimiterScripts {
+  /** Decide the checks in order, each all-or-none; one script call for all of them. On a Cluster
+   * every check of one call must belong to the same API key (one hash slot). */
+  consume(checks: readonly ScriptCheck[]): Promise<ScriptReply[]>;
+  /** The same facts, consuming nothing. */
+  peek(checks: readonly ScriptCheck[]): Promise<ScriptReply[]>;
+}
+
+interface KeyLayout {
+  readonly limits: readonly ScriptLimit[];
+  readonly algorithm: Algorithm;
+  readonly keys: readonly string[];
+}
+
+// Redis key names per API key, so a request does not rebuild its strings; bounded by the key count.
+const MAX_CACHED_LAYOUTS = 100_000;
+
+export function createLimiterScripts(client: Redis | Cluster, prefix: string): LimiterScripts {
+  const { consume, peek } = limiterScriptSources();
+  client.defineCommand(CONSUME_COMMAND, { lua: consume });
+  client.defineCommand(PEEK_COMMAND, { lua: peek, readOnly: true });
+  const commands = client as unknown as ScriptClient;
+  const layouts = new Map<string, KeyLayout>();
+
+  function keysOf(check: ScriptCheck): readonly string[] {
+    const known = layouts.get(check.keyId);
+    if (known && known.limits === check.limits && known.algorithm === check.algorithm) return known.keys;
+    const keys = check.limits.map((item) => limiterWindowKey(prefix, check.keyId, check.algorithm, item.windowSeconds));
+    if (check.algorithm === 'sliding_log') keys.push(limiterLogSequenceKey(prefix, check.keyId));
+    if (layouts.size >= MAX_CACHED_LAYOUTS) layouts.clear();
+    layouts.set(check.keyId, { limits: check.limits, algorithm: check.algorithm, keys });
+    return keys;
+  }
+
+  function call(command: ScriptCommand, checks: readonly ScriptCheck[]): Promise<ScriptReply[]> {
+    const keys: string[] = [];
+    const argv: number[] = [checks.length];
+    for (const check of checks) {
+      for (const key of keysOf(check)) keys.push(key);
+      argv.push(check.algorithm === 'sliding_log' ? 1 : 0, check.cost, check.limits.length);
+      for (const item of check.limits) argv.push(item.windowSeconds * 1000, item.limit);
+    }
+    return command(keys.length, ...keys, ...argv).then((reply) => parseReply(reply, checks));
+  }
+
+  return {
+    consume: (checks) => call(commands[CONSUME_COMMAND].bind(client), checks),
+    peek: (checks) => call(commands[PEEK_COMMAND].bind(client), checks),
+  };
+}
+
+/** Cheap hand-written shape check (no zod on the hot path): a flat array of integers. */
+export function parseReply(reply: unknown, checks: readonly ScriptCheck[]): ScriptReply[] {
+  if (!Array.isArray(reply)) throw new ScriptReplyError('limiter script reply is not an array');
+  const replies: ScriptReply[] = new Array<ScriptReply>(checks.length);
+  let at = 0;
+  for (let c = 0; c < checks.length; c += 1) {
+    const count = (checks[c] as ScriptCheck).limits.length;
+    if (at + 2 + 2 * count > reply.length) throw new ScriptReplyError('limiter script reply is too short');
+    const allowed = integerAt(reply, at) === 1;
+    const retryAfterMs = allowed ? 0 : Math.max(0, integerAt(reply, at + 1));
+    const remaining = new Array<number>(count);
+    const resetMs = new Array<number>(count);
+    const resetSeconds = new Array<number>(count);
+    for (let j = 0; j < count; j += 1) {
+      remaining[j] = integerAt(reply, at + 2 + 2 * j);
+      const reset = Math.max(0, integerAt(reply, at + 3 + 2 * j));
+      resetMs[j] = reset;
+      resetSeconds[j] = Math.ceil(reset / 1000);
+    }
+    replies[c] = {
+      allowed,
+      remaining,
+      resetMs,
+      resetSeconds,
+      retryAfterMs,
+      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    };
+    at += 2 + 2 * count;
+  }
+  if (at !== reply.length) throw new ScriptReplyError('limiter script reply has extra items');
+  return replies;
+}
+
+function integerAt(reply: unknown[], index: number): number {
+  const value = reply[index];
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new ScriptReplyError('limiter script reply holds a non-integer');
+  }
+  return value;
+}

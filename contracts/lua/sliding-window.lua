@@ -1,0 +1,185 @@
+-- Tollgate limiter: decide a batch of checks in order, each all-or-none (SPEC §3 "Algorithm").
+-- One script serves both algorithms so the checks of one event-loop turn can share one call
+-- whatever their keys' tiers; sliding-window-peek.lua holds the same reads without the writes.
+--
+-- KEYS, per check in order (all keys of one check share the `{<key id>}` hash tag):
+--   algorithm 0 (sliding_window, two-bucket counter): one hash per limit,
+--     fields i = bucket index (floor(now / window)), c = current bucket count, p = previous count.
+--     (One hash per window instead of one key per bucket: the bucket index depends on Redis TIME,
+--     and every key a script touches must be declared in KEYS.)
+--   algorithm 1 (sliding_log, exact): one sorted set per limit (score = time in ms, member unique),
+--     then one sequence counter whose INCRBY makes members unique for equal timestamps.
+-- ARGV: [1] number of checks; then per check: algorithm (0|1), cost, limit count M,
+--   then M pairs: window ms, limit. Limits in any order; replies follow the same order.
+-- Returns a flat array of integers, per check: allowed (1|0), retry-after ms (0 when allowed;
+--   floor of the exact time until every limit admits `cost` again, assuming no other traffic),
+--   then M pairs: remaining (after this check), reset ms (ceil of the time until the full quota
+--   is back: at most the window for the log, at most twice the window for the counter).
+-- Time comes from Redis TIME (Redis 7 replicates script effects, so TIME is allowed).
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+
+local out = {}
+local argi = 2
+local keyi = 1
+
+-- Counter reads: returns bucket index, current count, previous count, weight of the previous.
+local function counter_read(key, windowMs)
+  local idx = math.floor(now / windowMs)
+  local v = redis.call('HMGET', key, 'i', 'c', 'p')
+  local i = tonumber(v[1])
+  local c = tonumber(v[2]) or 0
+  local p = tonumber(v[3]) or 0
+  if i == nil then
+    c, p = 0, 0
+  elseif i == idx - 1 then
+    p, c = c, 0
+  elseif i > idx then
+    idx = i -- Redis clock stepped back (failover): keep the counts rather than forget them
+  elseif i ~= idx then
+    c, p = 0, 0
+  end
+  local weight = 1 - (now - idx * windowMs) / windowMs
+  if weight < 0 then weight = 0 elseif weight > 1 then weight = 1 end
+  return idx, c, p, weight
+end
+
+local function counter_reset(idx, c, p, weight, windowMs)
+  if c > 0 then return math.ceil((idx + 2) * windowMs - now) end
+  if p > 0 and weight > 0 then return math.ceil((idx + 1) * windowMs - now) end
+  return 0
+end
+
+-- Exact ms until `cost` fits again: the previous bucket decays linearly within this bucket;
+-- if the current count alone is too high, wait for it to become the previous bucket and decay.
+local function counter_retry(idx, c, p, cost, limit, windowMs)
+  if c + cost <= limit then
+    return idx * windowMs + windowMs * (1 - (limit - c - cost) / p) - now
+  end
+  return (idx + 1) * windowMs + windowMs * (1 - (limit - cost) / c) - now
+end
+
+local function log_count(key, windowMs)
+  return redis.call('ZCOUNT', key, string.format('(%.3f', now - windowMs), '+inf')
+end
+
+-- Score of the n-th oldest entry (1-based) still inside the window.
+local function log_nth(key, windowMs, n)
+  local r = redis.call('ZRANGEBYSCORE', key, string.format('(%.3f', now - windowMs), '+inf',
+    'WITHSCORES', 'LIMIT', n - 1, 1)
+  return tonumber(r[2])
+end
+
+local function log_reset(key, windowMs)
+  local r = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  local newest = tonumber(r[2])
+  if newest == nil or newest <= now - windowMs then return 0 end
+  return math.ceil(newest - now + windowMs)
+end
+
+local checks = tonumber(ARGV[1])
+for _ = 1, checks do
+  local algorithm = tonumber(ARGV[argi])
+  local cost = tonumber(ARGV[argi + 1])
+  local m = tonumber(ARGV[argi + 2])
+  argi = argi + 3
+  local base = #out
+  local allowed = true
+  local retry = 0
+  -- state per limit, kept for the write phase
+  local w, l, s1, s2, s3, s4 = {}, {}, {}, {}, {}, {}
+  for j = 1, m do
+    local windowMs = tonumber(ARGV[argi])
+    local limit = tonumber(ARGV[argi + 1])
+    argi = argi + 2
+    w[j], l[j] = windowMs, limit
+    local key = KEYS[keyi + j - 1]
+    if algorithm == 0 then
+      local idx, c, p, weight = counter_read(key, windowMs)
+      s1[j], s2[j], s3[j], s4[j] = idx, c, p, weight
+      if c + p * weight + cost > limit then
+        allowed = false
+        local r
+        if cost > limit then r = counter_reset(idx, c, p, weight, windowMs)
+        else r = counter_retry(idx, c, p, cost, limit, windowMs) end
+        if r > retry then retry = r end
+      end
+    else
+      local n = log_count(key, windowMs)
+      s1[j] = n
+      if n + cost > limit then
+        allowed = false
+        local r
+        if cost > limit then r = log_reset(key, windowMs)
+        else r = log_nth(key, windowMs, n + cost - limit) - now + windowMs end
+        if r > retry then retry = r end
+      end
+    end
+  end
+
+  if allowed then
+    if algorithm == 0 then
+      for j = 1, m do
+        local key = KEYS[keyi + j - 1]
+        local c = s2[j] + cost
+        redis.call('HSET', key, 'i', s1[j], 'c', c, 'p', s3[j])
+        redis.call('PEXPIRE', key, 2 * w[j])
+        local used = c + s3[j] * s4[j]
+        local remaining = math.floor(l[j] - used)
+        if remaining < 0 then remaining = 0 end
+        out[base + 1 + 2 * j] = remaining
+        out[base + 2 + 2 * j] = counter_reset(s1[j], c, s3[j], s4[j], w[j])
+      end
+    else
+      local longest = 0
+      for j = 1, m do if w[j] > longest then longest = w[j] end end
+      local seqKey = KEYS[keyi + m]
+      local last = redis.call('INCRBY', seqKey, cost)
+      redis.call('PEXPIRE', seqKey, longest)
+      for j = 1, m do
+        local key = KEYS[keyi + j - 1]
+        redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.3f', now - w[j]))
+        local score = string.format('%.3f', now)
+        local u = last - cost + 1
+        while u <= last do
+          -- ZADD in chunks: unpack has a stack limit
+          local args = {}
+          local stop = math.min(last, u + 999)
+          for v = u, stop do
+            args[#args + 1] = score
+            args[#args + 1] = v
+          end
+          redis.call('ZADD', key, unpack(args))
+          u = stop + 1
+        end
+        redis.call('PEXPIRE', key, w[j])
+        out[base + 1 + 2 * j] = l[j] - s1[j] - cost
+        if cost > 0 then out[base + 2 + 2 * j] = math.ceil(w[j])
+        else out[base + 2 + 2 * j] = log_reset(key, w[j]) end
+      end
+    end
+    out[base + 1] = 1
+    out[base + 2] = 0
+  else
+    for j = 1, m do
+      local key = KEYS[keyi + j - 1]
+      local remaining, reset
+      if algorithm == 0 then
+        remaining = math.floor(l[j] - s2[j] - s3[j] * s4[j])
+        reset = counter_reset(s1[j], s2[j], s3[j], s4[j], w[j])
+      else
+        remaining = l[j] - s1[j]
+        reset = log_reset(key, w[j])
+      end
+      if remaining < 0 then remaining = 0 end
+      out[base + 1 + 2 * j] = remaining
+      out[base + 2 + 2 * j] = reset
+    end
+    out[base + 1] = 0
+    out[base + 2] = math.floor(retry)
+  end
+  keyi = keyi + m
+  if algorithm == 1 then keyi = keyi + 1 end
+end
+return out

@@ -1,0 +1,178 @@
+// Wraps a store with the per-call budget (GATEWAY_REDIS_TIMEOUT_MS) and a circuit breaker, so a
+// frozen Redis cannot stall requests and a dead one costs no latency per request (DESIGN.md
+// "Limiting"). Failures surface as StoreUnavailableError; the hot path maps it to the failure mode.
+//
+// States: closed (calls go to the store; `failureThreshold` consecutive failures open it) and open
+// (calls fail at once). While open, a PING every `probeIntervalMs` is the half-open probe: one
+// success closes the breaker. While closed and idle, a PING every `idleProbeMs` keeps `isUp` true to
+// Redis's state (SPEC: within 2 s); a failed probe opens the breaker at once.
+import type { LimitCheck, RateLimitStore, StoreReply } from './store.js';
+
+export class StoreUnavailableError extends Error {
+  readonly code = 'STORE_UNAVAILABLE';
+}
+
+export interface GuardedStoreOptions {
+  readonly store: RateLimitStore;
+  /** Budget of one call (GATEWAY_REDIS_TIMEOUT_MS); default 100. */
+  readonly timeoutMs?: number;
+  /** Consecutive failed calls that open the breaker; default 3. */
+  readonly failureThreshold?: number;
+  /** PING period while open; default 500. */
+  readonly probeIntervalMs?: number;
+  /** PING when nothing succeeded for this long while closed; default 1000. */
+  readonly idleProbeMs?: number;
+  /** Budget of one PING; default 500. */
+  readonly pingTimeoutMs?: number;
+  /** Called with the new state whenever `isUp` changes. */
+  readonly onChange?: (up: boolean) => void;
+}
+
+export interface GuardedStore extends RateLimitStore {
+  /** True while the store answers (tollgate_gateway_redis_up, /readyz). False until the first answer. */
+  readonly isUp: boolean;
+  /** Adds a listener for `isUp` changes; returns a function that removes it. */
+  subscribe(listener: (up: boolean) => void): () => void;
+}
+
+const OPEN_ERROR_MESSAGE = 'limiter store unavailable (circuit open)';
+
+class Guarded implements GuardedStore {
+  private up = false;
+  private open = false;
+  private failures = 0;
+  private lastSuccessMs = 0;
+  private probing = false;
+  private closed = false;
+  private readonly listeners = new Set<(up: boolean) => void>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly store: RateLimitStore;
+  private readonly timeoutMs: number;
+  private readonly failureThreshold: number;
+  private readonly idleProbeMs: number;
+  private readonly pingTimeoutMs: number;
+
+  constructor(options: GuardedStoreOptions) {
+    this.store = options.store;
+    this.timeoutMs = options.timeoutMs ?? 100;
+    this.failureThreshold = options.failureThreshold ?? 3;
+    this.idleProbeMs = options.idleProbeMs ?? 1000;
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 500;
+    if (options.onChange) this.listeners.add(options.onChange);
+    const probeIntervalMs = options.probeIntervalMs ?? 500;
+    this.timer = setInterval(() => this.tick(), Math.min(probeIntervalMs, this.idleProbeMs));
+    this.timer.unref();
+    this.probe();
+  }
+
+  get isUp(): boolean {
+    return this.up;
+  }
+
+  subscribe(listener: (up: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  consume(check: LimitCheck): Promise<StoreReply> {
+    if (this.open) return Promise.reject(new StoreUnavailableError(OPEN_ERROR_MESSAGE));
+    return this.guard(this.store.consume(check));
+  }
+
+  peek(check: LimitCheck): Promise<StoreReply> {
+    if (this.open) return Promise.reject(new StoreUnavailableError(OPEN_ERROR_MESSAGE));
+    return this.guard(this.store.peek(check));
+  }
+
+  async ping(): Promise<void> {
+    await withTimeout(this.pingStore(), this.pingTimeoutMs);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.store.close();
+  }
+
+  private guard(call: Promise<StoreReply>): Promise<StoreReply> {
+    return withTimeout(call, this.timeoutMs).then(
+      (reply) => {
+        this.succeeded();
+        return reply;
+      },
+      (error: unknown) => {
+        this.failed(false);
+        throw error instanceof StoreUnavailableError
+          ? error
+          : new StoreUnavailableError('limiter store call failed', { cause: error });
+      },
+    );
+  }
+
+  private pingStore(): Promise<void> {
+    return this.store.ping ? this.store.ping() : Promise.resolve();
+  }
+
+  private tick(): void {
+    if (this.open || performance.now() - this.lastSuccessMs >= this.idleProbeMs) this.probe();
+  }
+
+  private probe(): void {
+    if (this.probing || this.closed) return;
+    this.probing = true;
+    withTimeout(this.pingStore(), this.pingTimeoutMs).then(
+      () => {
+        this.probing = false;
+        this.succeeded();
+      },
+      () => {
+        this.probing = false;
+        this.failed(true);
+      },
+    );
+  }
+
+  private succeeded(): void {
+    this.lastSuccessMs = performance.now();
+    this.failures = 0;
+    this.open = false;
+    this.setUp(true);
+  }
+
+  private failed(fromProbe: boolean): void {
+    this.failures += 1;
+    if (fromProbe || this.failures >= this.failureThreshold) {
+      this.open = true;
+      this.setUp(false);
+    }
+  }
+
+  private setUp(up: boolean): void {
+    if (this.up === up || this.closed) return;
+    this.up = up;
+    for (const listener of this.listeners) listener(up);
+  }
+}
+
+export function createGuardedStore(options: GuardedStoreOptions): GuardedStore {
+  return new Guarded(options);
+}
+
+function withTimeout<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new StoreUnavailableError(`limiter store did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    call.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,38 @@
+// The rate-limit fields of one response (SPEC §3): draft-ietf-httpapi-ratelimit-headers-10
+// `RateLimit: "1m";r=4;t=60, "1h";r=99;t=3600` (r remaining, t whole seconds until the window's full
+// quota is back), the de-facto X-RateLimit-* for the tightest limit, and Retry-After on a 429.
+// RateLimit-Policy is precomputed per key (policy-header.ts). Strings are built by concatenation,
+// with no intermediate arrays or objects per request.
+import type { KeyRecord } from '../keys/key-record.js';
+import type { WindowLimit } from '../../../contracts/limits.js';
+import { retryAfterSeconds, tightestLimitIndex } from './decision.js';
+import type { StoreReply } from './store.js';
+
+/** `RateLimit` value: one item per limit, in the key's (window) order. */
+export function rateLimitHeaderValue(limits: readonly WindowLimit[], reply: StoreReply): string {
+  let value = '';
+  for (let i = 0; i < limits.length; i += 1) {
+    if (i > 0) value += ', ';
+    value += `"${(limits[i] as WindowLimit).window}";r=${reply.remaining[i] ?? 0};t=${reply.resetSeconds[i] ?? 0}`;
+  }
+  return value;
+}
+
+/** Anything with setHeader: http.ServerResponse, or a plain collector in tests. */
+export interface HeaderSink {
+  setHeader(name: string, value: string): unknown;
+}
+
+/**
+ * Sets RateLimit-Policy, RateLimit, X-RateLimit-Limit/-Remaining/-Reset and, when the request was
+ * rejected, Retry-After.
+ */
+export function setRateLimitHeaders(sink: HeaderSink, record: KeyRecord, reply: StoreReply): void {
+  const tightest = tightestLimitIndex(reply);
+  sink.setHeader('ratelimit-policy', record.policyHeader);
+  sink.setHeader('ratelimit', rateLimitHeaderValue(record.limits, reply));
+  sink.setHeader('x-ratelimit-limit', String(record.limits[tightest]?.limit ?? 0));
+  sink.setHeader('x-ratelimit-remaining', String(reply.remaining[tightest] ?? 0));
+  sink.setHeader('x-ratelimit-reset', String(reply.resetSeconds[tightest] ?? 0));
+  if (!reply.allowed) sink.setHeader('retry-after', String(retryAfterSeconds(reply)));
+}

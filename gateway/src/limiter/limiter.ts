@@ -1,0 +1,81 @@
+// The limiter as the hot path calls it: the denied-until cache in front of a (guarded) store.
+//
+//   const limiter = createLimiter({ store });           // store: usually a GuardedStore over RedisStore
+//   const result = limiter.check(record, route.cost);   // StoreReply | Promise<StoreReply>
+//   const reply = result instanceof Promise ? await result : result;
+//
+// - check(record, cost): consumes `cost` from every limit of the key, or from none. Returns the
+//   reply synchronously (no Promise, no I/O) when the key is known to be denied until a later time;
+//   otherwise a Promise of the store's reply. A store failure rejects the Promise with the store's
+//   error (StoreUnavailableError from the guarded store): apply GATEWAY_FAILURE_MODE then.
+// - peek(record, cost = 0): the same facts, consuming nothing (GET /_gateway/quota). Never cached.
+// - clearDeniedCache(): forget every cached denial (done by itself when a guarded store comes back up,
+//   because Redis may have restarted empty).
+// - close(): closes the store.
+import type { KeyRecord } from '../keys/key-record.js';
+import { DeniedCache } from './denied-cache.js';
+import type { GuardedStore } from './guarded-store.js';
+import type { LimitCheck, RateLimitStore, StoreReply } from './store.js';
+
+export interface LimiterOptions {
+  readonly store: RateLimitStore | GuardedStore;
+  /** Answer certain denials locally; default true. */
+  readonly deniedCache?: boolean;
+  /** Monotonic ms clock for the cache; default performance.now. */
+  readonly now?: () => number;
+}
+
+export interface Limiter {
+  check(record: KeyRecord, cost: number): StoreReply | Promise<StoreReply>;
+  peek(record: KeyRecord, cost?: number): Promise<StoreReply>;
+  clearDeniedCache(): void;
+  /** The cache, for tests and diagnostics; undefined when disabled. */
+  readonly denied: DeniedCache | undefined;
+  close(): Promise<void>;
+}
+
+export function createLimiter(options: LimiterOptions): Limiter {
+  const { store } = options;
+  const now = options.now ?? performance.now.bind(performance);
+  const denied = options.deniedCache === false ? undefined : new DeniedCache(now);
+  // One LimitCheck per record and cost, reused across requests (records are immutable).
+  const checks = new WeakMap<KeyRecord, LimitCheck>();
+  let unsubscribe: (() => void) | undefined;
+  if (denied && 'subscribe' in store) {
+    unsubscribe = store.subscribe((up) => {
+      if (up) denied.clear();
+    });
+  }
+
+  function checkOf(record: KeyRecord, cost: number): LimitCheck {
+    const known = checks.get(record);
+    if (known && known.cost === cost) return known;
+    const check: LimitCheck = { keyId: record.id, limits: record.limits, algorithm: record.algorithm, cost };
+    checks.set(record, check);
+    return check;
+  }
+
+  return {
+    denied,
+    check(record, cost) {
+      if (denied === undefined) return store.consume(checkOf(record, cost));
+      const cached = denied.get(record, cost);
+      if (cached !== undefined) return cached;
+      const sentAtMs = now();
+      return store.consume(checkOf(record, cost)).then((reply) => {
+        if (!reply.allowed) denied.remember(record, cost, reply, sentAtMs);
+        return reply;
+      });
+    },
+    peek(record, cost = 0) {
+      return store.peek({ keyId: record.id, limits: record.limits, algorithm: record.algorithm, cost });
+    },
+    clearDeniedCache() {
+      denied?.clear();
+    },
+    async close() {
+      unsubscribe?.();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { createRedisClient, waitForReady } from '../../src/redis-client.js';
+import type { RedisClient } from '../../src/redis-client.js';
+import { RedisStore } from '../../src/limiter/redis-store.js';
+import type { LimitCheck, StoreReply } from '../../src/limiter/store.js';
+import { startRedisServer, uniquePrefix } from '../../../test-support/redis-server.js';
+import { admitted, checkFor, storeBehaviour, withCost } from './store-behaviour.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function client(): RedisClient {
+  const redis = createRedisClient({ url: REDIS_URL });
+  redis.on('error', () => {});
+  return redis;
+}
+
+const shared = client();
+t.teardown(() => shared.quit());
+
+storeBehaviour('RedisStore', async () => {
+  await waitForReady(shared);
+  return { store: new RedisStore({ client: shared, prefix: uniquePrefix('limiter') }), close: async () => {} };
+});
+
+storeBehaviour('RedisStore without batching', async () => {
+  await waitForReady(shared);
+  return {
+    store: new RedisStore({ client: shared, prefix: uniquePrefix('limiter'), batching: false }),
+    close: async () => {},
+  };
+});
+
+t.test('80 concurrent checks from two gateways against a limit of 20 admit exactly 20', async (t) => {
+  const other = client();
+  t.teardown(() => other.quit());
+  await Promise.all([waitForReady(shared), waitForReady(other)]);
+  const prefix = uniquePrefix('two-gateways');
+  const gatewayA = new RedisStore({ client: shared, prefix });
+  const gatewayB = new RedisStore({ client: other, prefix });
+  for (const algorithm of ['sliding_window', 'sliding_log'] as const) {
+    const check = checkFor(algorithm, [{ window: '1h', limit: 20 }]);
+    const replies = await Promise.all(
+      Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? gatewayA : gatewayB).consume(check)),
+    );
+    t.equal(admitted(replies), 20, algorithm);
+  }
+});
+
+t.test('the checks of one event-loop turn share one script call', async (t) => {
+  await waitForReady(shared);
+  const store = new RedisStore({ client: shared, prefix: uniquePrefix('batch') });
+  const checks = Array.from({ length: 30 }, (_, i) => checkFor(i % 2 ? 'sliding_log' : 'sliding_window', [{ window: '1m', limit: 5 }]));
+  const before = store.scriptCalls;
+  await Promise.all(checks.map((check) => store.consume(check)));
+  t.equal(store.scriptCalls - before, 1);
+});
+
+t.test('batched calls give the same results as one call per check', async (t) => {
+  await waitForReady(shared);
+  const batched = new RedisStore({ client: shared, prefix: uniquePrefix('batched') });
+  const single = new RedisStore({ client: shared, prefix: uniquePrefix('single'), batching: false });
+  // Several keys, both algorithms, several windows and costs, interleaved in one turn.
+  const keys: LimitCheck[] = [
+    checkFor('sliding_window', [{ window: '1m', limit: 7 }, { window: '1h', limit: 12 }]),
+    checkFor('sliding_log', [{ window: '1m', limit: 5 }, { window: '1d', limit: 9 }]),
+    checkFor('sliding_window', [{ window: '30s', limit: 3 }]),
+  ];
+  const sequence: LimitCheck[] = [];
+  for (let i = 0; i < 40; i += 1) sequence.push(withCost(keys[i % 3] as LimitCheck, 1 + (i % 4 === 3 ? 2 : 0)));
+  const project = (replies: StoreReply[]) => replies.map((reply) => ({ allowed: reply.allowed, remaining: reply.remaining }));
+  const fromBatch = await Promise.all(sequence.map((check) => batched.consume(check)));
+  const fromSingle: StoreReply[] = [];
+  for (const check of sequence) fromSingle.push(await single.consume(check));
+  t.same(project(fromBatch), project(fromSingle));
+  t.ok(admitted(fromBatch) > 0 && admitted(fromBatch) < sequence.length, 'the sequence both admits and rejects');
+});
+
+t.test('after SCRIPT FLUSH the next call still works', async (t) => {
+  const server = await startRedisServer();
+  t.teardown(() => server.stop());
+  const own = createRedisClient({ url: server.url });
+  own.on('error', () => {});
+  t.teardown(() => own.quit());
+  await waitForReady(own);
+  const store = new RedisStore({ client: own, prefix: uniquePrefix('flush') });
+  const check = checkFor('sliding_window', [{ window: '1h', limit: 3 }]);
+  t.ok((await store.consume(check)).allowed);
+  t.ok((await store.peek(check)).allowed);
+  const admin = new Redis(server.url);
+  t.teardown(() => admin.quit());
+  await admin.script('FLUSH');
+  const after = await store.consume(check);
+  t.ok(after.allowed);
+  t.equal(after.remaining[0], 1);
+  t.equal((await store.peek(check)).remaining[0], 1);
+});
+
+t.test('every Redis key of one check carries the API key hash tag', async (t) => {
+  await waitForReady(shared);
+  const prefix = uniquePrefix('layout');
+  const store = new RedisStore({ client: shared, prefix });
+  const logCheck = checkFor('sliding_log', [{ window: '1m', limit: 5 }, { window: '1h', limit: 50 }]);
+  const counterCheck = checkFor('sliding_window', [{ window: '1m', limit: 5 }]);
+  await store.consume(logCheck);
+  await store.consume(counterCheck);
+  const keys = (await shared.keys(`${prefix}:*`)).sort();
+  t.equal(keys.length, 4, keys.join(' '));
+  for (const key of keys) t.match(key, new RegExp(`^${prefix}:\\{(${logCheck.keyId}|${counterCheck.keyId})\\}:`));
+  for (const key of keys) t.ok((await shared.pttl(key)) > 0, `${key} expires`);
+});

@@ -1,0 +1,217 @@
+// The behaviour every RateLimitStore must show (STYLE.md §4: one contract suite, every backend).
+// redis-store.test.ts and memory-store.test.ts run it, so the two implementations cannot drift.
+import t from 'tap';
+import type { Algorithm } from '../../../contracts/limits.js';
+import { toWindowLimits } from '../../../contracts/limits.js';
+import type { Limit } from '../../../contracts/limits.js';
+import type { LimitCheck, RateLimitStore, StoreReply } from '../../src/limiter/store.js';
+
+export interface StoreUnderTest {
+  readonly store: RateLimitStore;
+  /** Releases what the factory made (not shared clients). */
+  close(): Promise<void>;
+}
+
+export type StoreFactory = () => Promise<StoreUnderTest>;
+
+const ALGORITHMS: readonly Algorithm[] = ['sliding_window', 'sliding_log'];
+
+let serial = 0;
+export function checkFor(algorithm: Algorithm, limits: Limit[], cost = 1): LimitCheck {
+  serial += 1;
+  return {
+    keyId: `key_${process.pid}_${serial}_${Math.random().toString(36).slice(2, 8)}`,
+    algorithm,
+    limits: toWindowLimits(limits),
+    cost,
+  };
+}
+
+export function withCost(check: LimitCheck, cost: number): LimitCheck {
+  return { ...check, cost };
+}
+
+export function admitted(replies: readonly StoreReply[]): number {
+  return replies.filter((reply) => reply.allowed).length;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `consume` until it admits or the deadline passes; resolves with the admitting reply. */
+export async function consumeUntilAdmitted(store: RateLimitStore, check: LimitCheck, deadlineMs: number) {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const reply = await store.consume(check);
+    if (reply.allowed) return reply;
+    if (Date.now() > deadline) throw new Error(`not admitted within ${deadlineMs} ms`);
+    await sleep(20);
+  }
+}
+
+export function storeBehaviour(label: string, factory: StoreFactory): void {
+  async function using(body: (store: RateLimitStore) => Promise<void>): Promise<void> {
+    const underTest = await factory();
+    try {
+      await body(underTest.store);
+    } finally {
+      await underTest.close();
+    }
+  }
+
+  for (const algorithm of ALGORITHMS) {
+    const name = `${label} ${algorithm}`;
+
+    t.test(`${name}: a burst of N concurrent checks against a fresh limit L admits exactly min(N, L)`, async (t) => {
+      await using(async (store) => {
+        for (const [n, limit] of [
+          [60, 20],
+          [7, 20],
+        ] as const) {
+          const check = checkFor(algorithm, [{ window: '1h', limit }]);
+          const replies = await Promise.all(Array.from({ length: n }, () => store.consume(check)));
+          t.equal(admitted(replies), Math.min(n, limit), `${n} checks against ${limit}`);
+        }
+      });
+    });
+
+    t.test(`${name}: a check rejected by one window consumes none of the other windows`, async (t) => {
+      await using(async (store) => {
+        const check = checkFor(algorithm, [
+          { window: '1s', limit: 3 },
+          { window: '1m', limit: 5 },
+        ]);
+        const replies: StoreReply[] = [];
+        for (let i = 0; i < 5; i += 1) replies.push(await store.consume(check));
+        t.same(
+          replies.map((reply) => reply.allowed),
+          [true, true, true, false, false],
+        );
+        const peek = await store.peek(check);
+        t.equal(peek.remaining[1], 2, 'the minute window counts only the three admitted checks');
+        t.equal(replies[4]?.remaining[1], 2);
+        t.equal(replies[4]?.remaining[0], 0);
+      });
+    });
+
+    t.test(`${name}: a cost consumes that many units and a larger cost than remains consumes none`, async (t) => {
+      await using(async (store) => {
+        const check = checkFor(algorithm, [{ window: '1h', limit: 10 }]);
+        const first = await store.consume(withCost(check, 4));
+        t.ok(first.allowed);
+        t.equal(first.remaining[0], 6);
+        const tooBig = await store.consume(withCost(check, 7));
+        t.notOk(tooBig.allowed);
+        t.equal(tooBig.remaining[0], 6);
+        t.ok(tooBig.retryAfterSeconds >= 1);
+        const rest = await store.consume(withCost(check, 6));
+        t.ok(rest.allowed);
+        t.equal(rest.remaining[0], 0);
+        t.notOk((await store.consume(check)).allowed);
+      });
+    });
+
+    t.test(`${name}: a cost above the limit is never admitted and consumes nothing`, async (t) => {
+      await using(async (store) => {
+        const check = checkFor(algorithm, [{ window: '1h', limit: 3 }]);
+        const reply = await store.consume(withCost(check, 4));
+        t.notOk(reply.allowed);
+        t.equal(reply.remaining[0], 3);
+        t.ok((await store.consume(withCost(check, 3))).allowed);
+      });
+    });
+
+    t.test(`${name}: peek consumes nothing`, async (t) => {
+      await using(async (store) => {
+        const check = checkFor(algorithm, [
+          { window: '1m', limit: 2 },
+          { window: '1h', limit: 50 },
+        ]);
+        for (let i = 0; i < 5; i += 1) {
+          const peek = await store.peek(withCost(check, 1));
+          t.ok(peek.allowed);
+          t.same(peek.remaining, [2, 50]);
+        }
+        t.ok((await store.consume(check)).allowed);
+        t.ok((await store.consume(check)).allowed);
+        const full = await store.peek(withCost(check, 1));
+        t.notOk(full.allowed, 'peek says a further check would be rejected');
+        t.same(full.remaining, [0, 48]);
+        const free = await store.peek(withCost(check, 0));
+        t.ok(free.allowed, 'a cost-0 peek only reports');
+        t.same(free.remaining, [0, 48]);
+      });
+    });
+
+    t.test(`${name}: remaining and reset describe the windows after a check`, async (t) => {
+      await using(async (store) => {
+        const check = checkFor(algorithm, [
+          { window: '1m', limit: 5 },
+          { window: '1h', limit: 100 },
+        ]);
+        const reply = await store.consume(check);
+        t.ok(reply.allowed);
+        t.same(reply.remaining, [4, 99]);
+        t.equal(reply.retryAfterMs, 0);
+        t.equal(reply.retryAfterSeconds, 0);
+        if (algorithm === 'sliding_log') {
+          t.same(reply.resetMs, [60_000, 3_600_000], 'the full quota is back one window after the entry');
+          t.same(reply.resetSeconds, [60, 3600]);
+        } else {
+          // The counter's entry moves to the previous bucket at the next boundary and decays there.
+          reply.resetMs.forEach((ms, i) => {
+            const windowMs = (check.limits[i]?.windowSeconds ?? 0) * 1000;
+            t.ok(ms > windowMs && ms <= 2 * windowMs, `reset ${ms} within (window, 2 windows]`);
+            t.equal(reply.resetSeconds[i], Math.ceil(ms / 1000));
+          });
+        }
+        const fresh = await store.peek(checkFor(algorithm, [{ window: '1m', limit: 5 }], 0));
+        t.same(fresh.remaining, [5]);
+        t.same(fresh.resetMs, [0], 'an untouched window is full now');
+      });
+    });
+
+    t.test(`${name}: a 1 s window admits again after about a second`, async (t) => {
+      await using(async (store) => {
+        const check = checkFor(algorithm, [{ window: '1s', limit: 2 }]);
+        t.ok((await store.consume(check)).allowed);
+        t.ok((await store.consume(check)).allowed);
+        const rejected = await store.consume(check);
+        t.notOk(rejected.allowed);
+        t.ok(rejected.retryAfterMs > 0 && rejected.retryAfterMs <= 2000, `retry after ${rejected.retryAfterMs} ms`);
+        t.equal(rejected.retryAfterSeconds, Math.max(1, Math.ceil(rejected.retryAfterMs / 1000)));
+        const again = await consumeUntilAdmitted(store, check, 3000);
+        t.ok(again.allowed);
+      });
+    });
+  }
+
+  t.test(`${label} sliding_log: the log is exact, only entries older than the window come back`, async (t) => {
+    await using(async (store) => {
+      const check = checkFor('sliding_log', [{ window: '1s', limit: 5 }]);
+      const early = await Promise.all([store.consume(check), store.consume(check), store.consume(check)]);
+      t.equal(admitted(early), 3);
+      await sleep(500);
+      t.equal(admitted(await Promise.all([store.consume(check), store.consume(check)])), 2);
+      const rejected = await store.consume(check);
+      t.notOk(rejected.allowed);
+      t.ok(rejected.retryAfterMs <= 500, `the oldest entries leave first (retry ${rejected.retryAfterMs} ms)`);
+      // Once the first three have left, exactly three units are free: the later two still count.
+      await consumeUntilAdmitted(store, check, 2000);
+      await sleep(50); // the other two early entries leave within the same millisecond or so
+      const burst = await Promise.all(Array.from({ length: 6 }, () => store.consume(check)));
+      t.equal(admitted(burst), 2);
+    });
+  });
+
+  t.test(`${label}: checks of different keys do not share counts`, async (t) => {
+    await using(async (store) => {
+      const a = checkFor('sliding_window', [{ window: '1h', limit: 1 }]);
+      const b = { ...a, keyId: `${a.keyId}_b` };
+      t.ok((await store.consume(a)).allowed);
+      t.notOk((await store.consume(a)).allowed);
+      t.ok((await store.consume(b)).allowed);
+    });
+  });
+}
