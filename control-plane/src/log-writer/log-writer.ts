@@ -1,0 +1,210 @@
+// The request-log writer (DESIGN.md flow 3): reads the gateways' event stream as one consumer of the
+// group `log-writer`, writes each batch to request_log in one idempotent INSERT, and acks only after
+// the commit. Several control planes may run it at once (one consumer each). Events left pending by
+// a consumer that died are claimed after `claimMinIdleMs`, so nothing is lost and, because the
+// insert skips known (time, event_id), nothing is doubled. While PostgreSQL is down the batch is
+// retried with backoff and nothing is acked.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Cluster, type Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { requestEventStream } from '../../../contracts/redis-keys.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db.js';
+import { insertRequestEvents, touchLastUsed } from '../request-logs/repository.js';
+import { entriesFromAutoClaim, entriesFromReadGroup, type StreamEntry } from './stream-entries.js';
+
+export const LOG_WRITER_GROUP = 'log-writer';
+
+export interface CounterLike {
+  inc(value?: number): void;
+}
+export interface GaugeLike {
+  set(value: number): void;
+}
+
+export interface LogWriterOptions {
+  readonly redis: Redis | Cluster;
+  readonly db: Db;
+  readonly prefix: string;
+  readonly logger: Logger;
+  /** tollgate_control_plane_request_log_rows_total */
+  readonly rowsTotal: CounterLike;
+  /** tollgate_control_plane_request_log_lag_seconds */
+  readonly lagSeconds: GaugeLike;
+  readonly clock?: Clock;
+  /** Unique per process; defaults to host-pid-random. */
+  readonly consumerName?: string;
+  readonly batchSize?: number;
+  readonly blockMs?: number;
+  /** Pending entries idle this long belong to a dead (or stuck) consumer and are taken over. */
+  readonly claimMinIdleMs?: number;
+  readonly claimIntervalMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+export interface LogWriter {
+  readonly consumerName: string;
+  /** Creates the group if needed and starts the read loop (returns once it runs). */
+  start(): Promise<void>;
+  /** Stops reading; a batch being written is finished (or left pending for another writer). */
+  close(): Promise<void>;
+}
+
+export function createLogWriter(options: LogWriterOptions): LogWriter {
+  const { redis, db, logger, rowsTotal, lagSeconds } = options;
+  const clock = options.clock ?? (() => new Date());
+  const stream = requestEventStream(options.prefix);
+  const consumerName = options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const batchSize = options.batchSize ?? 500;
+  const blockMs = options.blockMs ?? 1000;
+  const claimMinIdleMs = options.claimMinIdleMs ?? 10_000;
+  const claimIntervalMs = options.claimIntervalMs ?? 5000;
+  const maxBackoffMs = options.maxBackoffMs ?? 5000;
+
+  // XREADGROUP BLOCK holds its connection: it gets one of its own.
+  const reader: Redis | Cluster = redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
+  reader.on('error', () => {
+    // Reconnects by itself; failures surface as rejected reads below.
+  });
+  let closing = false;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+
+  async function ensureGroup(): Promise<void> {
+    try {
+      // From 0: events gateways wrote before the first control plane started are logged too.
+      await redis.xgroup('CREATE', stream, LOG_WRITER_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  /** Writes until committed (or closing); acks only what is committed. */
+  async function writeEntries(entries: readonly StreamEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const events = [];
+    const lastSeen = new Map<string, number>();
+    let newestMs = 0;
+    for (const entry of entries) {
+      const event = entry.event;
+      if (!event) continue;
+      events.push(event);
+      if (event.timeMs > newestMs) newestMs = event.timeMs;
+      if (event.keyId !== null && (lastSeen.get(event.keyId) ?? 0) < event.timeMs) lastSeen.set(event.keyId, event.timeMs);
+    }
+    const skipped = entries.length - events.length;
+    if (skipped > 0) logger.warn({ entries: skipped }, 'request log entries skipped: not request events');
+    let backoffMs = 200;
+    let inserted = 0;
+    for (;;) {
+      try {
+        inserted = await insertRequestEvents(db, events);
+        break;
+      } catch (error) {
+        if (closing) return;
+        logger.warn({ err: error, events: events.length, retry_in_ms: backoffMs }, 'request log insert failed');
+        await sleep(backoffMs);
+        if (closing) return;
+        backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
+      }
+    }
+    rowsTotal.inc(inserted);
+    if (newestMs > 0) lagSeconds.set(Math.max(0, (clock().getTime() - newestMs) / 1000));
+    try {
+      await redis.xack(stream, LOG_WRITER_GROUP, ...entries.map((entry) => entry.streamId));
+    } catch (error) {
+      // Not acked means redelivered later; the insert skips the rows then.
+      logger.warn({ err: error }, 'request log ack failed');
+    }
+    try {
+      await touchLastUsed(db, lastSeen);
+    } catch (error) {
+      logger.warn({ err: error }, 'last_used_at update failed');
+    }
+  }
+
+  async function claimStale(): Promise<void> {
+    let cursor = '0-0';
+    do {
+      const reply = await redis.xautoclaim(stream, LOG_WRITER_GROUP, consumerName, claimMinIdleMs, cursor, 'COUNT', batchSize);
+      const claimed = entriesFromAutoClaim(reply);
+      if (claimed.entries.length > 0) {
+        logger.info({ entries: claimed.entries.length }, 'claimed pending request events');
+        await writeEntries(claimed.entries);
+      }
+      cursor = claimed.cursor;
+    } while (cursor !== '0-0' && !closing);
+  }
+
+  async function readNew(): Promise<StreamEntry[]> {
+    const reply = await reader.xreadgroup(
+      'GROUP',
+      LOG_WRITER_GROUP,
+      consumerName,
+      'COUNT',
+      batchSize,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      stream,
+      '>',
+    );
+    return entriesFromReadGroup(reply);
+  }
+
+  async function run(): Promise<void> {
+    let nextClaimAt = 0;
+    let backoffMs = 200;
+    let needGroup = false;
+    while (!closing) {
+      try {
+        if (needGroup) {
+          await ensureGroup();
+          needGroup = false;
+        }
+        if (Date.now() >= nextClaimAt) {
+          await claimStale();
+          nextClaimAt = Date.now() + claimIntervalMs;
+        }
+        const entries = await readNew();
+        if (entries.length > 0) await writeEntries(entries);
+        else lagSeconds.set(0);
+        backoffMs = 200;
+      } catch (error) {
+        if (closing) break;
+        // Redis restarted empty: the stream and its group are gone.
+        if (String((error as Error).message).includes('NOGROUP')) needGroup = true;
+        logger.warn({ err: error, retry_in_ms: backoffMs }, 'request log read failed');
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
+      }
+    }
+  }
+
+  return {
+    consumerName,
+    async start() {
+      await ensureGroup();
+      loop = run();
+    },
+    async close() {
+      closing = true;
+      wake?.();
+      // Ends a pending XREADGROUP BLOCK at once.
+      reader.disconnect();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// request_log rows (migrations/0010): the log writer's idempotent batch insert, the list behind
+// GET /v1/request-logs, per-status totals for the usage endpoint, partition upkeep and retention.
+import { sql, type Kysely } from 'kysely';
+import type { RequestEvent } from '../../../contracts/request-event.js';
+import type { Database, Db } from '../db.js';
+
+export interface RequestLogTable {
+  time: Date | string;
+  event_id: string;
+  key_id: string | null;
+  tier: string | null;
+  route: string | null;
+  method: string;
+  status: number;
+  duration_ms: number;
+  limited: boolean;
+}
+
+export type RequestLogDatabase = Database & { request_log: RequestLogTable };
+
+function withRequestLog(db: Db): Kysely<RequestLogDatabase> {
+  return db.withTables<{ request_log: RequestLogTable }>();
+}
+
+/**
+ * One multi-row INSERT; rows already present (a redelivered event) are skipped.
+ * Returns how many rows were new.
+ */
+export async function insertRequestEvents(db: Db, events: readonly RequestEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const result = await withRequestLog(db)
+    .insertInto('request_log')
+    .values(
+      events.map((event) => ({
+        time: new Date(event.timeMs),
+        event_id: event.id,
+        key_id: event.keyId,
+        tier: event.tier,
+        route: event.route,
+        method: event.method,
+        status: event.status,
+        duration_ms: event.durationMs,
+        limited: event.limited,
+      })),
+    )
+    .onConflict((conflict) => conflict.columns(['time', 'event_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
+}
+
+/**
+ * Moves api_keys.last_used_at forward to each key's newest event, at most once a minute per key
+ * (SPEC §2 lets it lag a minute), so a busy key costs one row update a minute, not one a batch.
+ */
+export async function touchLastUsed(db: Db, lastSeen: ReadonlyMap<string, number>): Promise<number> {
+  if (lastSeen.size === 0) return 0;
+  // Sorted ids: concurrent writers lock the rows in one order.
+  const rows = [...lastSeen.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([id, timeMs]) => sql`(cast(${id} as text), cast(${new Date(timeMs).toISOString()} as timestamptz))`);
+  const result = await sql`
+    update api_keys as k set last_used_at = v.t
+    from (values ${sql.join(rows)}) as v(id, t)
+    where k.id = v.id
+      and (k.last_used_at is null or (k.last_used_at < now() - interval '1 minute' and v.t > k.last_used_at))
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+export interface RequestLogFilter {
+  readonly keyId?: string;
+  readonly status?: number;
+  readonly route?: string;
+  /** Inclusive lower bound. */
+  readonly from?: Date;
+  /** Exclusive upper bound. */
+  readonly to?: Date;
+  /** Keyset position: only rows strictly older than (time, eventId). */
+  readonly before?: { readonly time: Date; readonly eventId: string };
+  readonly limit: number;
+}
+
+export interface RequestLogRow {
+  readonly time: Date;
+  readonly event_id: string;
+  readonly key_id: string | null;
+  readonly tier: string | null;
+  readonly route: string | null;
+  readonly method: string;
+  readonly status: number;
+  readonly duration_ms: number;
+  readonly limited: boolean;
+}
+
+/** Newest first, ordered by (time, event_id) descending so pages stay stable under inserts. */
+export async function listRequestLogs(db: Db, filter: RequestLogFilter): Promise<RequestLogRow[]> {
+  let query = withRequestLog(db)
+    .selectFrom('request_log')
+    .select(['time', 'event_id', 'key_id', 'tier', 'route', 'method', 'status', 'duration_ms', 'limited'])
+    .orderBy('time', 'desc')
+    .orderBy('event_id', 'desc')
+    .limit(filter.limit);
+  if (filter.keyId !== undefined) query = query.where('key_id', '=', filter.keyId);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.route !== undefined) query = query.where('route', '=', filter.route);
+  if (filter.from !== undefined) query = query.where('time', '>=', filter.from);
+  if (filter.to !== undefined) query = query.where('time', '<', filter.to);
+  if (filter.before !== undefined) {
+    const { time, eventId } = filter.before;
+    query = query.where(sql<boolean>`(time, event_id) < (cast(${time.toISOString()} as timestamptz), cast(${eventId} as text))`);
+  }
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    time: new Date(row.time),
+    event_id: row.event_id,
+    key_id: row.key_id,
+    tier: row.tier,
+    route: row.route,
+    method: row.method,
+    status: Number(row.status),
+    duration_ms: Number(row.duration_ms),
+    limited: row.limited,
+  }));
+}
+
+/** Requests of one key since `since`, counted by status code. */
+export async function countByStatusSince(db: Db, keyId: string, since: Date): Promise<Map<number, number>> {
+  const rows = await withRequestLog(db)
+    .selectFrom('request_log')
+    .select(['status', sql<string>`count(*)::text`.as('count')])
+    .where('key_id', '=', keyId)
+    .where('time', '>=', since)
+    .groupBy('status')
+    .execute();
+  return new Map(rows.map((row) => [Number(row.status), Number(row.count)]));
+}
+
+/** Creates the daily partitions for the UTC days of `from`..`to`; returns how many were new. */
+export async function ensurePartitions(db: Db, from: Date, to: Date): Promise<number> {
+  const result = await sql<{ created: number }>`
+    select ensure_request_log_partitions(cast(${utcDay(from)} as date), cast(${utcDay(to)} as date)) as created
+  `.execute(db);
+  return Number(result.rows[0]?.created ?? 0);
+}
+
+/** Drops whole day partitions that end at or before `cutoff`, then deletes older leftovers. */
+export async function removeRequestLogsBefore(
+  db: Db,
+  cutoff: Date,
+): Promise<{ droppedPartitions: number; deletedRows: number }> {
+  const dropped = await sql<{ dropped: number }>`
+    select drop_request_log_partitions_before(cast(${cutoff.toISOString()} as timestamptz)) as dropped
+  `.execute(db);
+  const deleted = await withRequestLog(db).deleteFrom('request_log').where('time', '<', cutoff).executeTakeFirst();
+  return { droppedPartitions: Number(dropped.rows[0]?.dropped ?? 0), deletedRows: Number(deleted.numDeletedRows) };
+}
+
+function utcDay(time: Date): string {
+  return time.toISOString().slice(0, 10);
+}
