@@ -52,3 +52,57 @@ export const changeMessageSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 export type ChangeMessage = z.infer<typeof changeMessageSchema>;
+
+/** Meta hash fields of the projection (redis-keys.ts projectionKeys().meta). */
+export const META_EPOCH_FIELD = 'epoch';
+export const META_VERSION_FIELD = 'version';
+
+/** A whole projection as one consistent read: what a gateway loads on start and after a gap. */
+export interface FeedSnapshot {
+  readonly epoch: string;
+  readonly version: number;
+  /** SHA-256 hex of a secret → key view. */
+  readonly keys: ReadonlyMap<string, KeyView>;
+  /** Tier name → tier view. */
+  readonly tiers: ReadonlyMap<string, TierView>;
+  /** Entries that failed validation and were left out. */
+  readonly invalidEntries: number;
+}
+
+export interface FeedListener {
+  /** One message as published: JSON text of a ChangeMessage (validated by the follower). */
+  onMessage(raw: string): void;
+  /** The subscription was lost and is back: messages may have been missed, so reload. */
+  onReconnect(): void;
+}
+
+/**
+ * Where a gateway follows the feed from: Redis (projection + pub/sub) in production, an in-process
+ * feed in the embedded mode. Gateways subscribe first, then read the snapshot, so nothing published
+ * in between is lost.
+ */
+export interface FeedSource {
+  /** The projection, or null while there is none (Redis came back empty, not rebuilt yet). */
+  snapshot(): Promise<FeedSnapshot | null>;
+  /** Epoch and version only (cheap), to notice a missed message; null while there is no projection. */
+  head(): Promise<{ epoch: string; version: number } | null>;
+  /** Resolves once subscribed; the returned function unsubscribes. */
+  subscribe(listener: FeedListener): Promise<() => Promise<void>>;
+}
+
+/** JSON text → ChangeMessage, or null when it is not one (a bad message is never applied). */
+export function parseChangeMessage(raw: string): ChangeMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const result = changeMessageSchema.safeParse(value);
+  return result.success ? result.data : null;
+}
+
+/** The text publishers send; the Lua publish script writes the same shape. */
+export function encodeChangeMessage(message: ChangeMessage): string {
+  return JSON.stringify(message);
+}

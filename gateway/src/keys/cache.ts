@@ -33,7 +33,7 @@ class ImmutableKeyTable implements BuiltKeyTable {
   readonly size: number;
 
   constructor(
-    private readonly records: ReadonlyMap<string, KeyRecord>,
+    readonly records: ReadonlyMap<string, KeyRecord>,
     readonly version: number,
     readonly epoch: string,
     readonly loaded: boolean,
@@ -91,6 +91,52 @@ export function buildKeyTable(input: KeyTableInput): BuiltKeyTable {
     activeKeysByTier,
     input.keys,
     input.tiers,
+  );
+}
+
+export interface KeyChanges {
+  /** The full key views after the changes (the base's views with the changes applied). */
+  readonly keys: ReadonlyMap<string, KeyView>;
+  /** Hashes added, changed or removed. */
+  readonly changedHashes: Iterable<string>;
+  readonly version: number;
+}
+
+/**
+ * A new table with some keys changed and the tiers unchanged: copies the base's records and
+ * rebuilds only the changed ones, instead of every record. A tier change needs buildKeyTable.
+ */
+export function applyKeyChanges(base: BuiltKeyTable, changes: KeyChanges): BuiltKeyTable {
+  if (!(base instanceof ImmutableKeyTable)) {
+    return buildKeyTable({ keys: changes.keys, tiers: base.tierViews, version: changes.version, epoch: base.epoch });
+  }
+  const records = new Map(base.records);
+  const activeKeysByTier = new Map(base.activeKeysByTier);
+  let skippedKeys = base.skippedKeys;
+  for (const hash of changes.changedHashes) {
+    const old = base.records.get(hash);
+    if (old?.active) activeKeysByTier.set(old.tier, (activeKeysByTier.get(old.tier) ?? 1) - 1);
+    if (!old && base.keyViews.has(hash)) skippedKeys -= 1;
+    records.delete(hash);
+    const view = changes.keys.get(hash);
+    if (!view) continue;
+    const record = buildKeyRecord(view, base.tierViews);
+    if (!record) {
+      skippedKeys += 1;
+      continue;
+    }
+    records.set(hash, record);
+    if (record.active) activeKeysByTier.set(record.tier, (activeKeysByTier.get(record.tier) ?? 0) + 1);
+  }
+  return new ImmutableKeyTable(
+    records,
+    changes.version,
+    base.epoch,
+    true,
+    skippedKeys,
+    activeKeysByTier,
+    changes.keys,
+    base.tierViews,
   );
 }
 

@@ -1,0 +1,93 @@
+// Loader and typed wrappers for the change-feed scripts (feed-publish.lua, feed-swap.lua). The
+// scripts are read once and registered with ioredis defineCommand (EVALSHA, reloaded after a
+// NOSCRIPT); nothing else calls them. Every key they touch carries the `{config}` hash tag, so they
+// run on Redis Cluster too.
+import { readFileSync } from 'node:fs';
+import type { Cluster, Redis } from 'ioredis';
+import { changeChannel, projectionKeys } from '../redis-keys.js';
+
+export type FeedRedis = Redis | Cluster;
+
+const PUBLISH_COMMAND = 'tollgateFeedPublish';
+const SWAP_COMMAND = 'tollgateFeedSwap';
+
+let publishSource: string | undefined;
+let swapSource: string | undefined;
+
+function loadSources(): { publish: string; swap: string } {
+  publishSource ??= readFileSync(new URL('./feed-publish.lua', import.meta.url), 'utf8');
+  swapSource ??= readFileSync(new URL('./feed-swap.lua', import.meta.url), 'utf8');
+  return { publish: publishSource, swap: swapSource };
+}
+
+interface FeedCommands {
+  [PUBLISH_COMMAND](hash: string, meta: string, ...argv: string[]): Promise<number>;
+  [SWAP_COMMAND](...args: string[]): Promise<number>;
+}
+
+function commands(redis: FeedRedis): FeedCommands {
+  const candidate = redis as unknown as Partial<FeedCommands>;
+  if (typeof candidate[PUBLISH_COMMAND] !== 'function') {
+    const sources = loadSources();
+    redis.defineCommand(PUBLISH_COMMAND, { numberOfKeys: 2, lua: sources.publish });
+    redis.defineCommand(SWAP_COMMAND, { numberOfKeys: 5, lua: sources.swap });
+  }
+  return redis as unknown as FeedCommands;
+}
+
+export type ChangeKind = 'key' | 'tier';
+
+/**
+ * Writes one change to the projection and publishes it. Returns the new version, or null when the
+ * projection is missing (Redis came back empty): the caller must rebuild, not write a partial one.
+ */
+export async function publishChange(
+  redis: FeedRedis,
+  prefix: string,
+  kind: ChangeKind,
+  id: string,
+  valueJson: string | null,
+): Promise<number | null> {
+  const keys = projectionKeys(prefix);
+  const target = kind === 'key' ? keys.keys : keys.tiers;
+  const version = await commands(redis)[PUBLISH_COMMAND](
+    target,
+    keys.meta,
+    changeChannel(prefix),
+    kind,
+    id,
+    valueJson ?? '',
+  );
+  return Number(version) < 0 ? null : Number(version);
+}
+
+/** Where a rebuild stages the new projection before the swap (same hash tag as the projection). */
+export function stagingKeys(prefix: string, epoch: string): { keys: string; tiers: string } {
+  const keys = projectionKeys(prefix);
+  return { keys: `${keys.keys}:staging:${epoch}`, tiers: `${keys.tiers}:staging:${epoch}` };
+}
+
+export interface SwapArgs {
+  /** Meta as read before loading from PostgreSQL; null fields when the meta hash was missing. */
+  readonly expectedEpoch: string | null;
+  readonly expectedVersion: string | null;
+  readonly newEpoch: string;
+}
+
+/** Swaps the staged projection in and publishes `rebuilt`; false when the projection changed since it was read. */
+export async function swapProjection(redis: FeedRedis, prefix: string, args: SwapArgs): Promise<boolean> {
+  const keys = projectionKeys(prefix);
+  const staged = stagingKeys(prefix, args.newEpoch);
+  const swapped = await commands(redis)[SWAP_COMMAND](
+    keys.keys,
+    keys.tiers,
+    keys.meta,
+    staged.keys,
+    staged.tiers,
+    changeChannel(prefix),
+    args.expectedEpoch ?? '',
+    args.expectedVersion ?? '',
+    args.newEpoch,
+  );
+  return Number(swapped) === 1;
+}

@@ -1,0 +1,34 @@
+-- Replace the whole projection with one staged from PostgreSQL, atomically, and announce it.
+-- The staged hashes were written beforehand (in chunks, with a TTL in case the writer dies). The
+-- swap happens only if the projection did not change since the writer read its meta before loading
+-- from PostgreSQL: otherwise a change published meanwhile could be overwritten by older data, so the
+-- caller loads again. Two concurrent rebuilds therefore never leave a mixed projection.
+--
+-- KEYS[1]  keys hash           KEYS[2]  tiers hash        KEYS[3]  meta hash
+-- KEYS[4]  staged keys hash    KEYS[5]  staged tiers hash
+-- ARGV[1]  change channel
+-- ARGV[2]  epoch read before loading ('' when the meta hash was missing)
+-- ARGV[3]  version read before loading ('' when missing)
+-- ARGV[4]  the new epoch
+-- Returns  1 when swapped, 0 when the projection changed meanwhile (staged hashes are dropped)
+local current = redis.call('HMGET', KEYS[3], 'epoch', 'version')
+if (current[1] or '') ~= ARGV[2] or (current[2] or '') ~= ARGV[3] then
+  redis.call('DEL', KEYS[4], KEYS[5])
+  return 0
+end
+
+local function swap(staged, target)
+  if redis.call('EXISTS', staged) == 1 then
+    redis.call('RENAME', staged, target)
+    redis.call('PERSIST', target)
+  else
+    redis.call('DEL', target)
+  end
+end
+swap(KEYS[4], KEYS[1])
+swap(KEYS[5], KEYS[2])
+
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[3], 'epoch', ARGV[4], 'version', 0)
+redis.call('PUBLISH', ARGV[1], '{"kind":"rebuilt","epoch":' .. cjson.encode(ARGV[4]) .. ',"version":0}')
+return 1
