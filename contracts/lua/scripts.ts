@@ -61,6 +61,8 @@ export function limiterScriptSources(): ScriptSources {
 
 const CONSUME_COMMAND = 'tollgateLimit';
 const PEEK_COMMAND = 'tollgateLimitPeek';
+/** The ioredis command names the scripts are registered under. */
+export const LIMITER_SCRIPT_COMMANDS: readonly string[] = [CONSUME_COMMAND, PEEK_COMMAND];
 
 type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
 type ScriptClient = Record<typeof CONSUME_COMMAND | typeof PEEK_COMMAND, ScriptCommand>;
@@ -87,6 +89,14 @@ export function createLimiterScripts(client: Redis | Cluster, prefix: string): L
   client.defineCommand(CONSUME_COMMAND, { lua: consume });
   client.defineCommand(PEEK_COMMAND, { lua: peek, readOnly: true });
   const commands = client as unknown as ScriptClient;
+  if (client.isCluster) {
+    // ioredis' Cluster auto-pipelining picks a call's slot from its first argument, which for a
+    // script with a variable key count is the count, not a key: calls for different slots would
+    // share one pipeline and fail. Send these calls unpipelined there (RedisStore batches instead).
+    const ignored = client.options.autoPipeliningIgnoredCommands ?? [];
+    for (const name of LIMITER_SCRIPT_COMMANDS) if (!ignored.includes(name)) ignored.push(name);
+    client.options.autoPipeliningIgnoredCommands = ignored;
+  }
   const layouts = new Map<string, KeyLayout>();
 
   function keysOf(check: ScriptCheck): readonly string[] {
