@@ -1,0 +1,185 @@
+// Environment → frozen gateway configuration (SPEC §1, §3). Every setting is validated with zod at
+// start; the first problem becomes one line naming the variable, and main.ts exits with it.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_REDIS_KEY_PREFIX } from '../../contracts/redis-keys.js';
+
+export const FAILURE_MODES = ['open', 'closed'] as const;
+export type FailureMode = (typeof FAILURE_MODES)[number];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface RouteConfig {
+  /** Metrics label: the configured name, else the prefix (a closed set either way). */
+  readonly name: string;
+  readonly prefix: string;
+  /** Origin plus an optional base path, without a trailing slash. */
+  readonly upstream: string;
+  readonly stripPrefix: boolean;
+  readonly cost: number;
+}
+
+export interface GatewayConfig {
+  readonly redisUrl: string;
+  /** Empty unless REDIS_CLUSTER_NODES is set. */
+  readonly redisClusterNodes: readonly string[];
+  readonly redisKeyPrefix: string;
+  readonly port: number;
+  readonly opsPort: number;
+  readonly routes: readonly RouteConfig[];
+  readonly failureMode: FailureMode;
+  readonly upstreamTimeoutMs: number;
+  readonly redisTimeoutMs: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIGURATION';
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid configuration: ${variable} ${problem}`, options);
+    this.name = 'ConfigError';
+  }
+}
+
+const HTTP_URL = /^https?:\/\/[^/\s?#]+(\/[^\s?#]*)?$/;
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be an integer from 0 to 65535' })
+    .int('must be an integer from 0 to 65535')
+    .min(0, 'must be an integer from 0 to 65535')
+    .max(65535, 'must be an integer from 0 to 65535')
+    .default(fallback);
+
+const milliseconds = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a positive whole number of milliseconds' })
+    .int('must be a positive whole number of milliseconds')
+    .min(1, 'must be a positive whole number of milliseconds')
+    .default(fallback);
+
+const envSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, 'must be a comma-separated list of host:port')
+    .optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 letters, digits or : _ . -')
+    .default(DEFAULT_REDIS_KEY_PREFIX),
+  GATEWAY_PORT: port(8080),
+  GATEWAY_OPS_PORT: port(9080),
+  GATEWAY_UPSTREAM: z.string().regex(HTTP_URL, 'must be an http:// or https:// URL without query').optional(),
+  GATEWAY_ROUTES_FILE: z.string().optional(),
+  GATEWAY_FAILURE_MODE: z.enum(FAILURE_MODES, { error: 'must be open or closed' }).default('open'),
+  GATEWAY_UPSTREAM_TIMEOUT_MS: milliseconds(30_000),
+  GATEWAY_REDIS_TIMEOUT_MS: milliseconds(100),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
+
+const routeSchema = z.strictObject({
+  prefix: z.string().regex(/^\/[^\s?#]*$/, 'must start with / and hold no query'),
+  upstream: z.string().regex(HTTP_URL, 'must be an http:// or https:// URL without query'),
+  strip_prefix: z.boolean().default(false),
+  cost: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000).default(1),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$/, 'must be 1 to 64 letters, digits or _ . / -')
+    .optional(),
+});
+
+const routesFileSchema = z.strictObject({ routes: z.array(routeSchema).min(1, 'must list at least one route') });
+
+function issueLine(issue: z.core.$ZodIssue): { variable: string; problem: string } {
+  return { variable: String(issue.path[0] ?? 'environment'), problem: issue.message };
+}
+
+function trimSlash(text: string): string {
+  return text.endsWith('/') ? text.slice(0, -1) : text;
+}
+
+function readRoutesFile(path: string): RouteConfig[] {
+  const variable = 'GATEWAY_ROUTES_FILE';
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new ConfigError(variable, `cannot be read: ${path} (${code})`, { cause: error });
+  }
+  let data: unknown;
+  try {
+    // YAML is a superset of JSON, so one parser reads both.
+    data = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(variable, `is not valid JSON or YAML: ${path}`, { cause: error });
+  }
+  const parsed = routesFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'file';
+    throw new ConfigError(variable, `${where} ${issue?.message ?? 'is invalid'}`);
+  }
+  const prefixes = new Set<string>();
+  const names = new Set<string>();
+  return parsed.data.routes.map((route, index) => {
+    // `/api/` and `/api` would match the same requests; keep one spelling.
+    const prefix = route.prefix.length > 1 ? trimSlash(route.prefix) : route.prefix;
+    const name = route.name ?? prefix;
+    if (prefixes.has(prefix)) throw new ConfigError(variable, `routes.${index}.prefix ${prefix} is listed twice`);
+    if (names.has(name)) throw new ConfigError(variable, `routes.${index}.name ${name} is listed twice`);
+    prefixes.add(prefix);
+    names.add(name);
+    return { name, prefix, upstream: trimSlash(route.upstream), stripPrefix: route.strip_prefix, cost: route.cost };
+  });
+}
+
+/** Throws ConfigError (one line naming the variable) on the first invalid setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  // An empty value (`VAR=` in .env) means unset, as with most tools.
+  const present: Record<string, string> = {};
+  for (const name of Object.keys(envSchema.shape)) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') present[name] = value.trim();
+  }
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const { variable, problem } = first ? issueLine(first) : { variable: 'environment', problem: 'is invalid' };
+    throw new ConfigError(variable, problem);
+  }
+  const settings = parsed.data;
+
+  if (settings.GATEWAY_UPSTREAM !== undefined && settings.GATEWAY_ROUTES_FILE !== undefined) {
+    throw new ConfigError('GATEWAY_UPSTREAM', 'and GATEWAY_ROUTES_FILE are both set; set only one');
+  }
+  let routes: RouteConfig[];
+  if (settings.GATEWAY_ROUTES_FILE !== undefined) {
+    routes = readRoutesFile(settings.GATEWAY_ROUTES_FILE);
+  } else if (settings.GATEWAY_UPSTREAM !== undefined) {
+    routes = [{ name: 'default', prefix: '/', upstream: trimSlash(settings.GATEWAY_UPSTREAM), stripPrefix: false, cost: 1 }];
+  } else {
+    throw new ConfigError('GATEWAY_UPSTREAM', 'or GATEWAY_ROUTES_FILE must be set');
+  }
+
+  return Object.freeze({
+    redisUrl: settings.REDIS_URL,
+    redisClusterNodes: Object.freeze(settings.REDIS_CLUSTER_NODES?.split(',') ?? []),
+    redisKeyPrefix: settings.REDIS_KEY_PREFIX,
+    port: settings.GATEWAY_PORT,
+    opsPort: settings.GATEWAY_OPS_PORT,
+    routes: Object.freeze(routes.map((route) => Object.freeze(route))),
+    failureMode: settings.GATEWAY_FAILURE_MODE,
+    upstreamTimeoutMs: settings.GATEWAY_UPSTREAM_TIMEOUT_MS,
+    redisTimeoutMs: settings.GATEWAY_REDIS_TIMEOUT_MS,
+    logLevel: settings.LOG_LEVEL,
+  });
+}

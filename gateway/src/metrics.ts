@@ -1,0 +1,160 @@
+// Every gateway metric of SPEC §5, declared in one place. Labels come from closed sets only: the
+// configured route name, a normalised method, the status code and the tier; never a key id, raw
+// path or IP. Labelled children are cached so a request costs map lookups, not label hashing.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Methods outside the usual set collapse to OTHER so a client cannot grow the label set. */
+export function normaliseMethod(method: string | undefined): string {
+  return method !== undefined && METHODS.has(method) ? method : 'OTHER';
+}
+
+// Request latencies span sub-millisecond 429s to slow uploads.
+const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+// A limiter check is one Redis round trip: most of the range is below a millisecond.
+const CHECK_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
+
+export interface GatewayMetricsSources {
+  /** Keys per tier in the current key table (tollgate_gateway_active_keys). */
+  activeKeysByTier(): ReadonlyMap<string, number>;
+  /** Config version applied last (tollgate_gateway_config_version). */
+  configVersion(): number;
+  /** Whether Redis answers now (tollgate_gateway_redis_up). */
+  redisUp(): boolean;
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** One finished request: counts it and observes its duration. */
+  recordRequest(route: string, method: string | undefined, code: number, durationSeconds: number): void;
+  recordUpstream(route: string, durationSeconds: number): void;
+  recordCheck(durationSeconds: number): void;
+  recordRateLimited(tier: string): void;
+  recordStoreError(): void;
+  recordFailOpen(): void;
+}
+
+export function createGatewayMetrics(sources: GatewayMetricsSources, registry = new Registry()): GatewayMetrics {
+  collectDefaultMetrics({ register: registry, prefix: 'tollgate_gateway_process_' });
+
+  const requests = new Counter({
+    name: 'tollgate_gateway_requests_total',
+    help: 'Requests answered by the gateway, by route, method and status code.',
+    labelNames: ['route', 'method', 'code'],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'tollgate_gateway_rate_limited_total',
+    help: 'Requests rejected with 429, by tier.',
+    labelNames: ['tier'],
+    registers: [registry],
+  });
+  const requestDuration = new Histogram({
+    name: 'tollgate_gateway_request_duration_seconds',
+    help: 'Time from request to response end, by route.',
+    labelNames: ['route'],
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  });
+  const upstreamDuration = new Histogram({
+    name: 'tollgate_gateway_upstream_duration_seconds',
+    help: 'Time spent on the upstream call, by route.',
+    labelNames: ['route'],
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  });
+  const checkDuration = new Histogram({
+    name: 'tollgate_gateway_ratelimit_check_duration_seconds',
+    help: 'Time of one limiter check (one Redis round trip).',
+    buckets: CHECK_BUCKETS,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'tollgate_gateway_redis_up',
+    help: '1 when Redis answers (limiter store up), else 0.',
+    registers: [registry],
+    collect() {
+      this.set(sources.redisUp() ? 1 : 0);
+    },
+  });
+  const storeErrors = new Counter({
+    name: 'tollgate_gateway_store_errors_total',
+    help: 'Limiter calls that failed or timed out (the failure mode applied).',
+    registers: [registry],
+  });
+  const failOpen = new Counter({
+    name: 'tollgate_gateway_failopen_total',
+    help: 'Requests forwarded without a limiter decision because the store failed (failure mode open).',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'tollgate_gateway_active_keys',
+    help: 'Keys in the key table, by tier.',
+    labelNames: ['tier'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [tier, count] of sources.activeKeysByTier()) this.set({ tier }, count);
+    },
+  });
+  new Gauge({
+    name: 'tollgate_gateway_config_version',
+    help: 'Version of the key and tier configuration applied last.',
+    registers: [registry],
+    collect() {
+      this.set(sources.configVersion());
+    },
+  });
+
+  // Children cached by label values: route and method come from closed sets, codes from HTTP.
+  const requestChildren = new Map<string, Counter.Internal>();
+  const durationChildren = new Map<string, Histogram.Internal<'route'>>();
+  const upstreamChildren = new Map<string, Histogram.Internal<'route'>>();
+  const tierChildren = new Map<string, Counter.Internal>();
+
+  return {
+    registry,
+    recordRequest(route, method, code, durationSeconds) {
+      const normalised = normaliseMethod(method);
+      const id = `${route}\u0000${normalised}\u0000${code}`;
+      let counter = requestChildren.get(id);
+      if (counter === undefined) {
+        counter = requests.labels(route, normalised, String(code));
+        requestChildren.set(id, counter);
+      }
+      counter.inc();
+      let histogram = durationChildren.get(route);
+      if (histogram === undefined) {
+        histogram = requestDuration.labels(route);
+        durationChildren.set(route, histogram);
+      }
+      histogram.observe(durationSeconds);
+    },
+    recordUpstream(route, durationSeconds) {
+      let histogram = upstreamChildren.get(route);
+      if (histogram === undefined) {
+        histogram = upstreamDuration.labels(route);
+        upstreamChildren.set(route, histogram);
+      }
+      histogram.observe(durationSeconds);
+    },
+    recordCheck(durationSeconds) {
+      checkDuration.observe(durationSeconds);
+    },
+    recordRateLimited(tier) {
+      let counter = tierChildren.get(tier);
+      if (counter === undefined) {
+        counter = rateLimited.labels(tier);
+        tierChildren.set(tier, counter);
+      }
+      counter.inc();
+    },
+    recordStoreError() {
+      storeErrors.inc();
+    },
+    recordFailOpen() {
+      failOpen.inc();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// Streams an admitted request to its upstream and the response back (SPEC §3): one undici Pool
+// (keep-alive) per upstream origin, the client's request as the body stream, the client's response
+// as the sink, so neither body is buffered. The factory and callback are plain functions that get
+// the exchange through `opaque`: no closure per request.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Pool, errors, type Dispatcher } from 'undici';
+import { PROBLEMS, type PreparedProblem } from './respond.js';
+import { clientResponseHeaders, hasRequestBody } from './headers.js';
+
+/** The per-request state the proxy needs; handle-request.ts owns the concrete class. */
+export interface ForwardExchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Called once when the upstream call is over; `error` null when the response was relayed. */
+  upstreamFinished(error: Error | null): void;
+}
+
+export interface ForwarderOptions {
+  /** Longest wait for the upstream's response headers (GATEWAY_UPSTREAM_TIMEOUT_MS). */
+  readonly upstreamTimeoutMs: number;
+  readonly origins: readonly string[];
+}
+
+export interface Forwarder {
+  forward(exchange: ForwardExchange, origin: string, path: string, headers: string[]): void;
+  close(): Promise<void>;
+}
+
+function writeResponseHead(data: Dispatcher.StreamFactoryData<ForwardExchange>): ServerResponse {
+  const res = (data.opaque as ForwardExchange).res;
+  res.writeHead(data.statusCode, clientResponseHeaders(data.headers as unknown as string[]));
+  return res;
+}
+
+function onStreamDone(error: Error | null, data: { opaque: unknown }): void {
+  (data.opaque as ForwardExchange).upstreamFinished(error);
+}
+
+// The ServerResponse doubles as the abort signal undici listens to (it accepts any EventEmitter
+// emitting 'abort'): a client that goes away before the response ended cancels the upstream call.
+function abortWhenClientLeaves(this: ServerResponse): void {
+  if (!this.writableFinished) this.emit('abort');
+}
+
+export function createForwarder(options: ForwarderOptions): Forwarder {
+  const pools = new Map<string, Pool>();
+  const poolFor = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, {
+        headersTimeout: options.upstreamTimeoutMs,
+        // Streaming responses (SSE, long downloads) may pause for long; the client can hang up.
+        bodyTimeout: 0,
+        keepAliveTimeout: 4_000,
+        connect: { timeout: Math.min(options.upstreamTimeoutMs, 10_000) },
+      });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+  for (const origin of options.origins) poolFor(origin);
+
+  return {
+    forward(exchange, origin, path, headers) {
+      const { req, res } = exchange;
+      res.once('close', abortWhenClientLeaves);
+      poolFor(origin).stream(
+        {
+          path,
+          method: req.method as Dispatcher.HttpMethod,
+          headers,
+          body: hasRequestBody(req) ? req : null,
+          opaque: exchange,
+          signal: res,
+          responseHeaders: 'raw',
+          headersTimeout: options.upstreamTimeoutMs,
+        },
+        writeResponseHead,
+        onStreamDone,
+      );
+    },
+    async close() {
+      await Promise.all([...pools.values()].map((pool) => pool.close()));
+    },
+  };
+}
+
+/** The problem for a failed upstream call: 504 for a headers timeout, 502 for anything else. */
+export function upstreamProblem(error: Error): PreparedProblem {
+  return error instanceof errors.HeadersTimeoutError || (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT'
+    ? PROBLEMS.upstreamTimeout
+    : PROBLEMS.upstreamUnavailable;
+}

@@ -1,0 +1,93 @@
+// Header rewriting for both directions of the proxy (SPEC §3, RFC 9110 §7.6.1). Works on raw
+// name/value arrays so repeated headers (Set-Cookie) survive and no header object is built twice.
+import type { IncomingMessage } from 'node:http';
+import { isTollgateAuthorization } from './api-key.js';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+// Rebuilt below (Host by the client library from the upstream origin) or not forwardable: undici
+// refuses `expect`, and Node's server already answered 100-continue.
+const REPLACED = new Set(['host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'via']);
+
+export const VIA = '1.1 tollgate';
+
+/** Extra hop-by-hop names a `Connection` header lists; null in the common case (keep-alive/close). */
+function connectionTokens(value: string | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  let tokens: Set<string> | null = null;
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name === '' || name === 'keep-alive' || name === 'close') continue;
+    (tokens ??= new Set()).add(name);
+  }
+  return tokens;
+}
+
+function isHopByHop(name: string, listed: Set<string> | null): boolean {
+  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (listed !== null && listed.has(name));
+}
+
+/**
+ * The headers the upstream receives, as a flat [name, value, …] list: hop-by-hop headers, the API
+ * key and any client-sent X-Tollgate-* removed; the key's id and tier, X-Forwarded-* and Via added.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, keyId: string, tier: string): string[] {
+  const raw = req.rawHeaders;
+  const listed = connectionTokens(req.headers.connection);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (isHopByHop(lower, listed) || REPLACED.has(lower) || lower === 'x-api-key' || lower.startsWith('x-tollgate-')) {
+      continue;
+    }
+    const value = raw[i + 1] as string;
+    if (lower === 'authorization' && isTollgateAuthorization(value)) continue;
+    out.push(name, value);
+  }
+  const headers = req.headers;
+  const remote = req.socket.remoteAddress ?? '';
+  const forwardedFor = headers['x-forwarded-for'];
+  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${remote}` : remote);
+  // Behind a TLS terminator (nginx) these already describe the client's request; keep them.
+  const proto = headers['x-forwarded-proto'];
+  out.push('x-forwarded-proto', typeof proto === 'string' && proto !== '' ? proto : 'encrypted' in req.socket ? 'https' : 'http');
+  const forwardedHost = headers['x-forwarded-host'];
+  const host = typeof forwardedHost === 'string' && forwardedHost !== '' ? forwardedHost : headers.host;
+  if (host !== undefined) out.push('x-forwarded-host', host);
+  const via = headers.via;
+  out.push('via', via ? `${via}, ${VIA}` : VIA);
+  out.push('x-tollgate-key-id', keyId, 'x-tollgate-tier', tier);
+  return out;
+}
+
+/** The upstream's response headers without hop-by-hop ones; Node frames the body itself. */
+export function clientResponseHeaders(raw: readonly string[]): string[] {
+  let listed: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() === 'connection') listed = connectionTokens(raw[i + 1]);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (isHopByHop(name.toLowerCase(), listed)) continue;
+    out.push(name, raw[i + 1] as string);
+  }
+  return out;
+}
+
+/** The request has a body to stream (undici must not be handed an empty stream for a GET). */
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}

@@ -1,0 +1,53 @@
+// Responses the gateway writes itself (errors as problem+json, SPEC §4). Bodies of the fixed cases
+// are serialised once at start, so a 401 or 429 costs no JSON work per request.
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import { PROBLEM_CONTENT_TYPE, problem, problemBody } from '../../../contracts/problem.js';
+
+export interface PreparedProblem {
+  readonly status: number;
+  readonly body: Buffer;
+  readonly length: string;
+}
+
+export function prepareProblem(status: number, kind: string, detail: string): PreparedProblem {
+  const body = Buffer.from(problemBody(problem(status, kind, detail)));
+  return { status, body, length: String(body.length) };
+}
+
+export const PROBLEMS = {
+  missingKey: prepareProblem(401, 'missing-api-key', 'Send an API key in X-API-Key or Authorization: Bearer.'),
+  invalidKey: prepareProblem(401, 'invalid-api-key', 'The API key is unknown, revoked, inactive or expired.'),
+  noRoute: prepareProblem(404, 'no-route', 'No route matches this path.'),
+  rateLimited: prepareProblem(429, 'rate-limited', 'A rate limit of this key is exhausted; retry after Retry-After seconds.'),
+  storeUnavailable: prepareProblem(503, 'limiter-unavailable', 'The rate limiter cannot answer; try again shortly.'),
+  upstreamUnavailable: prepareProblem(502, 'upstream-unavailable', 'The upstream refused or dropped the connection.'),
+  upstreamTimeout: prepareProblem(504, 'upstream-timeout', 'The upstream did not answer in time.'),
+  methodNotAllowed: prepareProblem(405, 'method-not-allowed', 'Only GET and HEAD are allowed here.'),
+  badRequest: prepareProblem(400, 'bad-request', 'The request is not valid HTTP/1.1.'),
+  headersTooLarge: prepareProblem(431, 'headers-too-large', 'Request headers exceed 16 KiB.'),
+} as const;
+
+/** Headers already set on `res` (rate-limit fields) are kept. */
+export function sendProblem(res: ServerResponse, prepared: PreparedProblem): void {
+  res.statusCode = prepared.status;
+  res.setHeader('content-type', PROBLEM_CONTENT_TYPE);
+  res.setHeader('content-length', prepared.length);
+  res.end(prepared.body);
+}
+
+/**
+ * For a socket without a ServerResponse (an upgrade request, a parse error): a complete HTTP/1.1
+ * response, then the connection is closed.
+ */
+export function writeRawProblem(socket: Duplex, prepared: PreparedProblem, extraHeaders: readonly string[] = []): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let head = `HTTP/1.1 ${prepared.status} ${STATUS_CODES[prepared.status] ?? 'Error'}\r\n`;
+  head += `content-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${prepared.length}\r\nconnection: close\r\n`;
+  for (let i = 0; i + 1 < extraHeaders.length; i += 2) head += `${extraHeaders[i]}: ${extraHeaders[i + 1]}\r\n`;
+  socket.end(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), prepared.body]));
+}

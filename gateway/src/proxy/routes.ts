@@ -1,0 +1,54 @@
+// Longest-prefix routing over the configured routes (SPEC §3). A prefix matches at a path-segment
+// boundary, so `/orders` matches `/orders`, `/orders/1` and `/orders?x` but not `/ordersx`.
+import type { RouteConfig } from '../config.js';
+
+export interface Route extends RouteConfig {
+  /** `http://host:port` of the upstream (one connection pool each). */
+  readonly origin: string;
+  /** The upstream URL's path, prepended to every forwarded path ('' for none). */
+  readonly basePath: string;
+}
+
+export interface Router {
+  match(url: string): Route | undefined;
+  readonly routes: readonly Route[];
+}
+
+function toRoute(config: RouteConfig): Route {
+  const url = new URL(config.upstream);
+  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  return Object.freeze({ ...config, origin: url.origin, basePath });
+}
+
+function matches(prefix: string, url: string): boolean {
+  if (prefix === '/') return url.charCodeAt(0) === 47; // '/'
+  if (!url.startsWith(prefix)) return false;
+  const next = url.charCodeAt(prefix.length);
+  // NaN: the URL ends with the prefix; 47 '/', 63 '?'
+  return Number.isNaN(next) || next === 47 || next === 63;
+}
+
+export function createRouter(configs: readonly RouteConfig[]): Router {
+  // Longest first, so the first match is the longest prefix.
+  const routes = configs.map(toRoute).sort((a, b) => b.prefix.length - a.prefix.length);
+  return {
+    routes,
+    match(url) {
+      for (let i = 0; i < routes.length; i += 1) {
+        const route = routes[i] as Route;
+        if (matches(route.prefix, url)) return route;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The path (with query) the upstream receives for `url` on `route`. */
+export function upstreamPath(route: Route, url: string): string {
+  let path = url;
+  if (route.stripPrefix && route.prefix !== '/') {
+    path = url.slice(route.prefix.length);
+    if (path === '' || path.charCodeAt(0) === 63) path = `/${path}`;
+  }
+  return route.basePath === '' ? path : route.basePath + path;
+}

@@ -1,0 +1,63 @@
+// WebSocket passthrough (SPEC §3): after the hot path admitted the upgrade, http-proxy-3 relays the
+// handshake and then the raw bytes both ways. The same header rules as HTTP apply: the key and any
+// client X-Tollgate-* never reach the upstream, which gets the key's id and tier instead.
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import type { Logger } from 'pino';
+import type { KeyRecord } from '../keys/key-record.js';
+import { isTollgateAuthorization } from './api-key.js';
+import { VIA } from './headers.js';
+import { PROBLEMS, writeRawProblem } from './respond.js';
+import { upstreamPath, type Route } from './routes.js';
+
+export interface WebSocketProxy {
+  forward(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, record: KeyRecord): void;
+  close(): void;
+}
+
+function rewriteHeaders(req: IncomingMessage, record: KeyRecord): void {
+  const headers = req.headers;
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith('x-tollgate-') || name.startsWith('proxy-')) delete headers[name];
+  }
+  delete headers['x-api-key'];
+  if (headers.authorization !== undefined && isTollgateAuthorization(headers.authorization)) delete headers.authorization;
+  headers['x-tollgate-key-id'] = record.id;
+  headers['x-tollgate-tier'] = record.tier;
+  headers['x-forwarded-host'] ??= headers.host;
+  headers.via = headers.via ? `${headers.via}, ${VIA}` : VIA;
+}
+
+export function createWebSocketProxy(logger: Logger): WebSocketProxy {
+  // xfwd: X-Forwarded-For/-Port/-Proto appended as for HTTP.
+  const proxy = createProxyServer({ ws: true, xfwd: true });
+  const onError = (error: Error, _req: IncomingMessage, socket: unknown): void => {
+    logger.debug({ err: error }, 'websocket upstream failed');
+    const target = socket as Socket;
+    // Nothing written yet: the upstream never answered the handshake, so the client still expects
+    // an HTTP response.
+    if (target.writable && target.bytesWritten === 0) {
+      writeRawProblem(target, PROBLEMS.upstreamUnavailable);
+    } else {
+      target.destroy();
+    }
+  };
+  proxy.on('error', onError);
+  proxy.on('open', (proxySocket) => {
+    proxySocket.on('error', () => proxySocket.destroy());
+  });
+
+  return {
+    forward(req, socket, head, route, record) {
+      socket.on('error', () => socket.destroy());
+      rewriteHeaders(req, record);
+      req.url = upstreamPath(route, req.url ?? '/');
+      proxy.ws(req, socket, head, { target: route.origin });
+    },
+    close() {
+      proxy.close();
+    },
+  };
+}
