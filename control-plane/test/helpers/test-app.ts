@@ -1,7 +1,7 @@
 // Starts the control plane's HTTP app on port 0 against a migrated PostgreSQL database of the test
 // file's own, with a recording publisher and a logger writing into memory.
 import { Writable } from 'node:stream';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppDeps } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { createDb, postgresDialect, type Db } from '../../src/db.js';
 import { createLogger } from '../../src/log.js';
@@ -44,6 +44,7 @@ export interface TestAppOptions {
   readonly clock?: Clock;
   /** Point the app at another database (e.g. one that cannot be reached). */
   readonly appDatabaseUrl?: string;
+  readonly extraRoutes?: AppDeps['extraRoutes'];
 }
 
 export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
@@ -61,6 +62,7 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     logger: createLogger('info', logs),
     adminToken: ADMIN_TOKEN,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });
   const port = await app.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
