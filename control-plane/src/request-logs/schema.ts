@@ -1,0 +1,45 @@
+// GET /v1/request-logs: query filters and the page it returns.
+import { z } from 'zod';
+import { cursorSchema, pageLimitSchema } from '../http/pagination.js';
+
+const isoTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
+
+export const requestLogListQuerySchema = z.strictObject({
+  key_id: z.string().min(1).max(200).optional().describe('only requests made with this key'),
+  status: z
+    .string()
+    .regex(/^[1-5]\d\d$/, 'must be an HTTP status code from 100 to 599')
+    .transform(Number)
+    .optional()
+    .describe('only responses with this status code'),
+  route: z.string().min(1).max(200).optional().describe('only requests to this configured route'),
+  from: isoTime.optional().describe('ISO 8601; requests at or after this time'),
+  to: isoTime.optional().describe('ISO 8601; requests before this time'),
+  limit: pageLimitSchema,
+  cursor: cursorSchema,
+});
+
+export const requestLogEntrySchema = z
+  .strictObject({
+    time: z.iso.datetime().describe('when the gateway answered, ISO 8601 UTC'),
+    key_id: z.string().nullable().describe('null when the request had no valid key'),
+    tier: z.string().nullable(),
+    route: z.string().nullable().describe('configured route name; null when none matched'),
+    method: z.string(),
+    status: z.number().int(),
+    duration_ms: z.number().describe('time the gateway took to answer, in milliseconds'),
+    limited: z.boolean().describe('true when a rate limit rejected the request'),
+  })
+  .meta({ id: 'RequestLogEntry' });
+
+export const requestLogPageSchema = z
+  .strictObject({
+    items: z.array(requestLogEntrySchema),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: 'RequestLogPage' });
+
+export type RequestLogListQuery = z.output<typeof requestLogListQuerySchema>;
+export type RequestLogEntry = z.infer<typeof requestLogEntrySchema>;
+export type RequestLogPage = z.infer<typeof requestLogPageSchema>;
