@@ -40,6 +40,7 @@ export interface ScriptReply {
 }
 
 export class ScriptReplyError extends Error {
+  override readonly name = 'ScriptReplyError';
   readonly code = 'SCRIPT_REPLY_INVALID';
 }
 

@@ -21,6 +21,7 @@ export interface RedisClientOptions {
 }
 
 export class RedisConfigError extends Error {
+  override readonly name = 'RedisConfigError';
   readonly code = 'REDIS_CONFIG_INVALID';
 }
 

@@ -9,6 +9,7 @@
 import type { LimitCheck, RateLimitStore, StoreReply } from './store.js';
 
 export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
   readonly code = 'STORE_UNAVAILABLE';
 }
 
