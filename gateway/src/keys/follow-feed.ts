@@ -114,11 +114,12 @@ export function followKeyFeed(options: FollowFeedOptions): KeyFeed {
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  const loadOnce = async (): Promise<FeedSnapshot | null> => {
+  // Logged on the first failed attempt of a reload and then every 40th, not every retry.
+  const loadOnce = async (attempt: number): Promise<FeedSnapshot | null> => {
     try {
       return await source.snapshot();
     } catch (error) {
-      logger.warn({ err: error }, 'key snapshot failed; keeping the last table');
+      if (attempt % 40 === 0) logger.warn({ err: error, attempt }, 'key snapshot failed; keeping the last table');
       return null;
     }
   };
@@ -133,10 +134,10 @@ export function followKeyFeed(options: FollowFeedOptions): KeyFeed {
     try {
       for (let attempt = 0; !closed; attempt += 1) {
         reloadAgain = false;
-        const snapshot = await loadOnce();
+        const snapshot = await loadOnce(attempt);
         if (closed) return;
         if (!snapshot) {
-          if (attempt === 0) logger.warn({ reason }, 'no key projection yet; keeping the last table');
+          if (attempt % 40 === 0) logger.warn({ reason, attempt }, 'no key projection yet; keeping the last table');
           await sleep(retryMs);
           continue;
         }

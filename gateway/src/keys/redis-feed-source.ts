@@ -93,7 +93,15 @@ export function createRedisFeedSource(options: RedisFeedSourceOptions): FeedSour
         if (from === channel) listener.onMessage(message);
       };
       // Any `ready` after the first subscription is a reconnect: messages may have been missed.
-      const onReady = () => listener.onReconnect();
+      // ioredis emits `ready` before it resubscribes; subscribing again (idempotent, same
+      // connection, so answered after the resubscription) makes the reload start only once
+      // messages flow again, so nothing published between the two is missed.
+      const onReady = () => {
+        subscriber.subscribe(channel).then(
+          () => listener.onReconnect(),
+          () => listener.onReconnect(),
+        );
+      };
       subscriber.on('message', onMessage);
       await subscriber.subscribe(channel);
       subscriber.on('ready', onReady);

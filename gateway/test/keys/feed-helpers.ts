@@ -11,7 +11,10 @@ export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export function connect(url: string = SHARED_REDIS_URL): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+  const redis = new Redis(url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+  // Tests that restart Redis would otherwise print every failed reconnect.
+  redis.on('error', () => {});
+  return redis;
 }
 
 export function connectCluster(nodes: string): Cluster {
@@ -52,10 +55,16 @@ export function testPublisher(redis: FeedRedis, prefix: string) {
       return newEpoch;
     },
     key: (hash: string, view: KeyView | null) =>
-      publishChange(redis, prefix, 'key', hash, view === null ? null : JSON.stringify(view)),
+      published(publishChange(redis, prefix, 'key', hash, view === null ? null : JSON.stringify(view))),
     tier: (name: string, view: TierView | null) =>
-      publishChange(redis, prefix, 'tier', name, view === null ? null : JSON.stringify(view)),
+      published(publishChange(redis, prefix, 'tier', name, view === null ? null : JSON.stringify(view))),
   };
+}
+
+async function published(version: Promise<number | null>): Promise<number> {
+  const value = await version;
+  if (value === null) throw new Error('no projection to publish into');
+  return value;
 }
 
 export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
