@@ -1,13 +1,6 @@
-// The control plane's composition root (production mode): config, logger, PostgreSQL (migrated at
-// start), Redis change feed, HTTP server, signals.
-import { createApp } from './app.js';
+// `npm run start:control-plane`. Settings are checked before anything heavy loads, so a bad setting
+// costs one line and exit 1, fast.
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
-import { createDb, postgresDialect } from './db.js';
-import { createRedisClient } from './feed/redis-connection.js';
-import { createRedisChangePublisher } from './feed/redis-publisher.js';
-import { createLogger } from './log.js';
-import { runMigrations } from './migrate.js';
-import { createProjectionSource } from './projection-source.js';
 
 function readConfig(): Config {
   try {
@@ -23,46 +16,6 @@ function readConfig(): Config {
   }
 }
 
-async function main(): Promise<void> {
-  const config = readConfig();
-  const logger = createLogger(config.logLevel);
-  const db = createDb(postgresDialect(config.databaseUrl));
-  try {
-    const result = await runMigrations(db);
-    logger.info({ component: 'migrate', applied: result.applied }, 'migrations applied');
-  } catch (error) {
-    logger.fatal({ err: error, component: 'migrate' }, 'cannot migrate the database');
-    await db.destroy();
-    process.exit(1);
-  }
-
-  const redis = createRedisClient({ url: config.redisUrl, clusterNodes: config.redisClusterNodes });
-  const publisher = createRedisChangePublisher({
-    redis,
-    prefix: config.redisKeyPrefix,
-    source: createProjectionSource(db),
-    logger,
-  });
-  await publisher.start();
-
-  const app = createApp({ db, publisher, logger, adminToken: config.adminToken });
-  const port = await app.listen(config.port);
-  logger.info({ port }, 'control plane listening');
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await app.close();
-    await publisher.close();
-    redis.disconnect();
-    await db.destroy();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-}
-
-await main();
+const config = readConfig();
+const { runControlPlane } = await import('./run-control-plane.js');
+await runControlPlane(config);
