@@ -144,6 +144,24 @@ export function storeBehaviour(label: string, factory: StoreFactory): void {
       });
     });
 
+    t.test(`${name}: peek answers what a consume of the same cost would`, async (t) => {
+      await using(async (store) => {
+        const check = checkFor(algorithm, [
+          { window: '1m', limit: 3 },
+          { window: '1h', limit: 10 },
+        ]);
+        for (let i = 0; i < 3; i += 1) await store.consume(check);
+        const peek = await store.peek(check);
+        const consume = await store.consume(check);
+        t.equal(peek.allowed, consume.allowed);
+        t.notOk(consume.allowed);
+        t.same(peek.remaining, consume.remaining);
+        // Both read the same state a moment apart; only the clock moved in between.
+        t.ok(Math.abs(peek.retryAfterMs - consume.retryAfterMs) < 1000, 'retry-after agrees');
+        peek.resetMs.forEach((ms, i) => t.ok(Math.abs(ms - (consume.resetMs[i] ?? 0)) < 1000, 'reset agrees'));
+      });
+    });
+
     t.test(`${name}: remaining and reset describe the windows after a check`, async (t) => {
       await using(async (store) => {
         const check = checkFor(algorithm, [
