@@ -45,8 +45,12 @@ export function createWebSocketProxy(logger: Logger): WebSocketProxy {
     }
   };
   proxy.on('error', onError);
+  // Upstream sides of open WebSockets, so close() can end them (they would keep the process alive).
+  const upstreamSockets = new Set<Socket>();
   proxy.on('open', (proxySocket) => {
+    upstreamSockets.add(proxySocket);
     proxySocket.on('error', () => proxySocket.destroy());
+    proxySocket.once('close', () => upstreamSockets.delete(proxySocket));
   });
 
   return {
@@ -57,6 +61,7 @@ export function createWebSocketProxy(logger: Logger): WebSocketProxy {
       proxy.ws(req, socket, head, { target: route.origin });
     },
     close() {
+      for (const socket of upstreamSockets) socket.destroy();
       proxy.close();
     },
   };
