@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import type { RoundResult } from './load.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
 import type { PropagationResult } from './propagation.js';
 import { spread, type Spread } from './stats.js';
 
@@ -131,6 +132,7 @@ export interface BenchReport {
   readonly systems: ReadonlyArray<SystemOutcome & { summary: SystemSummary | null }>;
   readonly ratios: readonly Ratio[];
   readonly propagation: PropagationResult | { skipped: string };
+  readonly gatewayMetrics: GatewayMetrics | null;
   readonly notes: readonly string[];
 }
 

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { readBenchConfig, type BenchConfig } from './config.js';
+import { readGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
 import { runRound, type RoundResult } from './load.js';
 import { resultsDir } from './paths.js';
 import { decidePlacement, pin, type Placement } from './placement.js';
@@ -143,6 +144,14 @@ async function main(): Promise<void> {
     }
 
     const measured = await measure(systems, config);
+    let gatewayMetrics: GatewayMetrics | null = null;
+    if (tollgate.opsUrl !== null) {
+      try {
+        gatewayMetrics = await readGatewayMetrics(tollgate.opsUrl);
+      } catch (error) {
+        log(`could not read the gateway's metrics: ${describeError(error)}`);
+      }
+    }
     const outcomes: SystemOutcome[] = [
       ...systems.map((system) => ({
         name: system.name,
@@ -176,6 +185,12 @@ async function main(): Promise<void> {
         ? 'The control plane kept running during the load rounds (BENCH_KEEP_CONTROL_PLANE=1).'
         : 'The control plane was stopped after set-up so its request-log writer does not compete for CPU during the load rounds.',
     ];
+    if (gatewayMetrics !== null) {
+      notes.push(
+        `gateway metrics over the run: ${gatewayMetrics.rateLimitChecks} rate-limit checks, mean ${gatewayMetrics.meanRateLimitCheckMs.toFixed(2)} ms, ` +
+          `${gatewayMetrics.storeErrors} store errors${gatewayMetrics.storeErrors > 0 ? ' (Redis calls failed or exceeded GATEWAY_REDIS_TIMEOUT_MS, so those requests were failed open: the admitted figures include requests that skipped the Redis check)' : ''}.`,
+      );
+    }
     for (const [name, summary] of summaries) {
       if (summary.expectedShare < 0.99) notes.push(`${name}: only ${(summary.expectedShare * 100).toFixed(1)}% of responses had the expected status.`);
     }
@@ -197,6 +212,7 @@ async function main(): Promise<void> {
       systems: outcomes.map((outcome) => ({ ...outcome, summary: summaries.get(outcome.name) ?? null })),
       ratios,
       propagation: tollgate.propagation ?? { skipped: tollgate.propagationSkipped ?? 'not measured' },
+      gatewayMetrics,
       notes,
     });
     for (const note of notes.slice(3)) console.log(`note: ${note}`);

@@ -22,6 +22,8 @@ export interface TollgateBench {
   readonly skipped: SkippedSystem[];
   readonly propagation: PropagationResult | null;
   readonly propagationSkipped: string | null;
+  /** The ops URL of the gateway under load, or null when it did not start. */
+  readonly opsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ function skipAll(reason: string, wanted: (name: string) => boolean): TollgateBen
     skipped: [ADMITTED, LIMITED].filter((item) => wanted(item.name)).map((item) => ({ ...item, skipped: reason })),
     propagation: null,
     propagationSkipped: reason,
+    opsUrl: null,
     stop: async () => {},
   };
 }
@@ -109,5 +112,5 @@ export async function setUpTollgate(
   const systems: SystemUnderTest[] = [];
   if (wanted(ADMITTED.name)) systems.push({ ...ADMITTED, url: `${gateway.url}/`, headers: { 'x-api-key': keys.admitted.secret } });
   if (wanted(LIMITED.name)) systems.push({ ...LIMITED, url: `${gateway.url}/`, headers: { 'x-api-key': keys.limited.secret } });
-  return { systems, skipped: [], propagation, propagationSkipped, stop };
+  return { systems, skipped: [], propagation, propagationSkipped, opsUrl: gateway.opsUrl, stop };
 }
