@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { toWindowLimits } from '../../../contracts/limits.js';
-import { buildKeyTable, emptyKeyTable } from '../../src/keys/cache.js';
+import { applyKeyChanges, buildKeyTable, emptyKeyTable } from '../../src/keys/cache.js';
 import { policyHeaderValue } from '../../src/limiter/policy-header.js';
 
 const free: TierView = { name: 'free', limits: [{ window: '1h', limit: 100 }, { window: '1m', limit: 5 }], algorithm: 'sliding_window' };
@@ -69,4 +69,19 @@ t.test('records are frozen so no caller can change a shared table', async (t) =>
   const record = table({ h1: key('key_1', 'free') }).get('h1');
   t.ok(Object.isFrozen(record));
   t.ok(Object.isFrozen(record?.limits));
+});
+
+t.test('changing some keys rebuilds only those records and keeps the counts right', async (t) => {
+  const base = table({ h1: key('key_1', 'free'), h2: key('key_2', 'gone'), h3: key('key_3', 'exact') });
+  const keys = new Map(base.keyViews);
+  keys.set('h1', key('key_1', 'exact'));
+  keys.delete('h2');
+  keys.set('h4', key('key_4', 'nowhere'));
+  const next = applyKeyChanges(base, { keys, changedHashes: ['h1', 'h2', 'h4'], version: 8 });
+  t.equal(next.get('h1')?.tier, 'exact');
+  t.equal(next.get('h3'), base.get('h3'), 'untouched records are shared');
+  t.equal(next.skippedKeys, 1, 'one skipped key removed, one added');
+  t.same(Object.fromEntries(next.activeKeysByTier), { free: 0, exact: 2 });
+  t.equal(next.version, 8);
+  t.equal(base.get('h1')?.tier, 'free', 'the base table is unchanged');
 });

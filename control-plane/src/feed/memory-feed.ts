@@ -1,0 +1,105 @@
+// The change feed of the embedded mode (SPEC §7): one process, no Redis. It is both the control
+// plane's ChangePublisher and the gateway's FeedSource, so a gateway in the same process follows it
+// exactly as it follows Redis (snapshot + versioned messages). Messages are delivered as JSON text
+// in a microtask, like pub/sub: asynchronously, in order, never sharing mutable state.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  type ChangeMessage,
+  type FeedListener,
+  type FeedSnapshot,
+  type FeedSource,
+  type KeyView,
+  type TierView,
+  encodeChangeMessage,
+} from '../../../contracts/feed.js';
+import type { ChangePublisher, ProjectionSource } from './publisher.js';
+
+export interface MemoryChangeFeedOptions {
+  readonly source: ProjectionSource;
+  readonly logger: Logger;
+}
+
+export type MemoryChangeFeed = ChangePublisher & FeedSource;
+
+export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): MemoryChangeFeed {
+  const logger = options.logger.child({ component: 'memory-feed' });
+  const listeners = new Set<FeedListener>();
+  let keys = new Map<string, KeyView>();
+  let tiers = new Map<string, TierView>();
+  let epoch = '';
+  let version = 0;
+  let loaded = false;
+  let loading: Promise<void> | null = null;
+  // A change published while a load is in flight may be missing from what it read: load again.
+  let changedDuringLoad = false;
+
+  const emit = (message: ChangeMessage) => {
+    const text = encodeChangeMessage(message);
+    for (const listener of listeners) queueMicrotask(() => listener.onMessage(text));
+  };
+
+  const load = async () => {
+    do {
+      changedDuringLoad = false;
+      const data = await options.source.loadAll();
+      keys = new Map(data.keys.map((entry) => [entry.hash, entry.view]));
+      tiers = new Map(data.tiers.map((tier) => [tier.name, tier]));
+      epoch = randomBytes(9).toString('base64url');
+      version = 0;
+      loaded = true;
+    } while (changedDuringLoad);
+    logger.info({ keys: keys.size, tiers: tiers.size }, 'in-memory projection loaded');
+    emit({ kind: 'rebuilt', epoch, version });
+  };
+
+  const change = (kind: 'key' | 'tier', id: string, value: KeyView | TierView | null) => {
+    if (loading) changedDuringLoad = true;
+    if (!loaded) return;
+    version += 1;
+    if (kind === 'key') {
+      const view = value as KeyView | null;
+      if (view) keys.set(id, view);
+      else keys.delete(id);
+      emit({ kind, epoch, version, id, value: view });
+    } else {
+      const view = value as TierView | null;
+      if (view) tiers.set(id, view);
+      else tiers.delete(id);
+      emit({ kind, epoch, version, id, value: view });
+    }
+  };
+
+  return {
+    async publishKey(secretHash, view) {
+      change('key', secretHash, view);
+    },
+    async publishTier(name, view) {
+      change('tier', name, view);
+    },
+    async start() {
+      loading ??= load().finally(() => {
+        loading = null;
+      });
+      await loading;
+    },
+    async close() {
+      listeners.clear();
+      await loading;
+    },
+    async snapshot(): Promise<FeedSnapshot | null> {
+      if (!loaded) return null;
+      // Copies: the follower keeps these maps as the base of its table.
+      return { epoch, version, keys: new Map(keys), tiers: new Map(tiers), invalidEntries: 0 };
+    },
+    async head() {
+      return loaded ? { epoch, version } : null;
+    },
+    async subscribe(listener) {
+      listeners.add(listener);
+      return async () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+}
