@@ -105,9 +105,12 @@ export function createRedisFeedSource(options: RedisFeedSourceOptions): FeedSour
       subscriber.on('message', onMessage);
       await subscriber.subscribe(channel);
       subscriber.on('ready', onReady);
+      // A Cluster moves its subscription to another node by itself when a node leaves, silently.
+      subscriber.on('-node', onReady);
       return async () => {
         subscriber.off('message', onMessage);
         subscriber.off('ready', onReady);
+        subscriber.off('-node', onReady);
         try {
           await subscriber.unsubscribe(channel);
         } catch {
