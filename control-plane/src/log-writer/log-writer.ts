@@ -41,11 +41,13 @@ export interface LogWriterOptions {
   readonly claimMinIdleMs?: number;
   readonly claimIntervalMs?: number;
   readonly maxBackoffMs?: number;
+  /** Consumers with nothing pending and idle this long are removed from the group (restarts). */
+  readonly forgetConsumerIdleMs?: number;
 }
 
 export interface LogWriter {
   readonly consumerName: string;
-  /** Creates the group if needed and starts the read loop (returns once it runs). */
+  /** Creates the group if needed and starts the read loop; never fails for Redis being away. */
   start(): Promise<void>;
   /** Stops reading; a batch being written is finished (or left pending for another writer). */
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   const claimMinIdleMs = options.claimMinIdleMs ?? 10_000;
   const claimIntervalMs = options.claimIntervalMs ?? 5000;
   const maxBackoffMs = options.maxBackoffMs ?? 5000;
+  const forgetConsumerIdleMs = options.forgetConsumerIdleMs ?? 3_600_000;
 
   // XREADGROUP BLOCK holds its connection: it gets one of its own.
   const reader: Redis | Cluster = redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
@@ -148,6 +151,20 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
     } while (cursor !== '0-0' && !closing);
   }
 
+  /** Every restart adds a consumer name; drop the ones that are long gone and hold nothing. */
+  async function forgetDeadConsumers(): Promise<void> {
+    const consumers = (await redis.xinfo('CONSUMERS', stream, LOG_WRITER_GROUP)) as unknown[][];
+    for (const fields of consumers) {
+      const info = new Map<unknown, unknown>();
+      for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i], fields[i + 1]);
+      const name = info.get('name');
+      if (typeof name !== 'string' || name === consumerName) continue;
+      if (info.get('pending') === 0 && Number(info.get('idle')) >= forgetConsumerIdleMs) {
+        await redis.xgroup('DELCONSUMER', stream, LOG_WRITER_GROUP, name);
+      }
+    }
+  }
+
   async function readNew(): Promise<StreamEntry[]> {
     const reply = await reader.xreadgroup(
       'GROUP',
@@ -164,10 +181,11 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
     return entriesFromReadGroup(reply);
   }
 
-  async function run(): Promise<void> {
+  async function run(groupMissing: boolean): Promise<void> {
     let nextClaimAt = 0;
+    let nextForgetAt = 0;
     let backoffMs = 200;
-    let needGroup = false;
+    let needGroup = groupMissing;
     while (!closing) {
       try {
         if (needGroup) {
@@ -177,6 +195,10 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
         if (Date.now() >= nextClaimAt) {
           await claimStale();
           nextClaimAt = Date.now() + claimIntervalMs;
+        }
+        if (Date.now() >= nextForgetAt) {
+          await forgetDeadConsumers();
+          nextForgetAt = Date.now() + Math.max(claimIntervalMs, Math.min(forgetConsumerIdleMs / 6, 600_000));
         }
         const entries = await readNew();
         if (entries.length > 0) await writeEntries(entries);
@@ -196,8 +218,15 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   return {
     consumerName,
     async start() {
-      await ensureGroup();
-      loop = run();
+      let haveGroup = true;
+      try {
+        await ensureGroup();
+      } catch (error) {
+        // Redis away at start: the loop keeps trying.
+        logger.warn({ err: error }, 'request log group not created yet');
+        haveGroup = false;
+      }
+      loop = run(!haveGroup);
     },
     async close() {
       closing = true;

@@ -1,7 +1,9 @@
 import t, { type Test } from 'tap';
 import { sql } from 'kysely';
 import { requestEventStream } from '../../../contracts/redis-keys.js';
-import { uniquePrefix } from '../../../test-support/redis-server.js';
+import { Redis } from 'ioredis';
+import { startRedisServer, uniquePrefix } from '../../../test-support/redis-server.js';
+import { createDirectRequestLogDelivery } from '../../src/log-writer/direct-delivery.js';
 import { createLogWriter, LOG_WRITER_GROUP, type LogWriter } from '../../src/log-writer/log-writer.js';
 import {
   addEvents,
@@ -31,7 +33,7 @@ async function startWriter(
   const rows = new CountingMetric();
   const lag = new CountingMetric();
   const writer = createLogWriter({
-    redis,
+    redis: extra.redis ?? redis,
     db,
     prefix,
     logger: silentLogger,
@@ -219,4 +221,53 @@ t.test('last_used_at moves forward at most once a minute per key', async (t) => 
   await addEvents(redis, prefix, [third]);
   await waitFor(async () => new Date((await lastUsed()) as Date).getTime() === third.timeMs, 10_000, 'third update');
   t.pass('moved after a minute');
+});
+
+t.test('a writer recreates its group and keeps writing after Redis restarts empty', async (t) => {
+  const server = await startRedisServer();
+  t.teardown(() => server.stop());
+  const own = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+  own.on('error', () => {});
+  t.teardown(() => own.disconnect());
+  const prefix = uniquePrefix('lw-restart');
+  const route = routeFor(t);
+  await startWriter(t, prefix, { redis: own, maxBackoffMs: 200 });
+  const before = [makeEvent({ route })];
+  await addEvents(own, prefix, before);
+  await waitFor(async () => (await countRows(db, `route = '${route}'`)) === 1, 10_000, 'first row');
+  await server.stop();
+  await server.start();
+  await waitFor(async () => own.status === 'ready', 10_000, 'reconnect');
+  const after = Array.from({ length: 10 }, () => makeEvent({ route }));
+  await addEvents(own, prefix, after);
+  await waitFor(async () => (await countRows(db, `route = '${route}'`)) === 11, 15_000, 'rows after the restart');
+  t.pass('events written after the restart arrive');
+});
+
+t.test('consumers long gone with nothing pending are removed from the group', async (t) => {
+  const prefix = uniquePrefix('lw-forget');
+  t.teardown(() => cleanPrefix(redis, prefix));
+  const stream = requestEventStream(prefix);
+  await redis.xgroup('CREATE', stream, LOG_WRITER_GROUP, '0', 'MKSTREAM');
+  await redis.xgroup('CREATECONSUMER', stream, LOG_WRITER_GROUP, 'ghost');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { writer } = await startWriter(t, prefix, { forgetConsumerIdleMs: 200 });
+  await waitFor(async () => {
+    const consumers = (await redis.xinfo('CONSUMERS', stream, LOG_WRITER_GROUP)) as unknown[][];
+    return !consumers.some((fields) => fields.includes('ghost'));
+  }, 5000, 'ghost removed');
+  const consumers = (await redis.xinfo('CONSUMERS', stream, LOG_WRITER_GROUP)) as unknown[][];
+  t.ok(consumers.every((fields) => fields.includes(writer.consumerName)), 'only the live writer remains');
+});
+
+t.test('the embedded delivery writes a batch once even when handed it twice', async (t) => {
+  const rows = new CountingMetric();
+  const lag = new CountingMetric();
+  const deliver = createDirectRequestLogDelivery({ db, logger: silentLogger, rowsTotal: rows, lagSeconds: lag });
+  const route = routeFor(t);
+  const batch = Array.from({ length: 25 }, () => makeEvent({ route }));
+  await deliver(batch);
+  await deliver(batch);
+  t.equal(await countRows(db, `route = '${route}'`), batch.length);
+  t.equal(rows.value, batch.length);
 });

@@ -2,7 +2,19 @@ import t from 'tap';
 import { sql } from 'kysely';
 import { createRequestLogRetention } from '../../src/log-writer/retention.js';
 import { ensurePartitions, insertRequestEvents } from '../../src/request-logs/repository.js';
-import { countRows, createMigratedDatabase, makeEvent, silentLogger } from './support.js';
+import { startRequestLogPipeline } from '../../src/log-writer/request-log-pipeline.js';
+import { uniquePrefix } from '../../../test-support/redis-server.js';
+import {
+  addEvents,
+  cleanPrefix,
+  countRows,
+  CountingMetric,
+  createMigratedDatabase,
+  makeEvent,
+  redisClient,
+  silentLogger,
+  waitFor,
+} from './support.js';
 
 const database = await createMigratedDatabase('retention');
 t.teardown(() => database.close());
@@ -53,4 +65,32 @@ t.test('rows written before their day had a partition move into it when it is cr
   const after = await sql<{ p: string }>`select tableoid::regclass::text as p from request_log where event_id = ${event.id}`.execute(db);
   t.equal(after.rows[0]?.p, partitionName(future));
   t.equal(await countRows(db, `event_id = '${event.id}'`), 1);
+});
+
+t.test('the request log pipeline applies retention at start, then writes streamed events', async (t) => {
+  const redis = redisClient();
+  const prefix = uniquePrefix('pipeline');
+  t.teardown(async () => {
+    await cleanPrefix(redis, prefix);
+    redis.disconnect();
+  });
+  const old = makeEvent({ route: 'pipeline', timeMs: Date.now() - 3 * DAY_MS });
+  await insertRequestEvents(db, [old]);
+  const rows = new CountingMetric();
+  const pipeline = await startRequestLogPipeline({
+    redis,
+    db,
+    prefix,
+    logger: silentLogger,
+    retentionDays: 2,
+    rowsTotal: rows,
+    lagSeconds: new CountingMetric(),
+    writer: { blockMs: 100 },
+  });
+  t.equal(await countRows(db, `event_id = '${old.id}'`), 0, 'the row past retention is gone at start');
+  const fresh = Array.from({ length: 5 }, () => makeEvent({ route: 'pipeline' }));
+  await addEvents(redis, prefix, fresh);
+  await waitFor(async () => (await countRows(db, `route = 'pipeline'`)) === fresh.length, 10_000, 'rows');
+  await pipeline.close();
+  t.equal(rows.value, fresh.length);
 });
