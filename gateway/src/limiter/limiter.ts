@@ -8,6 +8,8 @@
 //   reply synchronously (no Promise, no I/O) when the key is known to be denied until a later time;
 //   otherwise a Promise of the store's reply. A store failure rejects the Promise with the store's
 //   error (StoreUnavailableError from the guarded store): apply GATEWAY_FAILURE_MODE then.
+//   With a store that can answer synchronously (MemoryStore.consumeNow, the embedded mode), every
+//   reply is synchronous and the cache is skipped: it would save nothing there.
 // - peek(record, cost = 0): the same facts, consuming nothing (GET /_gateway/quota). Never cached.
 // - clearDeniedCache(): forget every cached denial (done by itself when a guarded store comes back up,
 //   because Redis may have restarted empty).
@@ -16,6 +18,15 @@ import type { KeyRecord } from '../keys/key-record.js';
 import { DeniedCache } from './denied-cache.js';
 import type { GuardedStore } from './guarded-store.js';
 import type { LimitCheck, RateLimitStore, StoreReply } from './store.js';
+
+/** A store that can decide without I/O (MemoryStore). */
+export interface SyncRateLimitStore extends RateLimitStore {
+  consumeNow(check: LimitCheck): StoreReply;
+}
+
+function isSync(store: RateLimitStore): store is SyncRateLimitStore {
+  return typeof (store as Partial<SyncRateLimitStore>).consumeNow === 'function';
+}
 
 export interface LimiterOptions {
   readonly store: RateLimitStore | GuardedStore;
@@ -37,7 +48,8 @@ export interface Limiter {
 export function createLimiter(options: LimiterOptions): Limiter {
   const { store } = options;
   const now = options.now ?? performance.now.bind(performance);
-  const denied = options.deniedCache === false ? undefined : new DeniedCache(now);
+  const sync = isSync(store) ? store : undefined;
+  const denied = options.deniedCache === false || sync ? undefined : new DeniedCache(now);
   // One LimitCheck per record and cost, reused across requests (records are immutable).
   const checks = new WeakMap<KeyRecord, LimitCheck>();
   let unsubscribe: (() => void) | undefined;
@@ -58,6 +70,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   return {
     denied,
     check(record, cost) {
+      if (sync) return sync.consumeNow(checkOf(record, cost));
       if (denied === undefined) return store.consume(checkOf(record, cost));
       const cached = denied.get(record, cost);
       if (cached !== undefined) return cached;

@@ -3,6 +3,7 @@ import { toWindowLimits } from '../../../contracts/limits.js';
 import type { Algorithm, Limit } from '../../../contracts/limits.js';
 import type { KeyRecord } from '../../src/keys/key-record.js';
 import { createLimiter } from '../../src/limiter/limiter.js';
+import { MemoryStore } from '../../src/limiter/memory-store.js';
 import { policyHeaderValue } from '../../src/limiter/policy-header.js';
 import { RedisStore } from '../../src/limiter/redis-store.js';
 import type { LimitCheck, RateLimitStore, StoreReply } from '../../src/limiter/store.js';
@@ -147,4 +148,16 @@ t.test('peek through the limiter consumes nothing', async (t) => {
   await limiter.check(key, 1);
   t.same((await limiter.peek(key)).remaining, [1]);
   t.same((await limiter.peek(key)).remaining, [1]);
+});
+
+t.test('with the in-memory store every check is answered synchronously', async (t) => {
+  const limiter = createLimiter({ store: new MemoryStore() });
+  t.teardown(() => limiter.close());
+  const key = record('sliding_window', [{ window: '1h', limit: 1 }]);
+  const first = limiter.check(key, 1);
+  const second = limiter.check(key, 1);
+  t.notOk(first instanceof Promise);
+  t.ok((first as StoreReply).allowed);
+  t.notOk((second as StoreReply).allowed);
+  t.same((await limiter.peek(key)).remaining, [0]);
 });
