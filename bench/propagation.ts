@@ -1,8 +1,10 @@
 // Change propagation (SPEC §2): for each change made through the control plane REST, the time from
 // the REST call returning until EVERY gateway enforces it. A change alternately deactivates and
 // reactivates one key; each gateway is polled back to back on GET /_gateway/quota (consumes
-// nothing) until it answers 401 (inactive) or stops answering 401 (active again). The resolution is
-// one poll round trip, a fraction of a millisecond on one machine.
+// nothing) until it answers 401 (inactive) or stops answering 401 (active again), with a pause of
+// POLL_PAUSE_MS between polls so the pollers do not take the CPU the control plane and gateways need
+// to propagate (on 2 cores, back-to-back polling of two gateways visibly slows propagation). The
+// resolution is about one pause plus one poll round trip.
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { AdminClient } from './admin-client.js';
@@ -13,6 +15,8 @@ export interface PropagationResult {
   readonly gateways: number;
   /** Changes some gateway had not enforced within the deadline (counted, not in the percentiles). */
   readonly timedOut: number;
+  /** Changes enforced later than the 1 s SPEC §2 promises (timed-out ones included). */
+  readonly overOneSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
@@ -20,12 +24,16 @@ export interface PropagationResult {
 }
 
 const POLL_PATH = '/_gateway/quota';
+const POLL_PAUSE_MS = 1;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function pollUntil(pool: Pool, apiKey: string, wantRevoked: boolean, deadline: number): Promise<number | null> {
   while (performance.now() < deadline) {
     const { statusCode, body } = await pool.request({ path: POLL_PATH, method: 'GET', headers: { 'x-api-key': apiKey } });
     await body.dump();
     if ((statusCode === 401) === wantRevoked) return performance.now();
+    await pause(POLL_PAUSE_MS);
   }
   return null;
 }
@@ -62,6 +70,7 @@ export async function measurePropagation(
     changes,
     gateways: gatewayUrls.length,
     timedOut,
+    overOneSecond: timedOut + samples.filter((value) => value > 1_000).length,
     p50Ms: percentile(samples, 50),
     p99Ms: percentile(samples, 99),
     maxMs: samples.length ? Math.max(...samples) : Number.NaN,

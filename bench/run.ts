@@ -214,9 +214,9 @@ async function main(): Promise<void> {
       propagation: tollgate.propagation ?? { skipped: tollgate.propagationSkipped ?? 'not measured' },
       gatewayMetrics,
       notes,
-    });
+    }, config.systems === null);
     for (const note of notes.slice(3)) console.log(`note: ${note}`);
-    console.log(`\nwrote ${path} (and latest.json)`);
+    console.log(`\nwrote ${path}${config.systems === null ? ' and latest.json' : ' (a partial run: latest.json kept)'}`);
   } finally {
     await cleanUp();
   }
