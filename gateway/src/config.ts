@@ -126,7 +126,9 @@ function readRoutesFile(path: string): RouteConfig[] {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'file';
-    throw new ConfigError(variable, `${where} ${issue?.message ?? 'is invalid'}`);
+    const problem =
+      issue?.code === 'unrecognized_keys' ? `has unknown field ${issue.keys.join(', ')}` : (issue?.message ?? 'is invalid');
+    throw new ConfigError(variable, `${where} ${problem}`);
   }
   const prefixes = new Set<string>();
   const names = new Set<string>();

@@ -1,0 +1,146 @@
+// Configuration (SPEC §1): routes files in JSON and YAML, defaults, .env, and one spawned process per
+// invalid setting asserting the exact one-line message and exit code 1.
+import t from 'tap';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { spawnGateway, type SpawnedGateway } from './helpers/spawn-gateway.js';
+import { removeDir } from '../../test-support/redis-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-config-'));
+t.teardown(() => removeDir(dir));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const UPSTREAM = { GATEWAY_UPSTREAM: 'http://127.0.0.1:3000' };
+
+t.test('defaults apply when only GATEWAY_UPSTREAM is set', async (t) => {
+  const config = loadConfig(UPSTREAM);
+  t.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+  t.equal(config.redisKeyPrefix, 'tg');
+  t.equal(config.port, 8080);
+  t.equal(config.opsPort, 9080);
+  t.equal(config.failureMode, 'open');
+  t.equal(config.upstreamTimeoutMs, 30000);
+  t.equal(config.redisTimeoutMs, 100);
+  t.equal(config.logLevel, 'info');
+  t.same(config.routes, [{ name: 'default', prefix: '/', upstream: 'http://127.0.0.1:3000', stripPrefix: false, cost: 1 }]);
+  t.ok(Object.isFrozen(config));
+});
+
+t.test('a YAML routes file is read with its defaults', async (t) => {
+  const path = file(
+    'routes.yaml',
+    'routes:\n  - prefix: /orders\n    upstream: http://127.0.0.1:3000/\n  - prefix: /search\n    upstream: http://127.0.0.1:3001/v1\n    strip_prefix: true\n    cost: 5\n    name: search\n',
+  );
+  t.same(loadConfig({ GATEWAY_ROUTES_FILE: path }).routes, [
+    { name: '/orders', prefix: '/orders', upstream: 'http://127.0.0.1:3000', stripPrefix: false, cost: 1 },
+    { name: 'search', prefix: '/search', upstream: 'http://127.0.0.1:3001/v1', stripPrefix: true, cost: 5 },
+  ]);
+});
+
+t.test('a JSON routes file is read', async (t) => {
+  const path = file('routes.json', JSON.stringify({ routes: [{ prefix: '/', upstream: 'http://127.0.0.1:3000', cost: 2 }] }));
+  t.equal(loadConfig({ GATEWAY_ROUTES_FILE: path }).routes[0]?.cost, 2);
+});
+
+t.test('REDIS_CLUSTER_NODES is split into nodes', async (t) => {
+  t.same(loadConfig({ ...UPSTREAM, REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).redisClusterNodes, ['a:7000', 'b:7001']);
+});
+
+// Each case: environment → the exact line on stderr.
+const invalid: [string, Record<string, string>, string][] = [
+  ['no upstream and no routes file', {}, 'invalid configuration: GATEWAY_UPSTREAM or GATEWAY_ROUTES_FILE must be set'],
+  [
+    'both an upstream and a routes file',
+    { ...UPSTREAM, GATEWAY_ROUTES_FILE: file('both.yaml', 'routes:\n  - prefix: /\n    upstream: http://127.0.0.1:1\n') },
+    'invalid configuration: GATEWAY_UPSTREAM and GATEWAY_ROUTES_FILE are both set; set only one',
+  ],
+  ['an unknown failure mode', { ...UPSTREAM, GATEWAY_FAILURE_MODE: 'maybe' }, 'invalid configuration: GATEWAY_FAILURE_MODE must be open or closed'],
+  ['a port that is not a number', { ...UPSTREAM, GATEWAY_PORT: 'abc' }, 'invalid configuration: GATEWAY_PORT must be an integer from 0 to 65535'],
+  ['an ops port out of range', { ...UPSTREAM, GATEWAY_OPS_PORT: '70000' }, 'invalid configuration: GATEWAY_OPS_PORT must be an integer from 0 to 65535'],
+  ['an upstream that is not http', { GATEWAY_UPSTREAM: 'ftp://127.0.0.1' }, 'invalid configuration: GATEWAY_UPSTREAM must be an http:// or https:// URL without query'],
+  ['a Redis URL that is not redis://', { ...UPSTREAM, REDIS_URL: 'http://127.0.0.1' }, 'invalid configuration: REDIS_URL must be a redis:// or rediss:// URL'],
+  ['cluster nodes without ports', { ...UPSTREAM, REDIS_CLUSTER_NODES: 'a,b' }, 'invalid configuration: REDIS_CLUSTER_NODES must be a comma-separated list of host:port'],
+  ['a key prefix with a space', { ...UPSTREAM, REDIS_KEY_PREFIX: 'a b' }, 'invalid configuration: REDIS_KEY_PREFIX must be 1 to 64 letters, digits or : _ . -'],
+  ['an upstream timeout below 1', { ...UPSTREAM, GATEWAY_UPSTREAM_TIMEOUT_MS: '-5' }, 'invalid configuration: GATEWAY_UPSTREAM_TIMEOUT_MS must be a positive whole number of milliseconds'],
+  ['a Redis timeout of 0', { ...UPSTREAM, GATEWAY_REDIS_TIMEOUT_MS: '0' }, 'invalid configuration: GATEWAY_REDIS_TIMEOUT_MS must be a positive whole number of milliseconds'],
+  ['an unknown log level', { ...UPSTREAM, LOG_LEVEL: 'loud' }, 'invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+  ['a missing routes file', { GATEWAY_ROUTES_FILE: join(dir, 'missing.yaml') }, `invalid configuration: GATEWAY_ROUTES_FILE cannot be read: ${join(dir, 'missing.yaml')} (ENOENT)`],
+  ['a routes file that is not YAML', { GATEWAY_ROUTES_FILE: file('bad.yaml', 'routes: [\n  - prefix: x\n') }, `invalid configuration: GATEWAY_ROUTES_FILE is not valid JSON or YAML: ${join(dir, 'bad.yaml')}`],
+  [
+    'a route with an unknown field',
+    { GATEWAY_ROUTES_FILE: file('unknown.yaml', 'routes:\n  - prefix: /a\n    upstream: http://127.0.0.1:1\n    colour: red\n') },
+    'invalid configuration: GATEWAY_ROUTES_FILE routes.0 has unknown field colour',
+  ],
+  [
+    'a route with cost 0',
+    { GATEWAY_ROUTES_FILE: file('cost.json', '{"routes":[{"prefix":"/a","upstream":"http://127.0.0.1:1","cost":0}]}') },
+    'invalid configuration: GATEWAY_ROUTES_FILE routes.0.cost must be at least 1',
+  ],
+  [
+    'a prefix without a leading slash',
+    { GATEWAY_ROUTES_FILE: file('prefix.yaml', 'routes:\n  - prefix: a\n    upstream: http://127.0.0.1:1\n') },
+    'invalid configuration: GATEWAY_ROUTES_FILE routes.0.prefix must start with / and hold no query',
+  ],
+  [
+    'the same prefix twice',
+    { GATEWAY_ROUTES_FILE: file('dup.yaml', 'routes:\n  - prefix: /a\n    upstream: http://127.0.0.1:1\n  - prefix: /a/\n    upstream: http://127.0.0.1:2\n') },
+    'invalid configuration: GATEWAY_ROUTES_FILE routes.1.prefix /a is listed twice',
+  ],
+  ['an empty route list', { GATEWAY_ROUTES_FILE: file('empty.yaml', 'routes: []\n') }, 'invalid configuration: GATEWAY_ROUTES_FILE routes must list at least one route'],
+];
+
+// .env is read from the working directory, but a real environment variable wins over it.
+const envDir = mkdtempSync(join(tmpdir(), 'tollgate-dotenv-'));
+t.teardown(() => removeDir(envDir));
+writeFileSync(join(envDir, '.env'), 'GATEWAY_FAILURE_MODE=bad\nLOG_LEVEL=loud\nGATEWAY_UPSTREAM=http://127.0.0.1:3000\n');
+
+// Each process pays the TypeScript start-up: run a few at a time, ahead of the assertions, so the
+// file stays fast without starving a busy machine.
+const CONCURRENCY = 3;
+function runAll(envs: { env: Record<string, string>; cwd: string }[]): Promise<SpawnedGateway>[] {
+  const results: Promise<SpawnedGateway>[] = [];
+  const slots: Promise<unknown>[] = [];
+  for (const [index, { env, cwd }] of envs.entries()) {
+    const previous = slots[index - CONCURRENCY] ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const spawned = spawnGateway(env, cwd);
+      await spawned.exited;
+      return spawned;
+    });
+    slots.push(run);
+    results.push(run);
+  }
+  return results;
+}
+const runs = runAll([
+  ...invalid.map(([, env]) => ({ env, cwd: dir })),
+  { env: { GATEWAY_FAILURE_MODE: 'open' }, cwd: envDir },
+]);
+const SPAWN_TIMEOUT = { timeout: 120_000 };
+
+for (const [index, [name, , line]] of invalid.entries()) {
+  t.test(`${name} stops the gateway with one line naming the variable`, SPAWN_TIMEOUT, async (t) => {
+    const run = await runs[index];
+    if (run === undefined) throw new Error('no run');
+    t.equal(await run.exited, 1);
+    t.equal(run.stderr(), `${line}\n`);
+  });
+}
+
+t.test('.env is honoured and a real environment variable wins over it', SPAWN_TIMEOUT, async (t) => {
+  const dotenvRun = await runs[invalid.length];
+  if (dotenvRun === undefined) throw new Error('no run');
+  t.equal(await dotenvRun.exited, 1);
+  t.equal(
+    dotenvRun.stderr(),
+    'invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent\n',
+    'LOG_LEVEL came from .env; GATEWAY_FAILURE_MODE=bad in .env lost to the real open',
+  );
+});
