@@ -1,13 +1,15 @@
-// One request event per answered gateway request (SPEC §6, DESIGN.md flow 3): the gateway appends it
-// to the Redis Stream `requestEventStream(prefix)` and the control plane's log writer turns it into a
-// `request_log` row. Field names on the stream are short because there are millions of entries.
+// One request event per answered gateway request (SPEC §6, DESIGN.md flow 3): the gateway appends
+// events to the Redis Stream `requestEventStream(prefix)` and the control plane's log writer turns
+// each into a `request_log` row.
+//
+// One stream entry carries a whole batch: fields `v` (format, "1") and `e` (the events, one per
+// line, tab-separated: id, time ms, key id, tier, route, method, status, duration ms, limited 0|1;
+// empty text for null). One XADD per batch instead of one per event: on the development machine
+// an ioredis pipeline of per-event XADDs moved about 9 000 events/s, packed entries about 100 000.
 //
 // The event id is made by the gateway (instance id + counter), not by Redis, so a batch that is sent
-// twice (a retried pipeline, a redelivered stream entry) still becomes one row: the writer inserts
-// with ON CONFLICT (time, event_id) DO NOTHING.
-//
-// Stream fields: i id, t time (epoch ms), k key id, r tier, o route, m method, s status,
-// d duration (ms), l limited (0/1). Unknown fields are ignored so gateways can be upgraded first.
+// twice (a retried XADD, a redelivered stream entry) still becomes one row per event: the writer
+// inserts with ON CONFLICT (time, event_id) DO NOTHING.
 
 import { randomBytes } from 'node:crypto';
 
@@ -28,89 +30,43 @@ export interface RequestEvent {
   readonly limited: boolean;
 }
 
-/** Default cap of the stream (`XADD … MAXLEN ~ n`): about a day of 10 req/s, minutes of a busy fleet. */
-export const DEFAULT_REQUEST_EVENT_STREAM_MAX_LENGTH = 1_000_000;
+export const REQUEST_EVENT_FORMAT = '1';
 
 /**
- * Appends the event's stream fields to `out` (field, value, field, value…). Null becomes an empty
- * string: key ids, tiers and route names are never empty, so the two cannot be confused.
+ * Default cap of the stream, in events (about a day at 10 req/s, minutes for a busy fleet): the
+ * batcher turns it into `XADD … MAXLEN ~ <events / batch size>` entries.
  */
-export function encodeRequestEventFields(event: RequestEvent, out: (string | number)[]): void {
-  out.push(
-    'i',
-    event.id,
-    't',
-    event.timeMs,
-    'k',
-    event.keyId ?? '',
-    'r',
-    event.tier ?? '',
-    'o',
-    event.route ?? '',
-    'm',
-    event.method,
-    's',
-    event.status,
-    'd',
+export const DEFAULT_REQUEST_EVENT_STREAM_MAX_EVENTS = 1_000_000;
+
+/** Tabs and newlines are the separators; names from configuration must not smuggle them in. */
+function text(value: string | null): string {
+  if (value === null) return '';
+  return value.indexOf('\t') === -1 && value.indexOf('\n') === -1 ? value : value.replace(/[\t\n]/g, ' ');
+}
+
+/** The `e` field of one stream entry. */
+export function encodeRequestEventBatch(events: readonly RequestEvent[]): string {
+  let out = '';
+  for (const event of events) {
     // Sub-millisecond precision is noise for a log; three decimals keep entries short.
-    Math.round(event.durationMs * 1000) / 1000,
-    'l',
-    event.limited ? '1' : '0',
-  );
+    const duration = Math.round(event.durationMs * 1000) / 1000;
+    out += `${text(event.id)}\t${event.timeMs}\t${text(event.keyId)}\t${text(event.tier)}\t${text(event.route)}\t${text(event.method)}\t${event.status}\t${duration}\t${event.limited ? '1' : '0'}\n`;
+  }
+  return out;
+}
+
+/** The XADD field list for one batch (after the stream name, MAXLEN and id). */
+export function requestEventEntryFields(events: readonly RequestEvent[]): string[] {
+  return ['v', REQUEST_EVENT_FORMAT, 'e', encodeRequestEventBatch(events)];
 }
 
 const METHOD_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}$/;
 
-/**
- * Parses the flat field list of one stream entry (as XREADGROUP returns it). Returns null for an
- * entry that is not a request event; a cheap hand-written shape check, not zod, because the writer
- * parses every entry.
- */
-export function parseRequestEventFields(fields: readonly string[] | null | undefined): RequestEvent | null {
-  if (!fields || fields.length % 2 !== 0) return null;
-  let id = '';
-  let time = '';
-  let keyId = '';
-  let tier = '';
-  let route = '';
-  let method = '';
-  let status = '';
-  let duration = '';
-  let limited = '';
-  for (let i = 0; i < fields.length; i += 2) {
-    const value = fields[i + 1] as string;
-    switch (fields[i]) {
-      case 'i':
-        id = value;
-        break;
-      case 't':
-        time = value;
-        break;
-      case 'k':
-        keyId = value;
-        break;
-      case 'r':
-        tier = value;
-        break;
-      case 'o':
-        route = value;
-        break;
-      case 'm':
-        method = value;
-        break;
-      case 's':
-        status = value;
-        break;
-      case 'd':
-        duration = value;
-        break;
-      case 'l':
-        limited = value;
-        break;
-      default:
-        break;
-    }
-  }
+/** One line of a batch; null when it is not a well-formed event. */
+export function parseRequestEventLine(line: string): RequestEvent | null {
+  const parts = line.split('\t');
+  if (parts.length < 9) return null;
+  const [id = '', time = '', keyId = '', tier = '', route = '', method = '', status = '', duration = '', limited = ''] = parts;
   const timeMs = Number(time);
   const statusCode = Number(status);
   const durationMs = Number(duration);
@@ -131,6 +87,36 @@ export function parseRequestEventFields(fields: readonly string[] | null | undef
     durationMs,
     limited: limited === '1',
   };
+}
+
+export interface ParsedEntry {
+  readonly events: RequestEvent[];
+  /** Lines (or a whole entry) that were not events: skipped, so they cannot block the stream. */
+  readonly invalid: number;
+}
+
+/**
+ * Parses the flat field list of one stream entry (as XREADGROUP returns it). A cheap hand-written
+ * shape check, not zod, because the writer parses every event.
+ */
+export function parseRequestEventEntry(fields: readonly string[] | null | undefined): ParsedEntry {
+  if (!fields || fields.length % 2 !== 0) return { events: [], invalid: 1 };
+  let format: string | undefined;
+  let batch: string | undefined;
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === 'v') format = fields[i + 1];
+    else if (fields[i] === 'e') batch = fields[i + 1];
+  }
+  if (format !== REQUEST_EVENT_FORMAT || batch === undefined) return { events: [], invalid: 1 };
+  const events: RequestEvent[] = [];
+  let invalid = 0;
+  for (const line of batch.split('\n')) {
+    if (line === '') continue;
+    const event = parseRequestEventLine(line);
+    if (event) events.push(event);
+    else invalid += 1;
+  }
+  return { events, invalid };
 }
 
 /**

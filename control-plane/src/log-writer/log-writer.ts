@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { requestEventStream } from '../../../contracts/redis-keys.js';
+import type { RequestEvent } from '../../../contracts/request-event.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
 import { insertRequestEvents, touchLastUsed } from '../request-logs/repository.js';
@@ -35,7 +36,10 @@ export interface LogWriterOptions {
   readonly clock?: Clock;
   /** Unique per process; defaults to host-pid-random. */
   readonly consumerName?: string;
-  readonly batchSize?: number;
+  /** Stream entries per read (each holds up to one gateway batch of events). */
+  readonly readCount?: number;
+  /** Rows per INSERT statement. */
+  readonly insertChunkRows?: number;
   readonly blockMs?: number;
   /** Pending entries idle this long belong to a dead (or stuck) consumer and are taken over. */
   readonly claimMinIdleMs?: number;
@@ -58,7 +62,8 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   const clock = options.clock ?? (() => new Date());
   const stream = requestEventStream(options.prefix);
   const consumerName = options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const batchSize = options.batchSize ?? 500;
+  const readCount = options.readCount ?? 10;
+  const insertChunkRows = options.insertChunkRows ?? 1000;
   const blockMs = options.blockMs ?? 1000;
   const claimMinIdleMs = options.claimMinIdleMs ?? 10_000;
   const claimIntervalMs = options.claimIntervalMs ?? 5000;
@@ -97,24 +102,28 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   /** Writes until committed (or closing); acks only what is committed. */
   async function writeEntries(entries: readonly StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const events = [];
+    const events: RequestEvent[] = [];
     const lastSeen = new Map<string, number>();
     let newestMs = 0;
+    let invalid = 0;
     for (const entry of entries) {
-      const event = entry.event;
-      if (!event) continue;
-      events.push(event);
-      if (event.timeMs > newestMs) newestMs = event.timeMs;
-      if (event.keyId !== null && (lastSeen.get(event.keyId) ?? 0) < event.timeMs) lastSeen.set(event.keyId, event.timeMs);
+      invalid += entry.invalid;
+      for (const event of entry.events) {
+        events.push(event);
+        if (event.timeMs > newestMs) newestMs = event.timeMs;
+        if (event.keyId !== null && (lastSeen.get(event.keyId) ?? 0) < event.timeMs) lastSeen.set(event.keyId, event.timeMs);
+      }
     }
-    const skipped = entries.length - events.length;
-    if (skipped > 0) logger.warn({ entries: skipped }, 'request log entries skipped: not request events');
+    if (invalid > 0) logger.warn({ entries: invalid }, 'request log entries skipped: not request events');
     let backoffMs = 200;
     let inserted = 0;
-    for (;;) {
+    // Chunks keep each INSERT under PostgreSQL's parameter limit; a chunk that committed before a
+    // failure is inserted again as a no-op.
+    for (let start = 0; start < events.length; ) {
       try {
-        inserted = await insertRequestEvents(db, events);
-        break;
+        inserted += await insertRequestEvents(db, events.slice(start, start + insertChunkRows));
+        start += insertChunkRows;
+        backoffMs = 200;
       } catch (error) {
         if (closing) return;
         logger.warn({ err: error, events: events.length, retry_in_ms: backoffMs }, 'request log insert failed');
@@ -141,7 +150,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   async function claimStale(): Promise<void> {
     let cursor = '0-0';
     do {
-      const reply = await redis.xautoclaim(stream, LOG_WRITER_GROUP, consumerName, claimMinIdleMs, cursor, 'COUNT', batchSize);
+      const reply = await redis.xautoclaim(stream, LOG_WRITER_GROUP, consumerName, claimMinIdleMs, cursor, 'COUNT', readCount);
       const claimed = entriesFromAutoClaim(reply);
       if (claimed.entries.length > 0) {
         logger.info({ entries: claimed.entries.length }, 'claimed pending request events');
@@ -171,7 +180,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
       LOG_WRITER_GROUP,
       consumerName,
       'COUNT',
-      batchSize,
+      readCount,
       'BLOCK',
       blockMs,
       'STREAMS',

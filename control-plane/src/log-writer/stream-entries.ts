@@ -1,18 +1,20 @@
-// Replies of XREADGROUP and XAUTOCLAIM as plain entries. An entry whose fields are not a request
-// event (or that was trimmed from the stream while pending) still has an id, so it can be acked
-// instead of being redelivered forever.
-import { parseRequestEventFields, type RequestEvent } from '../../../contracts/request-event.js';
+// Replies of XREADGROUP and XAUTOCLAIM as plain entries, each a batch of events. An entry whose
+// fields are not request events still has an id, so it can be acked instead of being redelivered
+// forever.
+import { parseRequestEventEntry, type RequestEvent } from '../../../contracts/request-event.js';
 
 export interface StreamEntry {
   readonly streamId: string;
-  readonly event: RequestEvent | null;
+  readonly events: readonly RequestEvent[];
+  /** Lines or entries that were not events. */
+  readonly invalid: number;
 }
 
 type RawEntry = [id: string, fields: string[] | null];
 
 function toEntries(raw: unknown): StreamEntry[] {
   if (!Array.isArray(raw)) return [];
-  return (raw as RawEntry[]).map(([streamId, fields]) => ({ streamId, event: parseRequestEventFields(fields) }));
+  return (raw as RawEntry[]).map(([streamId, fields]) => ({ streamId, ...parseRequestEventEntry(fields) }));
 }
 
 /** `[[stream, [[id, fields]…]]]` or null (BLOCK timed out). */

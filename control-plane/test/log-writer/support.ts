@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres-database.js';
-import { encodeRequestEventFields, type RequestEvent } from '../../../contracts/request-event.js';
+import { requestEventEntryFields, type RequestEvent } from '../../../contracts/request-event.js';
 import { requestEventStream } from '../../../contracts/redis-keys.js';
 import { createDb, postgresDialect, type Db } from '../../src/db.js';
 import { runMigrations } from '../../src/migrate.js';
@@ -61,13 +61,11 @@ export function makeEvent(overrides: Partial<RequestEvent> = {}): RequestEvent {
   };
 }
 
-/** XADDs events exactly as the gateway's batcher encodes them. */
-export async function addEvents(redis: Redis, prefix: string, events: readonly RequestEvent[]): Promise<void> {
+/** XADDs events exactly as the gateway's batcher encodes them, `perEntry` events per stream entry. */
+export async function addEvents(redis: Redis, prefix: string, events: readonly RequestEvent[], perEntry = 10): Promise<void> {
   const pipeline = redis.pipeline();
-  for (const event of events) {
-    const fields: (string | number)[] = [];
-    encodeRequestEventFields(event, fields);
-    pipeline.xadd(requestEventStream(prefix), '*', ...fields);
+  for (let start = 0; start < events.length; start += perEntry) {
+    pipeline.xadd(requestEventStream(prefix), '*', ...requestEventEntryFields(events.slice(start, start + perEntry)));
   }
   await pipeline.exec();
 }

@@ -16,7 +16,7 @@ const writer = createLogWriter({
   rowsTotal: noop,
   lagSeconds: noop,
   blockMs: 100,
-  batchSize: 10,
+  readCount: 2,
   claimIntervalMs: 300,
   claimMinIdleMs: Number(process.env.CLAIM_MIN_IDLE_MS ?? 10_000),
 });

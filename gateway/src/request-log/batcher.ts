@@ -1,11 +1,12 @@
 // The gateway's Redis request-event sink: events queued by the hot path go to the capped stream
-// `requestEventStream(prefix)` as one pipeline of XADD per batch, never awaited by a request.
+// `requestEventStream(prefix)` as one XADD per batch (contracts/request-event.ts packs a batch into
+// one entry), never awaited by a request.
 // While Redis is down they wait in the bounded queue; the 'ready' event sends them on reconnect.
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
-  DEFAULT_REQUEST_EVENT_STREAM_MAX_LENGTH,
-  encodeRequestEventFields,
+  DEFAULT_REQUEST_EVENT_STREAM_MAX_EVENTS,
+  requestEventEntryFields,
   type RequestEvent,
 } from '../../../contracts/request-event.js';
 import { requestEventStream } from '../../../contracts/redis-keys.js';
@@ -15,14 +16,14 @@ export interface RequestLogBatcherOptions {
   readonly redis: Redis | Cluster;
   readonly prefix: string;
   readonly logger: Logger;
-  /** Events per pipeline (default 500). */
+  /** Events per stream entry (default 500). */
   readonly maxBatch?: number;
   /** How often the queue is sent when no batch fills up (default 100 ms). */
   readonly flushIntervalMs?: number;
   /** Events kept while Redis is away (default 100 000); the oldest beyond it are dropped. */
   readonly maxBuffered?: number;
-  /** Approximate cap of the stream (default 1 000 000 entries). */
-  readonly streamMaxLength?: number;
+  /** Approximate cap of the stream in events (default 1 000 000). */
+  readonly streamMaxEvents?: number;
   readonly sendTimeoutMs?: number;
   readonly closeTimeoutMs?: number;
   /** Count of dropped events, for tollgate_gateway_request_log_dropped_total. */
@@ -34,25 +35,13 @@ export type RequestLogBatcher = BatchingSink;
 export function createRequestLogBatcher(options: RequestLogBatcherOptions): RequestLogBatcher {
   const { redis, logger } = options;
   const stream = requestEventStream(options.prefix);
-  const maxLength = String(options.streamMaxLength ?? DEFAULT_REQUEST_EVENT_STREAM_MAX_LENGTH);
+  const maxEvents = options.streamMaxEvents ?? DEFAULT_REQUEST_EVENT_STREAM_MAX_EVENTS;
 
   async function send(batch: RequestEvent[]): Promise<readonly RequestEvent[]> {
-    const pipeline = redis.pipeline();
-    const args: (string | number)[] = [];
-    for (const event of batch) {
-      args.length = 0;
-      args.push('MAXLEN', '~', maxLength, '*');
-      encodeRequestEventFields(event, args);
-      pipeline.xadd(stream, ...args);
-    }
-    const results = await pipeline.exec();
-    if (!results) return batch;
-    let failed: RequestEvent[] | null = null;
-    for (let i = 0; i < results.length; i += 1) {
-      if (results[i]?.[0]) (failed ??= []).push(batch[i] as RequestEvent);
-    }
-    if (failed) logger.warn({ err: results.find((entry) => entry[0])?.[0], events: failed.length }, 'xadd failed');
-    return failed ?? NO_EVENTS;
+    // MAXLEN counts entries; sized from this batch, the stream holds about `maxEvents` events.
+    const maxEntries = Math.max(1, Math.ceil(maxEvents / batch.length));
+    await redis.xadd(stream, 'MAXLEN', '~', maxEntries, '*', ...requestEventEntryFields(batch));
+    return NO_EVENTS;
   }
 
   const sink = createBatchingSink({
