@@ -1,0 +1,85 @@
+// `npm start` in the single-machine mode: settings, the data-directory lock, the demo upstream, the
+// embedded system, the demo tier and key, the banner, and signals (SIGINT/SIGTERM stop it cleanly,
+// exit 0).
+import { renderBanner } from './banner.js';
+import { DataDirError, lockDataDir } from './data-dir.js';
+import { setUpDemo } from './demo-setup.js';
+import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js';
+import { startEmbedded, type EmbeddedSystem } from './embedded.js';
+import { createLauncherLogger } from './log.js';
+import { gatewayConfigWithUpstream, LaunchSettingsError, loadLaunchSettings, type LaunchSettings } from './settings.js';
+
+type Env = Record<string, string | undefined>;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+export async function runEmbedded(env: Env, startedAtMs: number): Promise<void> {
+  let settings: LaunchSettings;
+  let unlock: () => void;
+  try {
+    settings = loadLaunchSettings(env);
+    unlock = lockDataDir(settings.dataDir);
+  } catch (error) {
+    if (error instanceof LaunchSettingsError || error instanceof DataDirError) fail(error.message);
+    throw error;
+  }
+  const log = createLauncherLogger(settings.controlPlane.logLevel);
+
+  let upstream: DemoUpstream | null = null;
+  let system: EmbeddedSystem | null = null;
+  let stopping = false;
+  const stop = async (signal: string, exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    try {
+      await system?.close();
+      await upstream?.close();
+    } catch (error) {
+      log.error({ err: error }, 'shutdown failed');
+      exitCode = 1;
+    } finally {
+      unlock();
+    }
+    log.info('stopped');
+    process.exit(exitCode);
+  };
+  // Registered first: a Ctrl-C during the seconds PGlite takes to open still closes it cleanly.
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+
+  try {
+    let gateway = settings.gateway;
+    if (settings.useDemoUpstream) {
+      upstream = await startDemoUpstream();
+      gateway = gatewayConfigWithUpstream(env, upstream.url);
+    }
+    system = await startEmbedded({ dataDir: settings.dataDir, controlPlane: settings.controlPlane, gateway, launcherLogger: log });
+    if (stopping) return;
+    const demo = await setUpDemo(`http://127.0.0.1:${system.controlPlanePort}`, settings.adminToken.token);
+    if (stopping) return;
+    process.stdout.write(
+      `\n${renderBanner({
+        mode: 'embedded',
+        dataDir: settings.dataDir,
+        gatewayPort: system.gatewayPort,
+        opsPort: system.opsPort,
+        controlPlanePort: system.controlPlanePort,
+        demoUpstreamUrl: upstream?.url ?? null,
+        adminToken: settings.adminToken,
+        demo,
+        startupMs: performance.now() - startedAtMs,
+      })}\n`,
+    );
+  } catch (error) {
+    // Failures caused by a stop in progress are not start failures.
+    if (stopping) return;
+    // One readable line on stderr (a port in use, an unreadable data directory), details in the log.
+    log.fatal({ err: error }, 'cannot start');
+    process.stderr.write(`tollgate failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stop('start failure', 1);
+  }
+}
