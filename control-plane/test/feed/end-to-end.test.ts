@@ -59,7 +59,8 @@ t.test('changes, revocations and a Redis restarted empty reach two gateway feeds
   const group = startFollowers(server.url, prefix, 2);
   t.teardown(() => group.stop());
   const followers = group.followers;
-  await Promise.all(followers.map((follower) => waitFor(() => follower.has('h1'), 15_000, 'the first load')));
+  // Generous: this waits for tsx to start a process on a busy machine, which is not under test.
+  await Promise.all(followers.map((follower) => waitFor(() => follower.has('h1'), 90_000, 'the first load')));
   t.comment(`followers loaded ${(performance.now() - spawned).toFixed(0)} ms after spawning`);
 
   // Through the real publisher and a process boundary (stdout adds a little).
