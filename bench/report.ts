@@ -128,6 +128,8 @@ export interface BenchReport {
   readonly cpuModel: string;
   readonly cpuCount: number;
   readonly placement: string;
+  /** os.loadavg() at the start and the end: above the CPU count, other work competed. */
+  readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly settings: Record<string, unknown>;
   readonly systems: ReadonlyArray<SystemOutcome & { summary: SystemSummary | null }>;
   readonly ratios: readonly Ratio[];
