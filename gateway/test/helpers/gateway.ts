@@ -48,7 +48,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     routes: options.routes,
     failureMode: options.failureMode ?? 'open',
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 30_000,
-    redisTimeoutMs: options.redisTimeoutMs ?? 100,
+    // Generous: a busy test machine must not turn a slow answer into a store failure.
+    redisTimeoutMs: options.redisTimeoutMs ?? 1000,
     logLevel: 'silent',
   };
   const redis = createRedisClient({ url: config.redisUrl });
