@@ -1,13 +1,20 @@
 // The control plane's composition root (production mode): logger, PostgreSQL (migrated at start),
-// Redis change feed, HTTP server, signals.
+// Redis change feed, request-log writer and retention, HTTP server, signals.
+import { createLimiterScripts } from '../../contracts/lua/scripts.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createDb, postgresDialect } from './db.js';
 import { createRedisClient } from './feed/redis-connection.js';
 import { createRedisChangePublisher } from './feed/redis-publisher.js';
 import { createLogger } from './log.js';
+import { startRequestLogPipeline } from './log-writer/request-log-pipeline.js';
+import { requestLogLagSeconds, requestLogRowsTotal } from './metrics.js';
 import { runMigrations } from './migrate.js';
 import { createProjectionSource } from './projection-source.js';
+import { requestLogRoutes } from './request-logs/routes.js';
+import { createRequestLogService } from './request-logs/service.js';
+import { usageRoutes } from './usage/routes.js';
+import { createUsageService } from './usage/service.js';
 
 export async function runControlPlane(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
@@ -30,7 +37,27 @@ export async function runControlPlane(config: Config): Promise<void> {
   });
   await publisher.start();
 
-  const app = createApp({ db, publisher, logger, adminToken: config.adminToken });
+  const requestLogs = await startRequestLogPipeline({
+    redis,
+    db,
+    prefix: config.redisKeyPrefix,
+    logger,
+    retentionDays: config.requestLogRetentionDays,
+    rowsTotal: requestLogRowsTotal,
+    lagSeconds: requestLogLagSeconds,
+  });
+  // The usage endpoint peeks the gateways' windows with the same script they consume with.
+  const scripts = createLimiterScripts(redis, config.redisKeyPrefix);
+  const app = createApp({
+    db,
+    publisher,
+    logger,
+    adminToken: config.adminToken,
+    extraRoutes: () => [
+      ...requestLogRoutes(createRequestLogService(db)),
+      ...usageRoutes(createUsageService({ db, scripts })),
+    ],
+  });
   const port = await app.listen(config.port);
   logger.info({ port }, 'control plane listening');
 
@@ -40,6 +67,7 @@ export async function runControlPlane(config: Config): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await requestLogs.close();
     await publisher.close();
     redis.disconnect();
     await db.destroy();
