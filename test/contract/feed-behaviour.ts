@@ -1,0 +1,135 @@
+// One behaviour suite for the change feed (DESIGN.md "Modes"): whatever carries it — Redis
+// projection + pub/sub, or the in-process feed of the embedded mode — a gateway following it with
+// followKeyFeed sees the same things. Each implementation supplies a factory; the suite drives the
+// control plane's side (ChangePublisher) and asserts on the gateway's key table.
+import pino from 'pino';
+import t, { type Test } from 'tap';
+import type { FeedSource, KeyView, TierView } from '../../contracts/feed.js';
+import type { ChangePublisher, ProjectionEntry, ProjectionSource } from '../../control-plane/src/feed/publisher.js';
+import { followKeyFeed, type KeyFeed } from '../../gateway/src/keys/follow-feed.js';
+
+export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export interface FeedUnderTest {
+  readonly publisher: ChangePublisher;
+  readonly source: FeedSource;
+  close(): Promise<void>;
+}
+
+/** Builds both sides over `projection` (what PostgreSQL would hold). Nothing is started yet. */
+export type FeedFactory = (projection: ProjectionSource) => Promise<FeedUnderTest>;
+
+export const freeTier: TierView = { name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' };
+
+export function keyView(id: string, tier = 'free'): KeyView {
+  return { id, tier, limits: null, active: true, expires_at: null };
+}
+
+/** PostgreSQL's contents, in memory: the suite is about the feed, not the database. */
+export class MemoryProjection implements ProjectionSource {
+  readonly keys = new Map<string, KeyView>();
+  readonly tiers = new Map<string, TierView>([[freeTier.name, freeTier]]);
+
+  constructor(keys: Record<string, KeyView> = {}) {
+    for (const [hash, view] of Object.entries(keys)) this.keys.set(hash, view);
+  }
+
+  async loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierView[] }> {
+    return { keys: [...this.keys].map(([hash, view]) => ({ hash, view })), tiers: [...this.tiers.values()] };
+  }
+}
+
+async function until(condition: () => boolean | Promise<boolean>, deadlineMs: number): Promise<boolean> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function feedBehaviour(label: string, factory: FeedFactory): void {
+  const setUp = async (tap: Test, projection: ProjectionSource, started = true) => {
+    const feed = await factory(projection);
+    if (started) await feed.publisher.start();
+    const followers: KeyFeed[] = [];
+    const follow = () => {
+      const follower = followKeyFeed({ source: feed.source, logger: silentLogger, retryMs: 50, checkIntervalMs: 200 });
+      followers.push(follower);
+      return follower;
+    };
+    tap.teardown(async () => {
+      await Promise.all(followers.map((follower) => follower.close()));
+      await feed.publisher.close();
+      await feed.close();
+    });
+    return { ...feed, follow };
+  };
+
+  t.test(`${label}: a follower loads every key and tier of the projection`, async (t) => {
+    const feed = await setUp(t, new MemoryProjection({ h1: keyView('key_1'), h2: keyView('key_2') }));
+    const follower = feed.follow();
+    await follower.ready;
+    t.equal(follower.size, 2);
+    t.equal(follower.get('h1')?.id, 'key_1');
+    t.same(follower.get('h2')?.limits.map((limit) => [limit.window, limit.limit]), [['1m', 5]]);
+  });
+
+  t.test(`${label}: a published key reaches two followers within 1 s`, async (t) => {
+    const feed = await setUp(t, new MemoryProjection());
+    const followers = [feed.follow(), feed.follow()];
+    await Promise.all(followers.map((follower) => follower.ready));
+    await feed.publisher.publishKey('h1', keyView('key_1'));
+    t.ok(await until(() => followers.every((follower) => follower.get('h1')?.id === 'key_1'), 1000));
+  });
+
+  t.test(`${label}: a tier change re-limits every key of the tier`, async (t) => {
+    const feed = await setUp(t, new MemoryProjection({ h1: keyView('key_1'), h2: keyView('key_2') }));
+    const follower = feed.follow();
+    await follower.ready;
+    await feed.publisher.publishTier('free', { ...freeTier, limits: [{ window: '1s', limit: 1 }, { window: '1h', limit: 9 }] });
+    const relimited = (hash: string) => follower.get(hash)?.limits.map((limit) => limit.window).join(',') === '1s,1h';
+    t.ok(await until(() => relimited('h1') && relimited('h2'), 1000));
+  });
+
+  t.test(`${label}: a removed key is gone from the follower within 1 s`, async (t) => {
+    const feed = await setUp(t, new MemoryProjection({ h1: keyView('key_1') }));
+    const follower = feed.follow();
+    await follower.ready;
+    await feed.publisher.publishKey('h1', null);
+    t.ok(await until(() => follower.get('h1') === undefined, 1000));
+  });
+
+  t.test(`${label}: changes get consecutive versions and the follower ends at the feed's head`, async (t) => {
+    const feed = await setUp(t, new MemoryProjection());
+    const follower = feed.follow();
+    await follower.ready;
+    const start = await feed.source.head();
+    for (let i = 1; i <= 5; i += 1) await feed.publisher.publishKey(`h${i}`, keyView(`key_${i}`));
+    const head = await feed.source.head();
+    t.equal(head?.epoch, start?.epoch);
+    t.equal(head?.version, (start?.version ?? 0) + 5);
+    t.ok(await until(() => follower.version === head?.version && follower.size === 5, 1000));
+  });
+
+  t.test(`${label}: a follower started before the projection exists becomes ready once it is built`, async (t) => {
+    const feed = await setUp(t, new MemoryProjection({ h1: keyView('key_1') }), false);
+    const follower = feed.follow();
+    t.notOk(follower.loaded);
+    await feed.publisher.start();
+    t.ok(await until(() => follower.loaded, 2000));
+    t.equal(follower.get('h1')?.id, 'key_1');
+  });
+
+  t.test(`${label}: a rebuild from the source (a control plane restart) brings followers to the new state`, async (t) => {
+    const projection = new MemoryProjection({ h1: keyView('key_1') });
+    const feed = await setUp(t, projection);
+    const follower = feed.follow();
+    await follower.ready;
+    // Written to PostgreSQL while no feed carried it (a change made before this control plane started).
+    projection.keys.delete('h1');
+    projection.keys.set('h9', keyView('key_9'));
+    await feed.publisher.start();
+    t.ok(await until(() => follower.get('h9')?.id === 'key_9' && follower.get('h1') === undefined, 2000));
+  });
+}
