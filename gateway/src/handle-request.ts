@@ -190,6 +190,11 @@ export class RequestHandler {
 
   // 6. Forward: headers rewritten, bodies streamed both ways.
   private forward(req: IncomingMessage, res: ServerResponse, route: Route, record: KeyRecord, startedMs: number): void {
+    if (res.destroyed) {
+      // The client left while the limiter answered: no upstream call for nobody.
+      this.finish(req, route.name, record, CLIENT_GONE, startedMs, false);
+      return;
+    }
     const exchange = new Exchange(this, req, res, route, record, startedMs);
     exchange.upstreamStartedMs = performance.now();
     this.options.forwarder.forward(

@@ -8,8 +8,9 @@ import { startUpstream, type TestUpstream } from './helpers/upstream.js';
 import { route, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { rawHttp, rawHeader } from './helpers/raw-http.js';
 
-const keys = new TestKeys().tier('basic', [{ window: '1m', limit: 100 }]);
+const keys = new TestKeys().tier('basic', [{ window: '1m', limit: 100 }]).tier('one', [{ window: '1m', limit: 1 }]);
 const key = keys.key();
+const single = keys.key({ tier: 'one' });
 const table = keys.table();
 
 let upstream: TestUpstream;
@@ -124,4 +125,15 @@ t.test('a WebSocket upgrade without a key gets a 401 HTTP response', async (t) =
   t.match(head, /^HTTP\/1\.1 401/);
   t.equal(rawHeader(head, 'content-type'), 'application/problem+json');
   t.equal(upgradeHeaders.length, before);
+});
+
+t.test('a WebSocket upgrade past the limit of its key gets a 429 HTTP response with Retry-After', async (t) => {
+  const first = await upgrade(`X-API-Key: ${single.secret}\r\n`);
+  first.socket.destroy();
+  t.match(first.head, /^HTTP\/1\.1 101/);
+  const { socket, head } = await upgrade(`X-API-Key: ${single.secret}\r\n`);
+  t.teardown(() => socket.destroy());
+  t.match(head, /^HTTP\/1\.1 429/);
+  t.match(rawHeader(head, 'retry-after') ?? '', /^[1-9]\d*$/);
+  t.equal(rawHeader(head, 'ratelimit-policy'), '"1m";q=1;w=60');
 });
