@@ -2,7 +2,7 @@
 // algorithm, expiry, RateLimit-Policy value) so a request does one Map lookup and nothing else.
 // The feed never mutates a table; it builds a new one and swaps the reference (STYLE.md §4).
 import type { KeyView, TierView } from '../../../contracts/feed.js';
-import { toWindowLimits } from '../../../contracts/limits.js';
+import { type Limit, type WindowLimit, toWindowLimits } from '../../../contracts/limits.js';
 import { policyHeaderValue } from '../limiter/policy-header.js';
 import type { KeyRecord, KeyTable } from './key-record.js';
 
@@ -50,22 +50,53 @@ class ImmutableKeyTable implements BuiltKeyTable {
   }
 }
 
+interface ResolvedLimits {
+  readonly limits: readonly WindowLimit[];
+  readonly policyHeader: string;
+}
+
+function resolveLimits(limits: readonly Limit[]): ResolvedLimits {
+  const windows = Object.freeze(toWindowLimits(limits).map((item) => Object.freeze(item)));
+  return { limits: windows, policyHeader: policyHeaderValue(windows) };
+}
+
+/**
+ * Most keys use their tier's limits: those are resolved once per tier and shared by every such
+ * record (a table of 100k keys is rebuilt on each tier change, so this keeps the swap cheap).
+ */
+export type TierLimitsCache = Map<string, ResolvedLimits>;
+
 /** One record, or null when the key's tier is unknown. */
-export function buildKeyRecord(view: KeyView, tiers: ReadonlyMap<string, TierView>): KeyRecord | null {
+export function buildKeyRecord(
+  view: KeyView,
+  tiers: ReadonlyMap<string, TierView>,
+  tierLimits: TierLimitsCache = new Map(),
+): KeyRecord | null {
   const tier = tiers.get(view.tier);
   if (!tier) return null;
-  const limits = Object.freeze(toWindowLimits(view.limits ?? tier.limits).map((item) => Object.freeze(item)));
+  let resolved: ResolvedLimits | undefined;
+  if (view.limits) {
+    resolved = resolveLimits(view.limits);
+  } else {
+    resolved = tierLimits.get(tier.name);
+    if (!resolved) {
+      resolved = resolveLimits(tier.limits);
+      tierLimits.set(tier.name, resolved);
+    }
+  }
   const expiresAtMs = view.expires_at === null ? null : Date.parse(view.expires_at);
-  return Object.freeze({
+  // Records are readonly by type; not frozen one by one (that costs a third of a rebuild). The
+  // limits they share are frozen, since one array serves every key of a tier.
+  return {
     id: view.id,
     tier: view.tier,
-    limits,
+    limits: resolved.limits,
     algorithm: tier.algorithm,
     active: view.active,
     // An unparsable date must not turn into "never expires".
     expiresAtMs: expiresAtMs === null ? null : Number.isNaN(expiresAtMs) ? 0 : expiresAtMs,
-    policyHeader: policyHeaderValue(limits),
-  });
+    policyHeader: resolved.policyHeader,
+  };
 }
 
 export function buildKeyTable(input: KeyTableInput): BuiltKeyTable {
@@ -73,8 +104,9 @@ export function buildKeyTable(input: KeyTableInput): BuiltKeyTable {
   const activeKeysByTier = new Map<string, number>();
   for (const name of input.tiers.keys()) activeKeysByTier.set(name, 0);
   let skippedKeys = 0;
+  const tierLimits: TierLimitsCache = new Map();
   for (const [hash, view] of input.keys) {
-    const record = buildKeyRecord(view, input.tiers);
+    const record = buildKeyRecord(view, input.tiers, tierLimits);
     if (!record) {
       skippedKeys += 1;
       continue;
@@ -99,28 +131,47 @@ export interface KeyChanges {
   readonly keys: ReadonlyMap<string, KeyView>;
   /** Hashes added, changed or removed. */
   readonly changedHashes: Iterable<string>;
+  /** The full tier views after the changes; omitted when no tier changed. */
+  readonly tiers?: ReadonlyMap<string, TierView>;
+  /** Tier names added, changed or removed: every key of these tiers is rebuilt. */
+  readonly changedTiers?: ReadonlySet<string>;
   readonly version: number;
 }
 
 /**
- * A new table with some keys changed and the tiers unchanged: copies the base's records and
- * rebuilds only the changed ones, instead of every record. A tier change needs buildKeyTable.
+ * A new table with some keys or tiers changed: copies the base's records and rebuilds only the
+ * changed keys and the keys of changed tiers, instead of every record. The base is not touched.
  */
 export function applyKeyChanges(base: BuiltKeyTable, changes: KeyChanges): BuiltKeyTable {
+  const tiers = changes.tiers ?? base.tierViews;
   if (!(base instanceof ImmutableKeyTable)) {
-    return buildKeyTable({ keys: changes.keys, tiers: base.tierViews, version: changes.version, epoch: base.epoch });
+    return buildKeyTable({ keys: changes.keys, tiers, version: changes.version, epoch: base.epoch });
+  }
+  const changedTiers = changes.changedTiers ?? new Set<string>();
+  const rebuild = new Set(changes.changedHashes);
+  if (changedTiers.size > 0) {
+    // Keys that were or are on a changed tier (a key's tier may have changed too: both views count).
+    for (const [hash, view] of base.keyViews) if (changedTiers.has(view.tier)) rebuild.add(hash);
+    for (const [hash, view] of changes.keys) if (changedTiers.has(view.tier)) rebuild.add(hash);
   }
   const records = new Map(base.records);
   const activeKeysByTier = new Map(base.activeKeysByTier);
+  for (const name of changedTiers) {
+    if (tiers.has(name)) activeKeysByTier.set(name, activeKeysByTier.get(name) ?? 0);
+    else activeKeysByTier.delete(name);
+  }
   let skippedKeys = base.skippedKeys;
-  for (const hash of changes.changedHashes) {
+  const tierLimits: TierLimitsCache = new Map();
+  for (const hash of rebuild) {
     const old = base.records.get(hash);
-    if (old?.active) activeKeysByTier.set(old.tier, (activeKeysByTier.get(old.tier) ?? 1) - 1);
+    if (old?.active && activeKeysByTier.has(old.tier)) {
+      activeKeysByTier.set(old.tier, (activeKeysByTier.get(old.tier) ?? 1) - 1);
+    }
     if (!old && base.keyViews.has(hash)) skippedKeys -= 1;
     records.delete(hash);
     const view = changes.keys.get(hash);
     if (!view) continue;
-    const record = buildKeyRecord(view, base.tierViews);
+    const record = buildKeyRecord(view, tiers, tierLimits);
     if (!record) {
       skippedKeys += 1;
       continue;
@@ -136,7 +187,7 @@ export function applyKeyChanges(base: BuiltKeyTable, changes: KeyChanges): Built
     skippedKeys,
     activeKeysByTier,
     changes.keys,
-    base.tierViews,
+    tiers,
   );
 }
 

@@ -53,6 +53,7 @@ function applyBatch(base: BuiltKeyTable, messages: readonly ChangeMessage[]): Ba
   let keys: Map<string, KeyView> | null = null;
   let tiers: Map<string, TierView> | null = null;
   const changedHashes = new Set<string>();
+  const changedTiers = new Set<string>();
   let version = base.version;
   const ordered = [...messages].sort((a, b) => a.version - b.version);
   for (const message of ordered) {
@@ -70,14 +71,20 @@ function applyBatch(base: BuiltKeyTable, messages: readonly ChangeMessage[]): Ba
       tiers ??= new Map(base.tierViews);
       if (message.value) tiers.set(message.id, message.value);
       else tiers.delete(message.id);
+      changedTiers.add(message.id);
     }
   }
   if (version === base.version) return { table: base };
-  if (tiers) {
-    // A tier change re-limits every key of the tier: rebuild all records from the views.
-    return { table: buildKeyTable({ keys: keys ?? base.keyViews, tiers, version, epoch: base.epoch }) };
-  }
-  return { table: applyKeyChanges(base, { keys: keys ?? base.keyViews, changedHashes, version }) };
+  // A tier change re-limits every key of the tier; applyKeyChanges rebuilds exactly those.
+  return {
+    table: applyKeyChanges(base, {
+      keys: keys ?? base.keyViews,
+      changedHashes,
+      tiers: tiers ?? base.tierViews,
+      changedTiers,
+      version,
+    }),
+  };
 }
 
 export function followKeyFeed(options: FollowFeedOptions): KeyFeed {

@@ -65,10 +65,11 @@ t.test('the table before the first load knows no key and is not loaded', async (
   t.equal(empty.get('anything'), undefined);
 });
 
-t.test('records are frozen so no caller can change a shared table', async (t) => {
-  const record = table({ h1: key('key_1', 'free') }).get('h1');
-  t.ok(Object.isFrozen(record));
-  t.ok(Object.isFrozen(record?.limits));
+t.test('keys on their tier limits share one frozen limits list', async (t) => {
+  const built = table({ h1: key('key_1', 'free'), h2: key('key_2', 'free') });
+  t.equal(built.get('h1')?.limits, built.get('h2')?.limits);
+  t.ok(Object.isFrozen(built.get('h1')?.limits));
+  t.ok(Object.isFrozen(built.get('h1')?.limits[0]));
 });
 
 t.test('changing some keys rebuilds only those records and keeps the counts right', async (t) => {
@@ -84,4 +85,31 @@ t.test('changing some keys rebuilds only those records and keeps the counts righ
   t.same(Object.fromEntries(next.activeKeysByTier), { free: 0, exact: 2 });
   t.equal(next.version, 8);
   t.equal(base.get('h1')?.tier, 'free', 'the base table is unchanged');
+});
+
+t.test('a tier change rebuilds the keys of that tier only', async (t) => {
+  const base = table({ h1: key('key_1', 'free'), h2: key('key_2', 'free', { limits: [{ window: '1d', limit: 9 }] }), h3: key('key_3', 'exact') });
+  const tiers = new Map(base.tierViews);
+  tiers.set('free', { ...free, limits: [{ window: '1s', limit: 1 }], algorithm: 'sliding_log' });
+  const next = applyKeyChanges(base, { keys: base.keyViews, changedHashes: [], tiers, changedTiers: new Set(['free']), version: 8 });
+  t.same(next.get('h1')?.limits, [{ window: '1s', windowSeconds: 1, limit: 1 }]);
+  t.equal(next.get('h1')?.algorithm, 'sliding_log');
+  t.equal(next.get('h2')?.limits[0]?.window, '1d', 'an override still wins');
+  t.equal(next.get('h2')?.algorithm, 'sliding_log', 'the algorithm still comes from the tier');
+  t.equal(next.get('h3'), base.get('h3'), 'keys of other tiers are shared');
+  t.same(Object.fromEntries(next.activeKeysByTier), { free: 2, exact: 1 });
+});
+
+t.test('removing a tier leaves its keys out and creating it brings them back', async (t) => {
+  const base = table({ h1: key('key_1', 'free'), h2: key('key_2', 'exact') });
+  const without = new Map(base.tierViews);
+  without.delete('free');
+  const removed = applyKeyChanges(base, { keys: base.keyViews, changedHashes: [], tiers: without, changedTiers: new Set(['free']), version: 8 });
+  t.equal(removed.get('h1'), undefined);
+  t.equal(removed.skippedKeys, 1);
+  t.same(Object.fromEntries(removed.activeKeysByTier), { exact: 1 });
+  const restored = applyKeyChanges(removed, { keys: removed.keyViews, changedHashes: [], tiers: base.tierViews, changedTiers: new Set(['free']), version: 9 });
+  t.equal(restored.get('h1')?.id, 'key_1');
+  t.equal(restored.skippedKeys, 0);
+  t.same(Object.fromEntries(restored.activeKeysByTier), { exact: 1, free: 1 });
 });
