@@ -108,7 +108,8 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
   });
 
   // Children cached by label values: route and method come from closed sets, codes from HTTP.
-  const requestChildren = new Map<string, Counter.Internal>();
+  // route → method → code: nested maps, so a lookup builds no key string.
+  const requestChildren = new Map<string, Map<string, Map<number, Counter.Internal>>>();
   const durationChildren = new Map<string, Histogram.Internal<'route'>>();
   const upstreamChildren = new Map<string, Histogram.Internal<'route'>>();
   const tierChildren = new Map<string, Counter.Internal>();
@@ -117,11 +118,20 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     registry,
     recordRequest(route, method, code, durationSeconds) {
       const normalised = normaliseMethod(method);
-      const id = `${route}\u0000${normalised}\u0000${code}`;
-      let counter = requestChildren.get(id);
+      let byMethod = requestChildren.get(route);
+      if (byMethod === undefined) {
+        byMethod = new Map();
+        requestChildren.set(route, byMethod);
+      }
+      let byCode = byMethod.get(normalised);
+      if (byCode === undefined) {
+        byCode = new Map();
+        byMethod.set(normalised, byCode);
+      }
+      let counter = byCode.get(code);
       if (counter === undefined) {
         counter = requests.labels(route, normalised, String(code));
-        requestChildren.set(id, counter);
+        byCode.set(code, counter);
       }
       counter.inc();
       let histogram = durationChildren.get(route);
