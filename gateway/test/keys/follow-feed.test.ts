@@ -38,6 +38,8 @@ function inProcessSource() {
       state = { epoch, version: 0, keys: new Map(Object.entries(keys)), tiers: new Map([[freeTier.name, freeTier]]) };
       send({ kind: 'rebuilt', epoch, version: 0 });
     },
+    /** Delivers a message again, as a duplicate or late delivery would. */
+    resend: send,
     key(id: string, value: KeyView | null) {
       if (!state) throw new Error('not loaded');
       state.version += 1;
@@ -99,4 +101,21 @@ t.test('a table in service never changes under a reader', async (t) => {
   feed$.key('h1', null);
   await waitFor(() => feed.get('h1') === undefined, 1000, 'the removal');
   t.equal(held.get('h1')?.id, 'key_1', 'the reference taken before still answers as before');
+});
+
+t.test('a message at or below the applied version is ignored', async (t) => {
+  const feed$ = inProcessSource();
+  feed$.load('e1', {});
+  let swaps = 0;
+  const feed = followKeyFeed({ source: feed$.source, logger: silentLogger, onSwap: () => (swaps += 1) });
+  t.teardown(() => feed.close());
+  await feed.ready;
+  feed$.key('h1', keyView('key_1'));
+  await waitFor(() => feed.version === 1, 1000, 'the change');
+  swaps = 0;
+  feed$.resend({ kind: 'key', epoch: 'e1', version: 1, id: 'h1', value: null });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(swaps, 0);
+  t.equal(feed.get('h1')?.id, 'key_1', 'the stale removal was not applied');
+  t.equal(feed.stats.reloads, 1, 'and caused no reload');
 });
