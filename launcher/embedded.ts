@@ -12,6 +12,7 @@ import { createMemoryChangeFeed } from '../control-plane/src/feed/memory-feed.js
 import { createLogger as createControlPlaneLogger } from '../control-plane/src/log.js';
 import { createDirectRequestLogDelivery } from '../control-plane/src/log-writer/direct-delivery.js';
 import { createRequestLogRetention } from '../control-plane/src/log-writer/retention.js';
+import { requestLogLagSeconds, requestLogRowsTotal } from '../control-plane/src/metrics.js';
 import { createProjectionSource } from '../control-plane/src/projection-source.js';
 import { requestLogRoutes } from '../control-plane/src/request-logs/routes.js';
 import { createRequestLogService } from '../control-plane/src/request-logs/service.js';
@@ -26,7 +27,6 @@ import { createInProcessRequestEventSink } from '../gateway/src/request-log/in-p
 import { createGateway } from '../gateway/src/server.js';
 import { openEmbeddedDatabase } from './embedded-database.js';
 import { memoryPeek } from './memory-peek.js';
-import { requestLogMetrics } from './request-log-metrics.js';
 
 export interface EmbeddedOptions {
   readonly dataDir: string;
@@ -75,7 +75,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     publisher: feed,
     logger: controlPlaneLogger,
     adminToken: options.controlPlane.adminToken,
-    extraRoutes: () => [...usageRoutes(usage), ...requestLogRoutes(requestLogs)],
+    extraRoutes: () => [...requestLogRoutes(requestLogs), ...usageRoutes(usage)],
   });
 
   const keyFeed = followKeyFeed({ source: feed, logger: gatewayLogger });
@@ -84,7 +84,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     deliver: createDirectRequestLogDelivery({
       db,
       logger: controlPlaneLogger.child({ component: 'request-log' }),
-      ...requestLogMetrics(),
+      rowsTotal: requestLogRowsTotal,
+      lagSeconds: requestLogLagSeconds,
     }),
     logger: gatewayLogger.child({ component: 'request-log' }),
   });
