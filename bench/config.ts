@@ -16,6 +16,8 @@ export interface BenchConfig {
   /** null: every system; otherwise only these names (for quick partial runs). */
   readonly systems: ReadonlySet<string> | null;
   readonly keepControlPlane: boolean;
+  /** Start a redis-server of the run's own instead of using REDIS_URL. */
+  readonly ownRedis: boolean;
 }
 
 export class BenchConfigError extends Error {
@@ -62,5 +64,6 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     propagationChanges: positiveInteger(env, 'BENCH_PROPAGATION_CHANGES', 200, 0),
     systems,
     keepControlPlane: env.BENCH_KEEP_CONTROL_PLANE === '1',
+    ownRedis: env.BENCH_OWN_REDIS === '1',
   };
 }

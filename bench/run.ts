@@ -7,6 +7,7 @@ import { loadavg } from 'node:os';
 import { startComparisonSystems } from './comparison-systems.js';
 import { readBenchConfig, type BenchConfig } from './config.js';
 import { readGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
+import { startOwnRedis, type OwnRedis } from './own-redis.js';
 import { resultsDir } from './paths.js';
 import { decidePlacement, pin, type Placement } from './placement.js';
 import { forkChild, siblingModule, type RunningProcess } from './processes.js';
@@ -142,6 +143,7 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
         systems: config.systems === null ? 'all' : [...config.systems],
         propagationChanges: config.propagationChanges,
         keepControlPlane: config.keepControlPlane,
+        redis: config.ownRedis ? 'a redis-server of the run’s own' : config.redisUrl,
       },
       systems: outcomes.map((outcome) => ({ ...outcome, summary: summaries.get(outcome.name) ?? null })),
       ratios,
@@ -155,7 +157,13 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
 }
 
 async function main(): Promise<void> {
-  const config = readBenchConfig();
+  const settings = readBenchConfig();
+  let ownRedis: OwnRedis | null = null;
+  if (settings.ownRedis) {
+    ownRedis = await startOwnRedis();
+    log(`bench: using a redis-server of its own at ${ownRedis.url}`);
+  }
+  const config: BenchConfig = ownRedis ? { ...settings, redisUrl: ownRedis.url } : settings;
   const placement = decidePlacement(config.pin);
   pin(process.pid, placement.loadCpu);
   const prefix = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -172,6 +180,7 @@ async function main(): Promise<void> {
     await deleteKeysWithPrefix(config.redisUrl, prefix).catch((error: unknown) => {
       log(`could not remove the bench's Redis keys (${prefix}*): ${describeError(error)}`);
     });
+    await ownRedis?.stop();
   };
   process.once('SIGINT', () => {
     void cleanUp().finally(() => process.exit(130));
