@@ -48,6 +48,8 @@ t.before(async () => {
       GATEWAY_OPS_PORT: String(opsPort),
       GATEWAY_UPSTREAM: upstream.url,
       LOG_LEVEL: 'warn',
+      // A busy test machine must not turn a slow limiter answer into fail-open (no rate-limit fields).
+      GATEWAY_REDIS_TIMEOUT_MS: '1000',
     },
     process.cwd(),
   );
