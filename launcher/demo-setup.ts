@@ -122,3 +122,25 @@ async function freshDemoKey(call: Call, expect: Expect, now: () => number): Prom
   ) as { id: string; secret: string };
   return { id: created.id, secret: created.secret, created: true };
 }
+
+/**
+ * Resolves once the gateway admits the demo key (its quota answers 200; that consumes nothing), so
+ * the printed curl lines work when pasted at once. False when `deadlineMs` passes first.
+ */
+export async function waitUntilGatewayKnows(gatewayUrl: string, secret: string, deadlineMs: number): Promise<boolean> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${gatewayUrl}/_gateway/quota`, {
+        headers: { 'x-api-key': secret },
+        signal: AbortSignal.timeout(1000),
+      });
+      await response.arrayBuffer();
+      if (response.status === 200) return true;
+    } catch {
+      // not answering yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}

@@ -3,7 +3,7 @@
 // exit 0).
 import { renderBanner } from './banner.js';
 import { DataDirError, lockDataDir } from './data-dir.js';
-import { setUpDemo } from './demo-setup.js';
+import { setUpDemo, waitUntilGatewayKnows } from './demo-setup.js';
 import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js';
 import { startEmbedded, type EmbeddedSystem } from './embedded.js';
 import { createLauncherLogger } from './log.js';
@@ -60,6 +60,9 @@ export async function runEmbedded(env: Env, startedAtMs: number): Promise<void> 
     system = await startEmbedded({ dataDir: settings.dataDir, controlPlane: settings.controlPlane, gateway, launcherLogger: log });
     if (stopping) return;
     const demo = await setUpDemo(`http://127.0.0.1:${system.controlPlanePort}`, settings.adminToken.token);
+    if (!(await waitUntilGatewayKnows(`http://127.0.0.1:${system.gatewayPort}`, demo.key.secret, 5000))) {
+      log.warn('the gateway does not know the demo key yet; the change feed may be slow');
+    }
     if (stopping) return;
     process.stdout.write(
       `\n${renderBanner({

@@ -4,7 +4,7 @@
 // own, the others are stopped and the launcher exits non-zero.
 import { renderBanner } from './banner.js';
 import { serviceEntry, startChild, stopChildren, waitUntilReady, type Child } from './children.js';
-import { setUpDemo } from './demo-setup.js';
+import { setUpDemo, waitUntilGatewayKnows } from './demo-setup.js';
 import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js';
 import { createLauncherLogger } from './log.js';
 import { LaunchSettingsError, loadLaunchSettings, type LaunchSettings } from './settings.js';
@@ -71,6 +71,9 @@ export async function runMultiProcess(env: Env, startedAtMs: number): Promise<vo
     launch('gateway', 'gateway/src/main', childEnv);
     await waitUntilReady(`http://127.0.0.1:${settings.gateway.opsPort}/readyz`, READY_TIMEOUT_MS, someChildExited);
     const demo = await setUpDemo(controlPlaneUrl, settings.adminToken.token);
+    if (!(await waitUntilGatewayKnows(`http://127.0.0.1:${settings.gateway.port}`, demo.key.secret, 5000))) {
+      log.warn('the gateway does not know the demo key yet; the change feed may be slow');
+    }
     if (stopping) return;
     process.stdout.write(
       `\n${renderBanner({
