@@ -5,7 +5,15 @@
 // Hash tags: all keys of one API key share `{<key id>}` so one Lua script can touch all of them on a
 // Redis Cluster; all projection keys share `{config}` so a change and its version move together.
 
+import { z } from 'zod';
+
 export const DEFAULT_REDIS_KEY_PREFIX = 'tg';
+
+/** Both services must accept the same prefixes, or one could not follow the other's keys. */
+export const redisKeyPrefixSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 letters, digits or : _ . -')
+  .default(DEFAULT_REDIS_KEY_PREFIX);
 
 /** The part every limiter key of one API key starts with; the hash tag pins them to one slot. */
 export function limiterKeyBase(prefix: string, keyId: string): string {

@@ -2,6 +2,7 @@
 // in the real environment win over it. Bad settings become one ConfigError naming the variable.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -49,10 +50,7 @@ const envSchema = z.object({
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/tollgate'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   REDIS_CLUSTER_NODES: clusterNodesSchema.optional(),
-  REDIS_KEY_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . or -')
-    .default('tg'),
+  REDIS_KEY_PREFIX: redisKeyPrefixSchema,
   CONTROL_PLANE_PORT: z
     .string()
     .regex(/^\d{1,5}$/, 'must be a port number from 0 to 65535')

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_REDIS_KEY_PREFIX } from '../../contracts/redis-keys.js';
+import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
 
 export const FAILURE_MODES = ['open', 'closed'] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
@@ -71,10 +71,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, 'must be a comma-separated list of host:port')
     .optional(),
-  REDIS_KEY_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 letters, digits or : _ . -')
-    .default(DEFAULT_REDIS_KEY_PREFIX),
+  REDIS_KEY_PREFIX: redisKeyPrefixSchema,
   GATEWAY_PORT: port(8080),
   GATEWAY_OPS_PORT: port(9080),
   GATEWAY_UPSTREAM: z.string().regex(HTTP_URL, 'must be an http:// or https:// URL without query').optional(),
