@@ -29,14 +29,17 @@ export async function runEmbedded(env: Env, startedAtMs: number): Promise<void> 
   const log = createLauncherLogger(settings.controlPlane.logLevel);
 
   let upstream: DemoUpstream | null = null;
-  let system: EmbeddedSystem | null = null;
+  // Pending while the system starts: a stop waits for it, because PGlite killed in the middle of
+  // creating its files (the first run) would leave a data directory it cannot open again.
+  let system: Promise<EmbeddedSystem> | null = null;
   let stopping = false;
   const stop = async (signal: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     try {
-      await system?.close();
+      const started = await system?.catch(() => null);
+      await started?.close();
       await upstream?.close();
     } catch (error) {
       log.error({ err: error }, 'shutdown failed');
@@ -57,10 +60,11 @@ export async function runEmbedded(env: Env, startedAtMs: number): Promise<void> 
       upstream = await startDemoUpstream();
       gateway = gatewayConfigWithUpstream(env, upstream.url);
     }
-    system = await startEmbedded({ dataDir: settings.dataDir, controlPlane: settings.controlPlane, gateway, launcherLogger: log });
+    system = startEmbedded({ dataDir: settings.dataDir, controlPlane: settings.controlPlane, gateway, launcherLogger: log });
+    const running = await system;
     if (stopping) return;
-    const demo = await setUpDemo(`http://127.0.0.1:${system.controlPlanePort}`, settings.adminToken.token);
-    if (!(await waitUntilGatewayKnows(`http://127.0.0.1:${system.gatewayPort}`, demo.key.secret, 5000))) {
+    const demo = await setUpDemo(`http://127.0.0.1:${running.controlPlanePort}`, settings.adminToken.token);
+    if (!(await waitUntilGatewayKnows(`http://127.0.0.1:${running.gatewayPort}`, demo.key.secret, 5000))) {
       log.warn('the gateway does not know the demo key yet; the change feed may be slow');
     }
     if (stopping) return;
@@ -68,9 +72,9 @@ export async function runEmbedded(env: Env, startedAtMs: number): Promise<void> 
       `\n${renderBanner({
         mode: 'embedded',
         dataDir: settings.dataDir,
-        gatewayPort: system.gatewayPort,
-        opsPort: system.opsPort,
-        controlPlanePort: system.controlPlanePort,
+        gatewayPort: running.gatewayPort,
+        opsPort: running.opsPort,
+        controlPlanePort: running.controlPlanePort,
         demoUpstreamUrl: upstream?.url ?? null,
         adminToken: settings.adminToken,
         demo,

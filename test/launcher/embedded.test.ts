@@ -128,6 +128,12 @@ t.test('the requests the gateway answered appear in GET /v1/request-logs', async
   t.same(items.filter((item) => item.limited).length, 2);
 });
 
+t.test('a second launcher on the same data directory exits 1 instead of opening the database twice', async (t) => {
+  const second = spawnLauncher(env({ GATEWAY_PORT: '0', GATEWAY_OPS_PORT: '0', CONTROL_PLANE_PORT: '0' }), cwd);
+  t.equal(await second.exited, 1);
+  t.match(second.stderr(), new RegExp(`^TOLLGATE_DATA_DIR ${dataDir} is in use by another tollgate \\(pid ${launcher.child.pid}\\)\n$`));
+});
+
 t.test('SIGINT stops it with exit 0, and a restart on the same data directory still enforces the key', async (t) => {
   launcher.child.kill('SIGINT');
   t.equal(await launcher.exited, 0);
