@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { readBenchConfig } from './config.js';
 import { formatProfile, summariseProfile } from './cpu-profile.js';
 import { runRound } from './load.js';
+import { startOwnRedis } from './own-redis.js';
 import { resultsDir } from './paths.js';
 import { decidePlacement, pin } from './placement.js';
 import { forkChild, siblingModule } from './processes.js';
@@ -23,8 +24,9 @@ async function main(): Promise<void> {
   const path = process.env.BENCH_PROFILE_PATH === '429' ? '429' : 'admitted';
   const placement = decidePlacement(config.pin);
   pin(process.pid, placement.loadCpu);
+  const ownRedis = config.ownRedis ? await startOwnRedis() : null;
   const settings = {
-    redisUrl: config.redisUrl,
+    redisUrl: ownRedis?.url ?? config.redisUrl,
     redisPrefix: `bench-profile-${randomBytes(3).toString('hex')}`,
     postgresAdminUrl: config.postgresAdminUrl,
     benchDatabase: config.benchDatabase,
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     await gateway.process.stop();
     await controlPlane.process.stop();
     await upstream.stop();
+    await ownRedis?.stop();
   }
 
   const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
