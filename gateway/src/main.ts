@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     redis: eventsRedis,
     prefix: config.redisKeyPrefix,
     logger: componentLogger(logger, 'request-log'),
+    // `gateway` is assigned below; no event can be dropped before the servers exist.
+    onDrop: (count) => gateway.metrics.recordRequestLogDropped(count),
   });
   const gateway = createGateway({
     config,

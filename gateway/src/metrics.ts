@@ -33,6 +33,8 @@ export interface GatewayMetrics {
   recordRateLimited(tier: string): void;
   recordStoreError(): void;
   recordFailOpen(): void;
+  /** Request events dropped because Redis stayed away longer than the buffer lasts. */
+  recordRequestLogDropped(count: number): void;
 }
 
 export function createGatewayMetrics(sources: GatewayMetricsSources, registry = new Registry()): GatewayMetrics {
@@ -86,6 +88,11 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
   const failOpen = new Counter({
     name: 'tollgate_gateway_failopen_total',
     help: 'Requests forwarded without a limiter decision because the store failed (failure mode open).',
+    registers: [registry],
+  });
+  const requestLogDropped = new Counter({
+    name: 'tollgate_gateway_request_log_dropped_total',
+    help: 'Request events dropped before reaching Redis (buffer full while Redis was unreachable).',
     registers: [registry],
   });
   new Gauge({
@@ -165,6 +172,9 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     },
     recordFailOpen() {
       failOpen.inc();
+    },
+    recordRequestLogDropped(count) {
+      requestLogDropped.inc(count);
     },
   };
 }

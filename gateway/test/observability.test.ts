@@ -72,6 +72,7 @@ t.test('/metrics exposes every gateway metric of the spec', async (t) => {
     'tollgate_gateway_active_keys',
     'tollgate_gateway_config_version',
     'tollgate_gateway_failopen_total',
+    'tollgate_gateway_request_log_dropped_total',
   ]) {
     t.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
   }
