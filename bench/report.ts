@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { RoundResult } from './load.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { PropagationResult } from './propagation.js';
-import { spread, type Spread } from './stats.js';
+import { median, spread, type Spread } from './stats.js';
 
 export interface SystemOutcome {
   readonly name: string;
@@ -35,7 +35,13 @@ export interface RatioDefinition {
 }
 
 export interface Ratio extends RatioDefinition {
+  /** Ratio of the two medians. */
   readonly value: number | null;
+  /**
+   * Median of the per-round ratios: rounds are interleaved, so round i of both systems ran within
+   * seconds of each other and shared the machine's state; on a noisy machine this is steadier.
+   */
+  readonly pairedMedian: number | null;
   readonly met: boolean | null;
 }
 
@@ -63,7 +69,19 @@ export function summarise(outcome: SystemOutcome): SystemSummary | null {
   };
 }
 
-export function computeRatios(summaries: ReadonlyMap<string, SystemSummary>): Ratio[] {
+function pairedMedian(numerator: SystemOutcome | undefined, denominator: SystemOutcome | undefined): number | null {
+  if (!numerator || !denominator) return null;
+  const ratios: number[] = [];
+  const rounds = Math.min(numerator.rounds.length, denominator.rounds.length);
+  for (let index = 0; index < rounds; index += 1) {
+    const below = denominator.rounds[index]?.requestsPerSecond ?? 0;
+    if (below > 0) ratios.push((numerator.rounds[index]?.requestsPerSecond ?? 0) / below);
+  }
+  return ratios.length > 0 ? median(ratios) : null;
+}
+
+export function computeRatios(summaries: ReadonlyMap<string, SystemSummary>, outcomes: readonly SystemOutcome[]): Ratio[] {
+  const byName = new Map(outcomes.map((outcome) => [outcome.name, outcome]));
   return RATIOS.map((definition) => {
     const numerator = summaries.get(definition.numerator);
     const denominator = summaries.get(definition.denominator);
@@ -71,8 +89,9 @@ export function computeRatios(summaries: ReadonlyMap<string, SystemSummary>): Ra
       numerator && denominator && denominator.requestsPerSecond.median > 0
         ? numerator.requestsPerSecond.median / denominator.requestsPerSecond.median
         : null;
+    const paired = value === null ? null : pairedMedian(byName.get(definition.numerator), byName.get(definition.denominator));
     const met = value === null || definition.target === null ? null : value >= definition.target;
-    return { ...definition, value, met };
+    return { ...definition, value, pairedMedian: paired, met };
   });
 }
 
@@ -104,7 +123,8 @@ export function formatTable(outcomes: readonly SystemOutcome[], summaries: Reado
 export function formatRatios(ratios: readonly Ratio[]): string {
   return ratios
     .map((ratio) => {
-      const value = ratio.value === null ? 'n/a (a side was skipped)' : `${ratio.value.toFixed(2)}×`;
+      const paired = ratio.pairedMedian === null ? '' : ` (per-round median ${ratio.pairedMedian.toFixed(2)}×)`;
+      const value = ratio.value === null ? 'n/a (a side was skipped)' : `${ratio.value.toFixed(2)}×${paired}`;
       const target = ratio.target === null ? '' : ` target ≥ ${ratio.target}× → ${ratio.met === null ? 'n/a' : ratio.met ? 'met' : 'NOT met'}`;
       return `${pad(ratio.name, 34)} ${value}${target}`;
     })

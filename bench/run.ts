@@ -111,7 +111,7 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
     const summary = summarise(outcome);
     if (summary) summaries.set(outcome.name, summary);
   }
-  const ratios = computeRatios(summaries);
+  const ratios = computeRatios(summaries, outcomes);
   const load = { start: loadAtStart, end: loadavg() };
   const notes = buildNotes(config, gatewayMetrics, summaries, load);
 
