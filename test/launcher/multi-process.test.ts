@@ -9,13 +9,13 @@ import { Redis } from 'ioredis';
 import t from 'tap';
 import { freePort } from '../../test-support/ports.js';
 import { createTestDatabase } from '../../test-support/postgres-database.js';
+import { uniquePrefix } from '../../test-support/redis-server.js';
 import { bannerValue, spawnLauncher, type SpawnedLauncher } from './helpers/spawn-launcher.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const cwd = mkdtempSync(join(tmpdir(), 'tollgate-launcher-multi-'));
 const database = await createTestDatabase('launcher_multi');
-// The control plane's REDIS_KEY_PREFIX allows no ':' (uniquePrefix has some), so the prefix is made here.
-const prefix = `test-launcher-multi-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+const prefix = uniquePrefix('launcher-multi');
 const redis = new Redis(REDIS_URL);
 const launchers: SpawnedLauncher[] = [];
 
