@@ -8,6 +8,7 @@ import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
 export const FAILURE_MODES = ['open', 'closed'] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const ON_OFF = ['on', 'off'] as const;
 
 export interface RouteConfig {
   /** Metrics label: the configured name, else the prefix (a closed set either way). */
@@ -31,6 +32,8 @@ export interface GatewayConfig {
   readonly upstreamTimeoutMs: number;
   readonly redisTimeoutMs: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** false (GATEWAY_REQUEST_LOG=off): no request events are recorded; unset means on. */
+  readonly requestLog?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +83,7 @@ const envSchema = z.object({
   GATEWAY_UPSTREAM_TIMEOUT_MS: milliseconds(30_000),
   GATEWAY_REDIS_TIMEOUT_MS: milliseconds(100),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  GATEWAY_REQUEST_LOG: z.enum(ON_OFF, { error: 'must be on or off' }).default('on'),
 });
 
 const routeSchema = z.strictObject({
@@ -180,5 +184,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     upstreamTimeoutMs: settings.GATEWAY_UPSTREAM_TIMEOUT_MS,
     redisTimeoutMs: settings.GATEWAY_REDIS_TIMEOUT_MS,
     logLevel: settings.LOG_LEVEL,
+    requestLog: settings.GATEWAY_REQUEST_LOG === 'on',
   });
 }

@@ -55,13 +55,16 @@ async function main(): Promise<void> {
     prefix: config.redisKeyPrefix,
     logger,
   });
-  const requestEvents = createRequestLogBatcher({
-    redis: eventsRedis,
-    prefix: config.redisKeyPrefix,
-    logger: componentLogger(logger, 'request-log'),
-    // `gateway` is assigned below; no event can be dropped before the servers exist.
-    onDrop: (count) => gateway.metrics.recordRequestLogDropped(count),
-  });
+  // GATEWAY_REQUEST_LOG=off: no sink, so no request events are built or sent.
+  const requestEvents = config.requestLog !== false
+    ? createRequestLogBatcher({
+        redis: eventsRedis,
+        prefix: config.redisKeyPrefix,
+        logger: componentLogger(logger, 'request-log'),
+        // `gateway` is assigned below; no event can be dropped before the servers exist.
+        onDrop: (count) => gateway.metrics.recordRequestLogDropped(count),
+      })
+    : undefined;
   const gateway = createGateway({
     config,
     keys: () => feed.table(),
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'draining');
     // Stop accepting and let in-flight requests finish (up to 30 s), then release the rest.
     await gateway.close();
-    await Promise.allSettled([feed.close(), requestEvents.close()]);
+    await Promise.allSettled([feed.close(), requestEvents?.close()]);
     await limiter.close();
     for (const client of [limiterRedis, eventsRedis, feedRedis, subscriberRedis]) client.disconnect();
     log.info('stopped');

@@ -29,6 +29,7 @@ t.test('defaults apply when only GATEWAY_UPSTREAM is set', async (t) => {
   t.equal(config.upstreamTimeoutMs, 30000);
   t.equal(config.redisTimeoutMs, 100);
   t.equal(config.logLevel, 'info');
+  t.equal(config.requestLog, true);
   t.same(config.routes, [{ name: 'default', prefix: '/', upstream: 'http://127.0.0.1:3000', stripPrefix: false, cost: 1 }]);
   t.ok(Object.isFrozen(config));
 });
@@ -47,6 +48,10 @@ t.test('a YAML routes file is read with its defaults', async (t) => {
 t.test('a JSON routes file is read', async (t) => {
   const path = file('routes.json', JSON.stringify({ routes: [{ prefix: '/', upstream: 'http://127.0.0.1:3000', cost: 2 }] }));
   t.equal(loadConfig({ GATEWAY_ROUTES_FILE: path }).routes[0]?.cost, 2);
+});
+
+t.test('GATEWAY_REQUEST_LOG=off turns request events off', async (t) => {
+  t.equal(loadConfig({ ...UPSTREAM, GATEWAY_REQUEST_LOG: 'off' }).requestLog, false);
 });
 
 t.test('REDIS_CLUSTER_NODES is split into nodes', async (t) => {
@@ -71,6 +76,7 @@ const invalid: [string, Record<string, string>, string][] = [
   ['an upstream timeout below 1', { ...UPSTREAM, GATEWAY_UPSTREAM_TIMEOUT_MS: '-5' }, 'invalid configuration: GATEWAY_UPSTREAM_TIMEOUT_MS must be a positive whole number of milliseconds'],
   ['a Redis timeout of 0', { ...UPSTREAM, GATEWAY_REDIS_TIMEOUT_MS: '0' }, 'invalid configuration: GATEWAY_REDIS_TIMEOUT_MS must be a positive whole number of milliseconds'],
   ['an unknown log level', { ...UPSTREAM, LOG_LEVEL: 'loud' }, 'invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+  ['a request-log setting that is not on or off', { ...UPSTREAM, GATEWAY_REQUEST_LOG: 'yes' }, 'invalid configuration: GATEWAY_REQUEST_LOG must be on or off'],
   ['a missing routes file', { GATEWAY_ROUTES_FILE: join(dir, 'missing.yaml') }, `invalid configuration: GATEWAY_ROUTES_FILE cannot be read: ${join(dir, 'missing.yaml')} (ENOENT)`],
   ['a routes file that is not YAML', { GATEWAY_ROUTES_FILE: file('bad.yaml', 'routes: [\n  - prefix: x\n') }, `invalid configuration: GATEWAY_ROUTES_FILE is not valid JSON or YAML: ${join(dir, 'bad.yaml')}`],
   [
