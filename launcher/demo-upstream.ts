@@ -10,7 +10,7 @@ export interface DemoUpstream {
   close(): Promise<void>;
 }
 
-const ECHOED_HEADERS = ['x-tollgate-key-id', 'x-tollgate-tier', 'x-forwarded-for', 'x-forwarded-host', 'via'];
+const ECHOED_HEADERS = ['x-tollgate-key-id', 'x-tollgate-tier', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'via'];
 
 export async function startDemoUpstream(): Promise<DemoUpstream> {
   const server: Server = createServer((request, response) => {
