@@ -18,6 +18,9 @@ export interface BenchConfig {
   readonly keepControlPlane: boolean;
   /** Start a redis-server of the run's own instead of using REDIS_URL. */
   readonly ownRedis: boolean;
+  /** Request-log lag measurement: steady rate (req/s) and seconds. */
+  readonly lagRate: number;
+  readonly lagDurationSeconds: number;
 }
 
 export class BenchConfigError extends Error {
@@ -65,5 +68,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     systems,
     keepControlPlane: env.BENCH_KEEP_CONTROL_PLANE === '1',
     ownRedis: env.BENCH_OWN_REDIS === '1',
+    lagRate: positiveInteger(env, 'BENCH_LAG_RATE', 1000),
+    lagDurationSeconds: positiveInteger(env, 'BENCH_LAG_DURATION', 10, 0),
   };
 }

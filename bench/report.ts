@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { RoundResult } from './load.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { PropagationResult } from './propagation.js';
+import type { LagResult } from './request-log-lag.js';
 import { median, spread, type Spread } from './stats.js';
 
 export interface SystemOutcome {
@@ -42,6 +43,9 @@ export interface Ratio extends RatioDefinition {
    * seconds of each other and shared the machine's state; on a noisy machine this is steadier.
    */
   readonly pairedMedian: number | null;
+  /** Lowest and highest per-round ratio. */
+  readonly pairedMin: number | null;
+  readonly pairedMax: number | null;
   readonly met: boolean | null;
 }
 
@@ -49,6 +53,8 @@ export const RATIOS: readonly RatioDefinition[] = [
   { name: 'gateway-admitted / undici-proxy', numerator: 'gateway-admitted', denominator: 'undici-proxy', target: 0.8 },
   { name: 'gateway-admitted / fastify-peer', numerator: 'gateway-admitted', denominator: 'fastify-peer', target: 1.5 },
   { name: 'gateway-admitted / http-proxy-3', numerator: 'gateway-admitted', denominator: 'http-proxy-3', target: null },
+  { name: 'gateway-admitted / gateway-admitted-nolog', numerator: 'gateway-admitted', denominator: 'gateway-admitted-nolog', target: 0.9 },
+  { name: 'gateway-admitted-writer / gateway-admitted-nolog', numerator: 'gateway-admitted-writer', denominator: 'gateway-admitted-nolog', target: 0.9 },
   { name: 'gateway-429 / gateway-admitted', numerator: 'gateway-429', denominator: 'gateway-admitted', target: 2 },
   { name: 'gateway-429 / fastify-peer-429', numerator: 'gateway-429', denominator: 'fastify-peer-429', target: null },
   { name: 'gateway-429 / undici-proxy', numerator: 'gateway-429', denominator: 'undici-proxy', target: null },
@@ -69,15 +75,15 @@ export function summarise(outcome: SystemOutcome): SystemSummary | null {
   };
 }
 
-function pairedMedian(numerator: SystemOutcome | undefined, denominator: SystemOutcome | undefined): number | null {
-  if (!numerator || !denominator) return null;
+function pairedRatios(numerator: SystemOutcome | undefined, denominator: SystemOutcome | undefined): number[] {
+  if (!numerator || !denominator) return [];
   const ratios: number[] = [];
   const rounds = Math.min(numerator.rounds.length, denominator.rounds.length);
   for (let index = 0; index < rounds; index += 1) {
     const below = denominator.rounds[index]?.requestsPerSecond ?? 0;
     if (below > 0) ratios.push((numerator.rounds[index]?.requestsPerSecond ?? 0) / below);
   }
-  return ratios.length > 0 ? median(ratios) : null;
+  return ratios;
 }
 
 export function computeRatios(summaries: ReadonlyMap<string, SystemSummary>, outcomes: readonly SystemOutcome[]): Ratio[] {
@@ -89,9 +95,16 @@ export function computeRatios(summaries: ReadonlyMap<string, SystemSummary>, out
       numerator && denominator && denominator.requestsPerSecond.median > 0
         ? numerator.requestsPerSecond.median / denominator.requestsPerSecond.median
         : null;
-    const paired = value === null ? null : pairedMedian(byName.get(definition.numerator), byName.get(definition.denominator));
+    const paired = value === null ? [] : pairedRatios(byName.get(definition.numerator), byName.get(definition.denominator));
     const met = value === null || definition.target === null ? null : value >= definition.target;
-    return { ...definition, value, pairedMedian: paired, met };
+    return {
+      ...definition,
+      value,
+      pairedMedian: paired.length > 0 ? median(paired) : null,
+      pairedMin: paired.length > 0 ? Math.min(...paired) : null,
+      pairedMax: paired.length > 0 ? Math.max(...paired) : null,
+      met,
+    };
   });
 }
 
@@ -123,10 +136,13 @@ export function formatTable(outcomes: readonly SystemOutcome[], summaries: Reado
 export function formatRatios(ratios: readonly Ratio[]): string {
   return ratios
     .map((ratio) => {
-      const paired = ratio.pairedMedian === null ? '' : ` (per-round median ${ratio.pairedMedian.toFixed(2)}×)`;
+      const paired =
+        ratio.pairedMedian === null
+          ? ''
+          : ` (per-round median ${ratio.pairedMedian.toFixed(2)}×, ${ratio.pairedMin?.toFixed(2)}–${ratio.pairedMax?.toFixed(2)})`;
       const value = ratio.value === null ? 'n/a (a side was skipped)' : `${ratio.value.toFixed(2)}×${paired}`;
       const target = ratio.target === null ? '' : ` target ≥ ${ratio.target}× → ${ratio.met === null ? 'n/a' : ratio.met ? 'met' : 'NOT met'}`;
-      return `${pad(ratio.name, 34)} ${value}${target}`;
+      return `${pad(ratio.name, 48)} ${value}${target}`;
     })
     .join('\n');
 }
@@ -138,6 +154,17 @@ export function formatPropagation(result: PropagationResult | null, skipped: str
     `propagation (${result.changes} changes, ${result.gateways} gateways, time from REST return until every gateway enforces): ` +
     `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, max ${result.maxMs.toFixed(2)} ms, ` +
     `over 1 s ${result.overOneSecond} (timed out ${result.timedOut}); target p99 < 50 ms and none over 1 s → ${verdict}`
+  );
+}
+
+export function formatLag(result: LagResult | { skipped: string }): string {
+  if ('skipped' in result) return `request-log lag: skipped: ${result.skipped}`;
+  const last = result.lastRowAfterLoadMs === null ? 'never (within the deadline)' : `${result.lastRowAfterLoadMs} ms`;
+  const once = result.exactlyOnce ? 'every request exactly once' : `NOT exactly once: ${result.lost} lost, ${result.doubled} doubled, ${result.extra} extra`;
+  return (
+    `request-log lag (${result.ratePerSecond} req/s for ${result.durationSeconds} s, writer running, PostgreSQL polled every ${result.pollMs} ms; ` +
+    `poll time − newest visible event time): p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${result.maxMs} ms over ${result.samples} polls; ` +
+    `last row visible ${last} after the load stopped; ${result.answered} answered, ${result.rows} rows → ${once}`
   );
 }
 
@@ -154,6 +181,7 @@ export interface BenchReport {
   readonly systems: ReadonlyArray<SystemOutcome & { summary: SystemSummary | null }>;
   readonly ratios: readonly Ratio[];
   readonly propagation: PropagationResult | { skipped: string };
+  readonly requestLogLag: LagResult | { skipped: string };
   readonly gatewayMetrics: GatewayMetrics | null;
   readonly notes: readonly string[];
 }

@@ -19,14 +19,18 @@ export async function runAllRounds(
     for (const system of systems) {
       log(`warm-up ${system.name} (${config.warmupSeconds} s)`);
       const entry = results.get(system.name);
+      await system.beforeRound?.();
       if (entry) entry.warmup = await runRound(system.url, system.headers, system.expectedStatus, load(config.warmupSeconds));
+      await system.afterRound?.();
     }
   }
   // Round 1 of every system, then round 2…: a burst of noise from other work on the machine
   // spreads over all systems instead of sinking one.
   for (let round = 1; round <= config.rounds; round += 1) {
     for (const system of systems) {
+      await system.beforeRound?.();
       const result = await runRound(system.url, system.headers, system.expectedStatus, load(config.durationSeconds));
+      await system.afterRound?.();
       results.get(system.name)?.rounds.push(result);
       log(
         `round ${round}/${config.rounds} ${system.name}: ${result.requestsPerSecond.toFixed(0)} req/s, ` +

@@ -16,6 +16,7 @@ import {
   computeRatios,
   formatPropagation,
   formatRatios,
+  formatLag,
   formatTable,
   machineFacts,
   summarise,
@@ -51,8 +52,8 @@ function buildNotes(config: BenchConfig, gatewayMetrics: GatewayMetrics | null, 
     'Latencies come from autocannon’s histogram, which has a resolution of 1 ms.',
     'The machine may be shared with other work; compare systems within one run, not across runs.',
     config.keepControlPlane
-      ? 'The control plane kept running during the load rounds (BENCH_KEEP_CONTROL_PLANE=1).'
-      : 'The control plane was stopped after set-up so its request-log writer does not compete for CPU during the load rounds.',
+      ? 'The control plane kept running during the load rounds (BENCH_KEEP_CONTROL_PLANE=1), so gateway-admitted also ran with the writer.'
+      : 'The control plane was frozen (SIGSTOP) after set-up so its request-log writer does not compete for CPU during the load rounds, except in the gateway-admitted-writer rounds; the writer drained the stream before and after each of those.',
     `load average (1 min) ${load.start[0]?.toFixed(1)} at the start and ${load.end[0]?.toFixed(1)} at the end on ${machineFacts().cpuCount} CPUs` +
       ((load.start[0] ?? 0) > machineFacts().cpuCount ? ': other work was competing for the CPUs, so the figures are noisy.' : '.'),
   ];
@@ -105,6 +106,7 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
 
   const measured = await runAllRounds(systems, config, log);
   const gatewayMetrics = await readMetricsOf(tollgate);
+  const requestLogLag = await tollgate.measureLag();
   const outcomes = toOutcomes(systems, skipped, measured);
   const summaries = new Map<string, SystemSummary>();
   for (const outcome of outcomes) {
@@ -122,6 +124,7 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
   console.log(formatTable(outcomes, summaries));
   console.log(`\n${formatRatios(ratios)}\n`);
   console.log(formatPropagation(tollgate.propagation, tollgate.propagationSkipped));
+  console.log(formatLag(requestLogLag));
   for (const note of notes.slice(3)) console.log(`note: ${note}`);
 
   const complete = config.systems === null;
@@ -143,11 +146,14 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
         systems: config.systems === null ? 'all' : [...config.systems],
         propagationChanges: config.propagationChanges,
         keepControlPlane: config.keepControlPlane,
+        lagRate: config.lagRate,
+        lagDurationSeconds: config.lagDurationSeconds,
         redis: config.ownRedis ? 'a redis-server of the run’s own' : config.redisUrl,
       },
       systems: outcomes.map((outcome) => ({ ...outcome, summary: summaries.get(outcome.name) ?? null })),
       ratios,
       propagation: tollgate.propagation ?? { skipped: tollgate.propagationSkipped ?? 'not measured' },
+      requestLogLag,
       gatewayMetrics,
       notes,
     },

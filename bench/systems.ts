@@ -7,6 +7,10 @@ export interface SystemUnderTest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly expectedStatus: number;
+  /** Runs before each warm-up and round of this system (e.g. resume the request-log writer). */
+  readonly beforeRound?: () => Promise<void>;
+  /** Runs after each warm-up and round of this system. */
+  readonly afterRound?: () => Promise<void>;
 }
 
 export interface SkippedSystem {

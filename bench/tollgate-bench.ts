@@ -3,9 +3,11 @@
 // change propagation, then hand the admitted and 429 paths of the first gateway to the load rounds.
 import { randomBytes } from 'node:crypto';
 import type { BenchConfig } from './config.js';
+import { createLogWriterSwitch, type LogWriterSwitch } from './log-writer-switch.js';
 import type { Placement } from './placement.js';
 import { measurePropagation, type PropagationResult } from './propagation.js';
 import type { RunningProcess } from './processes.js';
+import { measureRequestLogLag, type LagResult } from './request-log-lag.js';
 import { describeError, type SkippedSystem, type SystemUnderTest } from './systems.js';
 import {
   prepareDatabase,
@@ -24,19 +26,28 @@ export interface TollgateBench {
   readonly propagationSkipped: string | null;
   /** The ops URL of the gateway under load, or null when it did not start. */
   readonly opsUrl: string | null;
+  /** Request-log lag under a steady load with the writer running (README "Request log"). */
+  measureLag(): Promise<LagResult | { skipped: string }>;
   stop(): Promise<void>;
 }
 
 const ADMITTED = { name: 'gateway-admitted', description: 'Tollgate gateway, key admitted (limit 1e9/1m), proxied to the upstream', expectedStatus: 200 };
+const WRITER = {
+  name: 'gateway-admitted-writer',
+  description: 'the gateway-admitted path with the control plane’s request-log writer running during the round',
+  expectedStatus: 200,
+};
+const NOLOG = { name: 'gateway-admitted-nolog', description: 'the gateway-admitted path on a gateway with GATEWAY_REQUEST_LOG=off', expectedStatus: 200 };
 const LIMITED = { name: 'gateway-429', description: 'Tollgate gateway, key over its limit (1/1d): every request refused with 429', expectedStatus: 429 };
 
 function skipAll(reason: string, wanted: (name: string) => boolean): TollgateBench {
   return {
     systems: [],
-    skipped: [ADMITTED, LIMITED].filter((item) => wanted(item.name)).map((item) => ({ ...item, skipped: reason })),
+    skipped: [ADMITTED, WRITER, NOLOG, LIMITED].filter((item) => wanted(item.name)).map((item) => ({ ...item, skipped: reason })),
     propagation: null,
     propagationSkipped: reason,
     opsUrl: null,
+    measureLag: async () => ({ skipped: reason }),
     stop: async () => {},
   };
 }
@@ -58,11 +69,14 @@ export async function setUpTollgate(
     running.length = 0;
   };
   let gateway: GatewayProcess;
-  let keys: { admitted: { id: string; secret: string }; limited: { id: string; secret: string }; propagation: { id: string; secret: string } };
+  let nolog: GatewayProcess | null = null;
+  type Key = { id: string; secret: string };
+  let keys: { admitted: Key; limited: Key; propagation: Key; lag: Key };
   let controlPlane: Awaited<ReturnType<typeof startControlPlane>>;
+  let databaseUrl: string;
   try {
     log('tollgate: recreating the bench database and starting the control plane');
-    const databaseUrl = await prepareDatabase(settings);
+    databaseUrl = await prepareDatabase(settings);
     controlPlane = await startControlPlane(settings, databaseUrl, randomBytes(24).toString('hex'));
     running.push(controlPlane.process);
     log('tollgate: starting the gateway under test');
@@ -75,10 +89,19 @@ export async function setUpTollgate(
       admitted: await admin.createKey('bench-admitted', 'bench-open'),
       limited: await admin.createKey('bench-limited', 'bench-exhausted'),
       propagation: await admin.createKey('bench-propagation', 'bench-open'),
+      // The lag measurement's own key, so its rows are told apart from the rounds'.
+      lag: await admin.createKey('bench-lag', 'bench-open'),
     };
     // The first request with the limited key uses its only unit; from then on it is refused.
     await waitForStatus(`${gateway.url}/`, keys.admitted.secret, 200);
     await waitForStatus(`${gateway.url}/`, keys.limited.secret, 429);
+    await waitForStatus(`${gateway.url}/`, keys.lag.secret, 200);
+    if (wanted(NOLOG.name)) {
+      log('tollgate: starting a gateway with GATEWAY_REQUEST_LOG=off on the same CPU');
+      nolog = await startGateway(settings, upstreamUrl, placement.systemCpu, [], { GATEWAY_REQUEST_LOG: 'off' });
+      running.push(nolog.process);
+      await waitForStatus(`${nolog.url}/`, keys.admitted.secret, 200);
+    }
   } catch (error) {
     await stop();
     return skipAll(`tollgate set-up failed: ${describeError(error)}`, wanted);
@@ -102,15 +125,44 @@ export async function setUpTollgate(
     }
   }
 
-  // The control plane is off the request path; stopping it keeps its request-log writer from
-  // competing with the gateway for CPU during the load rounds (gateways keep enforcing without it).
-  if (!config.keepControlPlane) {
-    await controlPlane.process.stop();
-    running.splice(running.indexOf(controlPlane.process), 1);
-  }
+  // The control plane is off the request path; freezing it keeps its request-log writer from
+  // competing with the gateway for CPU during the load rounds (gateways keep enforcing without it),
+  // except in the gateway-admitted-writer rounds, which resume it (README "Request log").
+  const writer: LogWriterSwitch = createLogWriterSwitch(controlPlane.process, settings.redisUrl, settings.redisPrefix, log);
+  if (!config.keepControlPlane) await writer.pause();
 
   const systems: SystemUnderTest[] = [];
-  if (wanted(ADMITTED.name)) systems.push({ ...ADMITTED, url: `${gateway.url}/`, headers: { 'x-api-key': keys.admitted.secret } });
+  const admittedPath = { url: `${gateway.url}/`, headers: { 'x-api-key': keys.admitted.secret } };
+  if (wanted(ADMITTED.name)) systems.push({ ...ADMITTED, ...admittedPath });
+  if (wanted(WRITER.name)) {
+    const hooks = config.keepControlPlane ? {} : { beforeRound: () => writer.resume(), afterRound: () => writer.pause() };
+    systems.push({ ...WRITER, ...admittedPath, ...hooks });
+  }
+  if (nolog !== null) systems.push({ ...NOLOG, url: `${nolog.url}/`, headers: { 'x-api-key': keys.admitted.secret } });
   if (wanted(LIMITED.name)) systems.push({ ...LIMITED, url: `${gateway.url}/`, headers: { 'x-api-key': keys.limited.secret } });
-  return { systems, skipped: [], propagation, propagationSkipped, opsUrl: gateway.opsUrl, stop };
+
+  const measureLag = async (): Promise<LagResult | { skipped: string }> => {
+    if (config.lagDurationSeconds === 0 || !wanted('request-log-lag')) return { skipped: 'disabled by settings' };
+    try {
+      await writer.resume();
+      log(`request log: lag under ${config.lagRate} req/s for ${config.lagDurationSeconds} s with the writer running`);
+      return await measureRequestLogLag({
+        gatewayUrl: `${gateway.url}/`,
+        apiKey: keys.lag.secret,
+        keyId: keys.lag.id,
+        databaseUrl,
+        ratePerSecond: config.lagRate,
+        durationSeconds: config.lagDurationSeconds,
+        pollMs: 50,
+        settleMs: 60_000,
+      });
+    } catch (error) {
+      return { skipped: `lag measurement failed: ${describeError(error)}` };
+    }
+  };
+  const stopAll = async (): Promise<void> => {
+    await writer.close();
+    await stop();
+  };
+  return { systems, skipped: [], propagation, propagationSkipped, opsUrl: gateway.opsUrl, measureLag, stop: stopAll };
 }

@@ -80,6 +80,7 @@ export async function startGateway(
   upstreamUrl: string,
   cpuList: string,
   nodeArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
 ): Promise<GatewayProcess> {
   const port = await freePort();
   const opsPort = await freePort();
@@ -94,6 +95,7 @@ export async function startGateway(
       GATEWAY_UPSTREAM: upstreamUrl,
       GATEWAY_FAILURE_MODE: 'open',
       LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     `http://127.0.0.1:${opsPort}/readyz`,
     cpuList,
