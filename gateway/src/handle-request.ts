@@ -8,14 +8,14 @@ import type { Logger } from 'pino';
 import { createRequestEventIds, type RequestEventSink } from '../../contracts/request-event.js';
 import type { FailureMode } from './config.js';
 import type { KeyRecord, KeyTable } from './keys/key-record.js';
-import { setRateLimitHeaders, type HeaderSink } from './limiter/headers.js';
+import { rateLimitHeaderList, setRateLimitHeaders, type HeaderSink } from './limiter/headers.js';
 import type { Limiter } from './limiter/limiter.js';
 import type { StoreReply } from './limiter/store.js';
 import { normaliseMethod, type GatewayMetrics } from './metrics.js';
 import { findApiKey, hashApiKey } from './proxy/api-key.js';
 import { upstreamProblem, type ForwardExchange, type Forwarder } from './proxy/forward.js';
 import { upstreamRequestHeaders } from './proxy/headers.js';
-import { PROBLEMS, sendProblem, writeRawProblem, type PreparedProblem } from './proxy/respond.js';
+import { PROBLEMS, sendProblem, sendProblemWithHeaders, writeRawProblem, type PreparedProblem } from './proxy/respond.js';
 import { upstreamPath, type Route, type Router } from './proxy/routes.js';
 import type { WebSocketProxy } from './proxy/websocket.js';
 
@@ -69,6 +69,7 @@ class Exchange implements ForwardExchange {
     readonly route: Route,
     readonly record: KeyRecord,
     readonly startedMs: number,
+    readonly responseHeaders: string[] | null,
   ) {}
 
   upstreamFinished(error: Error | null): void {
@@ -157,15 +158,16 @@ export class RequestHandler {
     reply: StoreReply,
   ): void {
     this.options.metrics.recordCheck(secondsSince(checkStartedMs));
-    // 5. Every answer to a valid key carries the rate-limit fields (and Retry-After on a 429).
-    setRateLimitHeaders(res, record, reply);
+    // 5. Every answer to a valid key carries the rate-limit fields (and Retry-After on a 429),
+    // written with the rest of the head in one writeHead.
+    const headers = rateLimitHeaderList(record, reply);
     if (!reply.allowed) {
       this.options.metrics.recordRateLimited(record.tier);
-      sendProblem(res, PROBLEMS.rateLimited);
+      sendProblemWithHeaders(res, PROBLEMS.rateLimited, headers);
       this.finish(req, route.name, record, 429, startedMs, true);
       return;
     }
-    this.forward(req, res, route, record, startedMs);
+    this.forward(req, res, route, record, startedMs, headers);
   }
 
   /** A store failure is handled once, here, by GATEWAY_FAILURE_MODE (STYLE §5). */
@@ -181,7 +183,7 @@ export class RequestHandler {
     this.log.debug({ err: error }, 'limiter store failed');
     if (this.options.failureMode === 'open') {
       this.options.metrics.recordFailOpen();
-      this.forward(req, res, route, record, startedMs);
+      this.forward(req, res, route, record, startedMs, null);
       return;
     }
     sendProblem(res, PROBLEMS.storeUnavailable);
@@ -189,13 +191,20 @@ export class RequestHandler {
   }
 
   // 6. Forward: headers rewritten, bodies streamed both ways.
-  private forward(req: IncomingMessage, res: ServerResponse, route: Route, record: KeyRecord, startedMs: number): void {
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    record: KeyRecord,
+    startedMs: number,
+    responseHeaders: string[] | null,
+  ): void {
     if (res.destroyed) {
       // The client left while the limiter answered: no upstream call for nobody.
       this.finish(req, route.name, record, CLIENT_GONE, startedMs, false);
       return;
     }
-    const exchange = new Exchange(this, req, res, route, record, startedMs);
+    const exchange = new Exchange(this, req, res, route, record, startedMs, responseHeaders);
     exchange.upstreamStartedMs = performance.now();
     this.options.forwarder.forward(
       exchange,
@@ -212,7 +221,8 @@ export class RequestHandler {
     if (error !== null) {
       if (!res.headersSent && !res.destroyed && !req.socket.destroyed) {
         const prepared = upstreamProblem(error);
-        sendProblem(res, prepared);
+        if (exchange.responseHeaders === null) sendProblem(res, prepared);
+        else sendProblemWithHeaders(res, prepared, exchange.responseHeaders);
         status = prepared.status;
       } else {
         // Mid-body failure or a client that left: nothing valid can be sent any more.

@@ -44,6 +44,10 @@ t.before(async () => {
           for (let at = 0; at < download.length; at += 65536) yield download.subarray(at, at + 65536);
         })(),
       ).pipe(res);
+    } else if (req.url === '/own-ratelimit') {
+      req.resume();
+      res.setHeader('RateLimit', '"upstream";r=1;t=1');
+      res.end('ok');
     } else if (req.url === '/slow') {
       req.resume();
       res.on('close', () => {
@@ -125,6 +129,15 @@ t.test('an 8 MiB download streams to the client intact', async (t) => {
   }
   t.equal(size, EIGHT_MIB);
   t.equal(hash.digest('hex'), downloadHash);
+});
+
+t.test('a rate-limit field the upstream sends itself reaches the client once, beside the gateway\'s others', async (t) => {
+  const res = await request(`${gw.url}/own-ratelimit`, { headers: { 'x-api-key': key.secret } });
+  await res.body.text();
+  t.equal(res.statusCode, 200);
+  t.equal(res.headers['ratelimit'], '"upstream";r=1;t=1');
+  t.equal(res.headers['x-ratelimit-limit'], '1000');
+  t.ok(res.headers['ratelimit-policy']);
 });
 
 t.test('an upstream that refuses the connection gives 502 problem+json', async (t) => {

@@ -38,6 +38,14 @@ export interface GuardedStore extends RateLimitStore {
 
 const OPEN_ERROR_MESSAGE = 'limiter store unavailable (circuit open)';
 
+/** One call waiting for the store. Calls share one timeout timer: their deadlines are in FIFO order. */
+class PendingCall {
+  settled = false;
+  resolve!: (reply: StoreReply) => void;
+  reject!: (error: unknown) => void;
+  constructor(readonly deadlineMs: number) {}
+}
+
 class Guarded implements GuardedStore {
   private up = false;
   private open = false;
@@ -52,6 +60,13 @@ class Guarded implements GuardedStore {
   private readonly failureThreshold: number;
   private readonly idleProbeMs: number;
   private readonly pingTimeoutMs: number;
+  // Calls in flight, oldest first (the budget is the same for all, so also by deadline), and the
+  // one timer that fires at the oldest one's deadline: no timer per call (DESIGN.md "Limiting").
+  private pending: PendingCall[] = [];
+  private pendingHead = 0;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  // While the breaker is open every call fails at once with this one error (no stack per request).
+  private readonly openError = new StoreUnavailableError(OPEN_ERROR_MESSAGE);
 
   constructor(options: GuardedStoreOptions) {
     this.store = options.store;
@@ -76,12 +91,12 @@ class Guarded implements GuardedStore {
   }
 
   consume(check: LimitCheck): Promise<StoreReply> {
-    if (this.open) return Promise.reject(new StoreUnavailableError(OPEN_ERROR_MESSAGE));
+    if (this.open) return Promise.reject(this.openError);
     return this.guard(this.store.consume(check));
   }
 
   peek(check: LimitCheck): Promise<StoreReply> {
-    if (this.open) return Promise.reject(new StoreUnavailableError(OPEN_ERROR_MESSAGE));
+    if (this.open) return Promise.reject(this.openError);
     return this.guard(this.store.peek(check));
   }
 
@@ -93,22 +108,69 @@ class Guarded implements GuardedStore {
     this.closed = true;
     clearInterval(this.timer);
     await this.store.close();
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
   }
 
   private guard(call: Promise<StoreReply>): Promise<StoreReply> {
-    return withTimeout(call, this.timeoutMs).then(
+    const pending = new PendingCall(performance.now() + this.timeoutMs);
+    const promise = new Promise<StoreReply>((resolve, reject) => {
+      pending.resolve = resolve;
+      pending.reject = reject;
+    });
+    this.pending.push(pending);
+    if (this.deadlineTimer === null) this.armDeadline(this.timeoutMs);
+    call.then(
       (reply) => {
+        if (pending.settled) return;
+        pending.settled = true;
         this.succeeded();
-        return reply;
+        pending.resolve(reply);
       },
       (error: unknown) => {
+        if (pending.settled) return;
+        pending.settled = true;
         this.failed(false);
-        throw error instanceof StoreUnavailableError
-          ? error
-          : new StoreUnavailableError('limiter store call failed', { cause: error });
+        pending.reject(error instanceof StoreUnavailableError ? error : new StoreUnavailableError('limiter store call failed', { cause: error }));
       },
     );
+    return promise;
   }
+
+  private armDeadline(delayMs: number): void {
+    this.deadlineTimer = setTimeout(this.expire, Math.max(1, Math.ceil(delayMs)));
+  }
+
+  /** Fails every call past its deadline (one error for all of them), then waits for the next one. */
+  private readonly expire = (): void => {
+    this.deadlineTimer = null;
+    const nowMs = performance.now();
+    const pending = this.pending;
+    let head = this.pendingHead;
+    let error: StoreUnavailableError | null = null;
+    while (head < pending.length) {
+      const call = pending[head] as PendingCall;
+      if (!call.settled) {
+        if (call.deadlineMs > nowMs) break;
+        call.settled = true;
+        error ??= new StoreUnavailableError(`limiter store did not answer within ${this.timeoutMs} ms`);
+        this.failed(false);
+        call.reject(error);
+      }
+      head += 1;
+    }
+    if (head === pending.length) {
+      this.pending = [];
+      this.pendingHead = 0;
+      return;
+    }
+    if (head > 1024 && head * 2 > pending.length) {
+      this.pending = pending.slice(head);
+      head = 0;
+    }
+    this.pendingHead = head;
+    this.armDeadline((this.pending[head] as PendingCall).deadlineMs - nowMs);
+  };
 
   private pingStore(): Promise<void> {
     return this.store.ping ? this.store.ping() : Promise.resolve();

@@ -28,11 +28,33 @@ export interface HeaderSink {
  * rejected, Retry-After.
  */
 export function setRateLimitHeaders(sink: HeaderSink, record: KeyRecord, reply: StoreReply): void {
+  const list = rateLimitHeaderList(record, reply);
+  for (let i = 0; i < list.length; i += 2) sink.setHeader(list[i] as string, list[i + 1] as string);
+}
+
+/**
+ * The same fields as a flat [name, value, …] list, for `res.writeHead(status, list)`: with no
+ * setHeader before it, Node writes the list as is instead of merging it into a header object.
+ */
+export function rateLimitHeaderList(record: KeyRecord, reply: StoreReply): string[] {
   const tightest = tightestLimitIndex(reply);
-  sink.setHeader('ratelimit-policy', record.policyHeader);
-  sink.setHeader('ratelimit', rateLimitHeaderValue(record.limits, reply));
-  sink.setHeader('x-ratelimit-limit', String(record.limits[tightest]?.limit ?? 0));
-  sink.setHeader('x-ratelimit-remaining', String(reply.remaining[tightest] ?? 0));
-  sink.setHeader('x-ratelimit-reset', String(reply.resetSeconds[tightest] ?? 0));
-  if (!reply.allowed) sink.setHeader('retry-after', String(retryAfterSeconds(reply)));
+  const list = [
+    'ratelimit-policy',
+    record.policyHeader,
+    'ratelimit',
+    rateLimitHeaderValue(record.limits, reply),
+    'x-ratelimit-limit',
+    String(record.limits[tightest]?.limit ?? 0),
+    'x-ratelimit-remaining',
+    String(reply.remaining[tightest] ?? 0),
+    'x-ratelimit-reset',
+    String(reply.resetSeconds[tightest] ?? 0),
+  ];
+  if (!reply.allowed) list.push('retry-after', String(retryAfterSeconds(reply)));
+  return list;
+}
+
+/** True for the names of rate-limit fields (lower case), which an upstream may also send. */
+export function isRateLimitField(lowerName: string): boolean {
+  return lowerName.startsWith('ratelimit') || lowerName.startsWith('x-ratelimit-') || lowerName === 'retry-after';
 }

@@ -1,6 +1,6 @@
 // Where a client's API key comes from (SPEC §3): `X-API-Key`, or `Authorization: Bearer tg_…`.
 // Only `tg_` bearer tokens are ours, so other Authorization schemes pass through to the upstream.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 const BEARER = /^bearer\s+/i;
@@ -21,6 +21,7 @@ export function findApiKey(headers: IncomingHttpHeaders): string | undefined {
 }
 
 /** The key table is indexed by SHA-256 hex of the secret; the secret itself is never stored. */
+// crypto.hash is the one-shot form: no Hash object per request.
 export function hashApiKey(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }

@@ -11,6 +11,8 @@ import { clientResponseHeaders, hasRequestBody } from './headers.js';
 export interface ForwardExchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** Fields the gateway adds to the upstream's response (rate-limit headers), or null. */
+  readonly responseHeaders: readonly string[] | null;
   /** Called once when the upstream call is over; `error` null when the response was relayed. */
   upstreamFinished(error: Error | null): void;
 }
@@ -27,8 +29,9 @@ export interface Forwarder {
 }
 
 function writeResponseHead(data: Dispatcher.StreamFactoryData<ForwardExchange>): ServerResponse {
-  const res = (data.opaque as ForwardExchange).res;
-  res.writeHead(data.statusCode, clientResponseHeaders(data.headers as unknown as string[]));
+  const exchange = data.opaque as ForwardExchange;
+  const res = exchange.res;
+  res.writeHead(data.statusCode, clientResponseHeaders(data.headers as unknown as string[], exchange.responseHeaders));
   return res;
 }
 

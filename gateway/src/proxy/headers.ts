@@ -1,6 +1,7 @@
 // Header rewriting for both directions of the proxy (SPEC §3, RFC 9110 §7.6.1). Works on raw
 // name/value arrays so repeated headers (Set-Cookie) survive and no header object is built twice.
 import type { IncomingMessage } from 'node:http';
+import { isRateLimitField } from '../limiter/headers.js';
 import { isTollgateAuthorization } from './api-key.js';
 
 const HOP_BY_HOP = new Set([
@@ -71,17 +72,32 @@ export function upstreamRequestHeaders(req: IncomingMessage, keyId: string, tier
   return out;
 }
 
-/** The upstream's response headers without hop-by-hop ones; Node frames the body itself. */
-export function clientResponseHeaders(raw: readonly string[]): string[] {
+/**
+ * The upstream's response headers without hop-by-hop ones (Node frames the body itself), followed by
+ * the gateway's `extra` fields (rate-limit headers) as one flat list. A field the upstream sent
+ * itself is kept and the gateway's one of that name left out, as when the gateway's were set first
+ * and the upstream's written over them.
+ */
+export function clientResponseHeaders(raw: readonly string[], extra: readonly string[] | null = null): string[] {
   let listed: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() === 'connection') listed = connectionTokens(raw[i + 1]);
+    const name = raw[i] as string;
+    if (name.length === 10 && name.toLowerCase() === 'connection') listed = connectionTokens(raw[i + 1]);
   }
   const out: string[] = [];
+  let clash: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (isHopByHop(name.toLowerCase(), listed)) continue;
+    const lower = name.toLowerCase();
+    if (isHopByHop(lower, listed)) continue;
+    if (extra !== null && isRateLimitField(lower)) (clash ??= new Set()).add(lower);
     out.push(name, raw[i + 1] as string);
+  }
+  if (extra !== null) {
+    for (let i = 0; i < extra.length; i += 2) {
+      const name = extra[i] as string;
+      if (clash === null || !clash.has(name)) out.push(name, extra[i + 1] as string);
+    }
   }
   return out;
 }

@@ -37,6 +37,13 @@ export function sendProblem(res: ServerResponse, prepared: PreparedProblem): voi
   res.end(prepared.body);
 }
 
+/** sendProblem with extra fields (rate-limit headers) written in one writeHead, no setHeader. */
+export function sendProblemWithHeaders(res: ServerResponse, prepared: PreparedProblem, headers: string[]): void {
+  headers.push('content-type', PROBLEM_CONTENT_TYPE, 'content-length', prepared.length);
+  res.writeHead(prepared.status, headers);
+  res.end(prepared.body);
+}
+
 /**
  * For a socket without a ServerResponse (an upgrade request, a parse error): a complete HTTP/1.1
  * response, then the connection is closed.

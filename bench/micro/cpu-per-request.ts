@@ -1,0 +1,144 @@
+// `node dist/bench/micro/cpu-per-request.js` (after `npm run build`): the bare undici proxy and the
+// gateway (admitted, and 429 unless MICRO_SKIP_429=1) under the bench's load, rounds interleaved,
+// reporting req/s and the CPU time the system under test spent per request (utime + stime of all
+// its threads from /proc/<pid>/stat). On a busy machine req/s swings with the neighbours; CPU per
+// request mostly does not, so it is the figure to compare before and after a hot-path change.
+// MICRO_ROUNDS (default 3) and BENCH_DURATION (seconds per round) set the length. MICRO_BASE_GATEWAY
+// (the main.js of another build, e.g. of the previous commit) adds that gateway's admitted path to the
+// same interleaved rounds: an A/B comparison that shares the machine's noise.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { readBenchConfig } from '../config.js';
+import { runRound } from '../load.js';
+import { startOwnRedis } from '../own-redis.js';
+import { decidePlacement, pin } from '../placement.js';
+import { forkChild, siblingModule, spawnService } from '../processes.js';
+import { freePort } from '../free-port.js';
+import { prepareDatabase, startControlPlane, startGateway, waitForStatus } from '../tollgate-stack.js';
+
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime of every thread of `pid`, in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5), counted from the state field (3) here.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+interface Target {
+  readonly name: string;
+  readonly pid: number;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly expected: number;
+  readonly samples: { rps: number; cpuUsPerRequest: number; cpuShare: number }[];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** A gateway from another build, set up like tollgate-stack's startGateway. */
+async function startBaseGateway(
+  main: string,
+  settings: { redisUrl: string; redisPrefix: string },
+  upstreamUrl: string,
+  cpuList: string,
+): Promise<{ process: Awaited<ReturnType<typeof spawnService>>; url: string }> {
+  const port = await freePort();
+  const opsPort = await freePort();
+  const service = await spawnService(
+    'base gateway',
+    main,
+    {
+      REDIS_URL: settings.redisUrl,
+      REDIS_KEY_PREFIX: settings.redisPrefix,
+      GATEWAY_PORT: String(port),
+      GATEWAY_OPS_PORT: String(opsPort),
+      GATEWAY_UPSTREAM: upstreamUrl,
+      GATEWAY_FAILURE_MODE: 'open',
+      LOG_LEVEL: 'warn',
+    },
+    `http://127.0.0.1:${opsPort}/readyz`,
+    cpuList,
+  );
+  return { process: service, url: `http://127.0.0.1:${port}` };
+}
+
+async function main(): Promise<void> {
+  const config = readBenchConfig();
+  const rounds = Number(process.env.MICRO_ROUNDS ?? 3);
+  const placement = decidePlacement(config.pin);
+  pin(process.pid, placement.loadCpu);
+  const ownRedis = config.ownRedis ? await startOwnRedis() : null;
+  const settings = {
+    redisUrl: ownRedis?.url ?? config.redisUrl,
+    redisPrefix: `bench-micro-${randomBytes(3).toString('hex')}`,
+    postgresAdminUrl: config.postgresAdminUrl,
+    benchDatabase: config.benchDatabase,
+  };
+  const upstream = await forkChild('upstream', siblingModule('children/upstream'), {}, placement.upstreamCpu);
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const proxy = await forkChild('undici-proxy', siblingModule('children/undici-proxy'), { BENCH_UPSTREAM_URL: upstreamUrl }, placement.systemCpu);
+  const controlPlane = await startControlPlane(settings, await prepareDatabase(settings), randomBytes(24).toString('hex'));
+  const gateway = await startGateway(settings, upstreamUrl, placement.systemCpu);
+  const baseMain = process.env.MICRO_BASE_GATEWAY;
+  const baseGateway = baseMain ? await startBaseGateway(baseMain, settings, upstreamUrl, placement.systemCpu) : null;
+  const gatewayDenied = process.env.MICRO_SKIP_429 === '1' ? null : await startGateway(settings, upstreamUrl, placement.systemCpu);
+  try {
+    await controlPlane.admin.createTier('micro-open', [{ window: '1m', limit: 1_000_000_000 }]);
+    await controlPlane.admin.createTier('micro-exhausted', [{ window: '1d', limit: 1 }]);
+    const open = await controlPlane.admin.createKey('micro-open', 'micro-open');
+    const exhausted = await controlPlane.admin.createKey('micro-exhausted', 'micro-exhausted');
+    await waitForStatus(`${gateway.url}/`, open.secret, 200);
+    if (gatewayDenied) await waitForStatus(`${gatewayDenied.url}/`, exhausted.secret, 429);
+    await controlPlane.process.stop();
+    const targets: Target[] = [
+      { name: 'undici-proxy', pid: proxy.child.pid ?? 0, url: `http://127.0.0.1:${proxy.port}/`, headers: { 'x-api-key': 'micro' }, expected: 200, samples: [] },
+      { name: 'gateway-admitted', pid: gateway.process.child.pid ?? 0, url: `${gateway.url}/`, headers: { 'x-api-key': open.secret }, expected: 200, samples: [] },
+    ];
+    if (baseGateway) {
+      await waitForStatus(`${baseGateway.url}/`, open.secret, 200);
+      targets.push({ name: 'base-admitted', pid: baseGateway.process.child.pid ?? 0, url: `${baseGateway.url}/`, headers: { 'x-api-key': open.secret }, expected: 200, samples: [] });
+    }
+    if (gatewayDenied) {
+      targets.push({ name: 'gateway-429', pid: gatewayDenied.process.child.pid ?? 0, url: `${gatewayDenied.url}/`, headers: { 'x-api-key': exhausted.secret }, expected: 429, samples: [] });
+    }
+    const load = { connections: config.connections, durationSeconds: config.durationSeconds };
+    for (const target of targets) await runRound(target.url, target.headers, target.expected, { ...load, durationSeconds: Math.max(1, config.warmupSeconds) });
+    for (let round = 0; round < rounds; round += 1) {
+      for (const target of targets) {
+        const before = cpuMs(target.pid);
+        const started = performance.now();
+        const result = await runRound(target.url, target.headers, target.expected, load);
+        const elapsedMs = performance.now() - started;
+        const spentMs = cpuMs(target.pid) - before;
+        const sample = { rps: result.requestsPerSecond, cpuUsPerRequest: (spentMs * 1000) / Math.max(1, result.responses), cpuShare: spentMs / elapsedMs };
+        target.samples.push(sample);
+        const bad = result.responses - result.expectedResponses + result.errors;
+        console.log(`round ${round + 1} ${target.name}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/request, CPU ${(sample.cpuShare * 100).toFixed(0)}%${bad > 0 ? `, ${bad} unexpected` : ''}, load ${loadavg()[0]?.toFixed(1)}`);
+      }
+    }
+    console.log('\nmedians:');
+    for (const target of targets) {
+      console.log(`${target.name.padEnd(18)} ${median(target.samples.map((s) => s.rps)).toFixed(0).padStart(7)} req/s  ${median(target.samples.map((s) => s.cpuUsPerRequest)).toFixed(1).padStart(6)} µs CPU/request`);
+    }
+  } finally {
+    await gateway.process.stop();
+    await gatewayDenied?.process.stop();
+    await baseGateway?.process.stop();
+    await controlPlane.process.stop();
+    await proxy.stop();
+    await upstream.stop();
+    await ownRedis?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('micro bench failed:', error);
+  // Children started before the failure would keep the process alive.
+  process.exit(1);
+});
