@@ -1,7 +1,8 @@
 // Every gateway metric of SPEC §5, declared in one place. Labels come from closed sets only: the
 // configured route name, a normalised method, the status code and the tier; never a key id, raw
 // path or IP. Labelled children are cached so a request costs map lookups, not label hashing.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastCounter, FastHistogram, type CounterChild, type HistogramChild } from './fast-metrics.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -40,38 +41,36 @@ export interface GatewayMetrics {
 export function createGatewayMetrics(sources: GatewayMetricsSources, registry = new Registry()): GatewayMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'tollgate_gateway_process_' });
 
-  const requests = new Counter({
-    name: 'tollgate_gateway_requests_total',
-    help: 'Requests answered by the gateway, by route, method and status code.',
-    labelNames: ['route', 'method', 'code'],
-    registers: [registry],
-  });
-  const rateLimited = new Counter({
-    name: 'tollgate_gateway_rate_limited_total',
-    help: 'Requests rejected with 429, by tier.',
-    labelNames: ['tier'],
-    registers: [registry],
-  });
-  const requestDuration = new Histogram({
-    name: 'tollgate_gateway_request_duration_seconds',
-    help: 'Time from request to response end, by route.',
-    labelNames: ['route'],
-    buckets: REQUEST_BUCKETS,
-    registers: [registry],
-  });
-  const upstreamDuration = new Histogram({
-    name: 'tollgate_gateway_upstream_duration_seconds',
-    help: 'Time spent on the upstream call, by route.',
-    labelNames: ['route'],
-    buckets: REQUEST_BUCKETS,
-    registers: [registry],
-  });
-  const checkDuration = new Histogram({
-    name: 'tollgate_gateway_ratelimit_check_duration_seconds',
-    help: 'Time of one limiter check (one Redis round trip).',
-    buckets: CHECK_BUCKETS,
-    registers: [registry],
-  });
+  // The per-request metrics are fast-metrics.ts ones (no label hashing per call); the rest are
+  // prom-client's.
+  const requests = new FastCounter(
+    'tollgate_gateway_requests_total',
+    'Requests answered by the gateway, by route, method and status code.',
+    ['route', 'method', 'code'],
+    registry,
+  );
+  const rateLimited = new FastCounter('tollgate_gateway_rate_limited_total', 'Requests rejected with 429, by tier.', ['tier'], registry);
+  const requestDuration = new FastHistogram(
+    'tollgate_gateway_request_duration_seconds',
+    'Time from request to response end, by route.',
+    'route',
+    REQUEST_BUCKETS,
+    registry,
+  );
+  const upstreamDuration = new FastHistogram(
+    'tollgate_gateway_upstream_duration_seconds',
+    'Time spent on the upstream call, by route.',
+    'route',
+    REQUEST_BUCKETS,
+    registry,
+  );
+  const checkDuration = new FastHistogram(
+    'tollgate_gateway_ratelimit_check_duration_seconds',
+    'Time of one limiter check (one Redis round trip).',
+    null,
+    CHECK_BUCKETS,
+    registry,
+  ).labels();
   new Gauge({
     name: 'tollgate_gateway_redis_up',
     help: '1 when Redis answers (limiter store up), else 0.',
@@ -116,10 +115,10 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
 
   // Children cached by label values: route and method come from closed sets, codes from HTTP.
   // route → method → code: nested maps, so a lookup builds no key string.
-  const requestChildren = new Map<string, Map<string, Map<number, Counter.Internal>>>();
-  const durationChildren = new Map<string, Histogram.Internal<'route'>>();
-  const upstreamChildren = new Map<string, Histogram.Internal<'route'>>();
-  const tierChildren = new Map<string, Counter.Internal>();
+  const requestChildren = new Map<string, Map<string, Map<number, CounterChild>>>();
+  const durationChildren = new Map<string, HistogramChild>();
+  const upstreamChildren = new Map<string, HistogramChild>();
+  const tierChildren = new Map<string, CounterChild>();
 
   return {
     registry,
