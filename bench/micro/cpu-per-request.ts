@@ -8,6 +8,7 @@
 // same interleaved rounds: an A/B comparison that shares the machine's noise.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { loadavg } from 'node:os';
 import { readBenchConfig } from '../config.js';
 import { runRound } from '../load.js';
@@ -39,6 +40,21 @@ interface Target {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** EVALSHA + EVAL calls Redis has run (INFO commandstats): with the key set of the 429 path cached,
+ * only admitted checks reach Redis. */
+async function scriptCalls(url: string): Promise<number> {
+  const client = new Redis(url, { lazyConnect: true });
+  try {
+    await client.connect();
+    const info = await client.info('commandstats');
+    let calls = 0;
+    for (const match of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
+    return calls;
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** A gateway from another build, set up like tollgate-stack's startGateway. */
@@ -109,6 +125,8 @@ async function main(): Promise<void> {
     }
     const load = { connections: config.connections, durationSeconds: config.durationSeconds };
     for (const target of targets) await runRound(target.url, target.headers, target.expected, { ...load, durationSeconds: Math.max(1, config.warmupSeconds) });
+    const scriptCallsBefore = await scriptCalls(settings.redisUrl);
+    let gatewayResponses = 0;
     for (let round = 0; round < rounds; round += 1) {
       for (const target of targets) {
         const before = cpuMs(target.pid);
@@ -118,10 +136,13 @@ async function main(): Promise<void> {
         const spentMs = cpuMs(target.pid) - before;
         const sample = { rps: result.requestsPerSecond, cpuUsPerRequest: (spentMs * 1000) / Math.max(1, result.responses), cpuShare: spentMs / elapsedMs };
         target.samples.push(sample);
+        if (target.name !== 'undici-proxy') gatewayResponses += result.responses;
         const bad = result.responses - result.expectedResponses + result.errors;
         console.log(`round ${round + 1} ${target.name}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/request, CPU ${(sample.cpuShare * 100).toFixed(0)}%${bad > 0 ? `, ${bad} unexpected` : ''}, load ${loadavg()[0]?.toFixed(1)}`);
       }
     }
+    const calls = (await scriptCalls(settings.redisUrl)) - scriptCallsBefore;
+    console.log(`\nlimiter script calls (EVALSHA + EVAL): ${calls} for ${gatewayResponses} gateway requests (${(gatewayResponses / Math.max(1, calls)).toFixed(1)} checks per call)`);
     console.log('\nmedians:');
     for (const target of targets) {
       console.log(`${target.name.padEnd(18)} ${median(target.samples.map((s) => s.rps)).toFixed(0).padStart(7)} req/s  ${median(target.samples.map((s) => s.cpuUsPerRequest)).toFixed(1).padStart(6)} µs CPU/request`);

@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   const redisOptions: RedisClientOptions = { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
 
   // The limiter's connection fails fast; the feed's connections wait for Redis instead.
-  const limiterRedis = createRedisClient({ ...redisOptions, connectionName: 'tollgate-gateway-limiter' });
+  // RedisStore already sends one script call per event-loop turn; auto-pipelining on top would only
+  // wrap each of those calls in a Pipeline of one (a Pipeline object, a tick and promises per call).
+  const limiterRedis = createRedisClient({ ...redisOptions, connectionName: 'tollgate-gateway-limiter', autoPipelining: false });
   const eventsRedis = createRedisClient({ ...redisOptions, connectionName: 'tollgate-gateway-events' });
   const feedRedis = createSubscriberClient({ ...redisOptions, connectionName: 'tollgate-gateway-feed' });
   const subscriberRedis = createSubscriberClient({ ...redisOptions, connectionName: 'tollgate-gateway-subscriber' });

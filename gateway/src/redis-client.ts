@@ -18,6 +18,8 @@ export interface RedisClientOptions {
   readonly connectTimeoutMs?: number;
   /** Longest wait between reconnect attempts; default 500 (SPEC: /readyz follows Redis within 2 s). */
   readonly maxReconnectDelayMs?: number;
+  /** createRedisClient only: ioredis auto-pipelining; default true. */
+  readonly autoPipelining?: boolean;
 }
 
 export class RedisConfigError extends Error {
@@ -80,8 +82,8 @@ function build(options: RedisClientOptions, common: RedisOptions, offlineQueue: 
 }
 
 /**
- * The limiter's connection: auto-pipelining on (concurrent EVALSHAs share one write), no offline
- * queue and one retry per command, so a dead Redis answers with an error at once.
+ * The limiter's connection: auto-pipelining on unless turned off (concurrent commands share one
+ * write), no offline queue and one retry per command, so a dead Redis answers with an error at once.
  */
 export function createRedisClient(options: RedisClientOptions): RedisClient {
   return build(
@@ -90,7 +92,7 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
       connectionName: options.connectionName ?? 'tollgate-gateway',
       connectTimeout: options.connectTimeoutMs ?? 2000,
       maxRetriesPerRequest: 1,
-      enableAutoPipelining: true,
+      enableAutoPipelining: options.autoPipelining ?? true,
     },
     false,
   );
