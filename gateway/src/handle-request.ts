@@ -13,7 +13,7 @@ import type { Limiter } from './limiter/limiter.js';
 import type { StoreReply } from './limiter/store.js';
 import { normaliseMethod, type GatewayMetrics } from './metrics.js';
 import { findApiKey, hashApiKey } from './proxy/api-key.js';
-import { upstreamProblem, type ForwardExchange, type Forwarder } from './proxy/forward.js';
+import { ExchangeBase, upstreamProblem, type ForwardExchange, type Forwarder } from './proxy/forward.js';
 import { upstreamRequestHeaders } from './proxy/headers.js';
 import { PROBLEMS, sendProblem, sendProblemWithHeaders, writeRawProblem, type PreparedProblem } from './proxy/respond.js';
 import { upstreamPath, type Route, type Router } from './proxy/routes.js';
@@ -60,7 +60,7 @@ function hasConflictingFraming(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] !== undefined;
 }
 
-class Exchange implements ForwardExchange {
+class Exchange extends ExchangeBase implements ForwardExchange {
   upstreamStartedMs = 0;
   constructor(
     readonly handler: RequestHandler,
@@ -70,7 +70,9 @@ class Exchange implements ForwardExchange {
     readonly record: KeyRecord,
     readonly startedMs: number,
     readonly responseHeaders: string[] | null,
-  ) {}
+  ) {
+    super();
+  }
 
   upstreamFinished(error: Error | null): void {
     this.handler.upstreamFinished(this, error);

@@ -7,10 +7,23 @@ import { Pool, errors, type Dispatcher } from 'undici';
 import { PROBLEMS, type PreparedProblem } from './respond.js';
 import { clientResponseHeaders, hasRequestBody } from './headers.js';
 
-/** The per-request state the proxy needs; handle-request.ts owns the concrete class. */
-export interface ForwardExchange {
+/** What undici needs of an abort signal that is an EventEmitter: one 'abort' listener at a time. */
+export interface AbortSource {
+  readonly aborted: boolean;
+  on(event: 'abort', listener: () => void): unknown;
+  once(event: 'abort', listener: () => void): unknown;
+  removeListener(event: 'abort', listener: () => void): unknown;
+}
+
+/**
+ * The per-request state the proxy needs; handle-request.ts owns the concrete class (ExchangeBase).
+ * It is also the request's abort signal for undici: it fires when the client leaves early.
+ */
+export interface ForwardExchange extends AbortSource {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** Listens to the response's 'close' (ExchangeBase). */
+  readonly onResponseClose: () => void;
   /** Fields the gateway adds to the upstream's response (rate-limit headers), or null. */
   readonly responseHeaders: readonly string[] | null;
   /** Called once when the upstream call is over; `error` null when the response was relayed. */
@@ -39,10 +52,38 @@ function onStreamDone(error: Error | null, data: { opaque: unknown }): void {
   (data.opaque as ForwardExchange).upstreamFinished(error);
 }
 
-// The ServerResponse doubles as the abort signal undici listens to (it accepts any EventEmitter
-// emitting 'abort'): a client that goes away before the response ended cancels the upstream call.
-function abortWhenClientLeaves(this: ServerResponse): void {
-  if (!this.writableFinished) this.emit('abort');
+/**
+ * The abort-signal half of an exchange: undici accepts any object with on/once/removeListener as a
+ * signal, and a single listener slot costs less than an EventEmitter's listener list on the
+ * ServerResponse (add, once-wrapper, remove per request). The response's 'close' before it finished
+ * (the client went away) fires it, which cancels the upstream call.
+ */
+export abstract class ExchangeBase implements AbortSource {
+  abstract readonly res: ServerResponse;
+  aborted = false;
+  private abortListener: (() => void) | null = null;
+
+  readonly onResponseClose = (): void => {
+    if (this.res.writableFinished || this.aborted) return;
+    this.aborted = true;
+    const listener = this.abortListener;
+    this.abortListener = null;
+    if (listener !== null) listener();
+  };
+
+  on(_event: 'abort', listener: () => void): this {
+    this.abortListener = listener;
+    return this;
+  }
+
+  once(event: 'abort', listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: () => void): this {
+    if (this.abortListener === listener) this.abortListener = null;
+    return this;
+  }
 }
 
 export function createForwarder(options: ForwarderOptions): Forwarder {
@@ -66,7 +107,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   return {
     forward(exchange, origin, path, headers) {
       const { req, res } = exchange;
-      res.once('close', abortWhenClientLeaves);
+      res.on('close', exchange.onResponseClose);
       poolFor(origin).stream(
         {
           path,
@@ -74,7 +115,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           headers,
           body: hasRequestBody(req) ? req : null,
           opaque: exchange,
-          signal: res,
+          signal: exchange,
           responseHeaders: 'raw',
           headersTimeout: options.upstreamTimeoutMs,
         },
