@@ -25,6 +25,11 @@ export const VIA = '1.1 tollgate';
 /** Extra hop-by-hop names a `Connection` header lists; null in the common case (keep-alive/close). */
 function connectionTokens(value: string | undefined): Set<string> | null {
   if (value === undefined) return null;
+  // The usual values, without a split per request.
+  if (value.length <= 10) {
+    const lower = value.toLowerCase();
+    if (lower === 'keep-alive' || lower === 'close') return null;
+  }
   let tokens: Set<string> | null = null;
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
