@@ -18,6 +18,8 @@ export interface RoundResult {
   readonly errors: number;
   readonly timeouts: number;
   readonly statusCodes: Record<string, number>;
+  /** CPU time (user + system) the system under test spent per response, when its pid is known. */
+  readonly cpuMsPerRequest?: number | null;
 }
 
 export async function runRound(

@@ -25,6 +25,8 @@ export interface SystemSummary {
   /** Share of responses with the expected status over all rounds (1 = all of them). */
   readonly expectedShare: number;
   readonly errors: number;
+  /** CPU time of the system under test per request (ms), when the bench knows its process. */
+  readonly cpuMsPerRequest: Spread | null;
 }
 
 export interface RatioDefinition {
@@ -66,12 +68,14 @@ export function summarise(outcome: SystemOutcome): SystemSummary | null {
   if (outcome.skipped !== null || outcome.rounds.length === 0) return null;
   const responses = outcome.rounds.reduce((sum, round) => sum + round.responses, 0);
   const expected = outcome.rounds.reduce((sum, round) => sum + round.expectedResponses, 0);
+  const cpu = outcome.rounds.flatMap((round) => (round.cpuMsPerRequest == null ? [] : [round.cpuMsPerRequest]));
   return {
     requestsPerSecond: spread(outcome.rounds.map((round) => round.requestsPerSecond)),
     latencyP50Ms: spread(outcome.rounds.map((round) => round.latencyP50Ms)),
     latencyP99Ms: spread(outcome.rounds.map((round) => round.latencyP99Ms)),
     expectedShare: responses === 0 ? 0 : expected / responses,
     errors: outcome.rounds.reduce((sum, round) => sum + round.errors + round.timeouts, 0),
+    cpuMsPerRequest: cpu.length === outcome.rounds.length ? spread(cpu) : null,
   };
 }
 
@@ -157,6 +161,33 @@ export function formatPropagation(result: PropagationResult | null, skipped: str
   );
 }
 
+/** Median CPU per request with logging off / with logging on, or null when not measured. */
+export function requestLogCpuRatio(summaries: ReadonlyMap<string, SystemSummary>): number | null {
+  const off = summaries.get('gateway-admitted-nolog')?.cpuMsPerRequest;
+  const on = summaries.get('gateway-admitted')?.cpuMsPerRequest;
+  return off && on && on.median > 0 ? off.median / on.median : null;
+}
+
+/**
+ * CPU time per request of the gateway's paths, and what logging costs in it: on a CPU-bound core,
+ * throughput is inversely proportional to CPU per request, so nolog / logging-on is the capacity
+ * ratio with the machine's noise mostly taken out.
+ */
+export function formatCpu(summaries: ReadonlyMap<string, SystemSummary>): string {
+  const lines: string[] = [];
+  for (const [name, summary] of summaries) {
+    const cpu = summary.cpuMsPerRequest;
+    if (cpu === null) continue;
+    const us = { median: cpu.median * 1000, min: cpu.min * 1000, max: cpu.max * 1000 };
+    lines.push(`CPU per request ${pad(name, 24)} ${formatSpread(us, 0)} µs`);
+  }
+  const ratio = requestLogCpuRatio(summaries);
+  if (ratio !== null) {
+    lines.push(`capacity ratio from CPU time (gateway-admitted-nolog CPU / gateway-admitted CPU): ${ratio.toFixed(2)}× (target ≥ 0.9×)`);
+  }
+  return lines.join('\n');
+}
+
 export function formatLag(result: LagResult | { skipped: string }): string {
   if ('skipped' in result) return `request-log lag: skipped: ${result.skipped}`;
   const last = result.lastRowAfterLoadMs === null ? 'never (within the deadline)' : `${result.lastRowAfterLoadMs} ms`;
@@ -182,6 +213,8 @@ export interface BenchReport {
   readonly ratios: readonly Ratio[];
   readonly propagation: PropagationResult | { skipped: string };
   readonly requestLogLag: LagResult | { skipped: string };
+  /** gateway-admitted-nolog CPU per request / gateway-admitted CPU per request (medians). */
+  readonly requestLogCpuRatio: number | null;
   readonly gatewayMetrics: GatewayMetrics | null;
   readonly notes: readonly string[];
 }

@@ -16,8 +16,10 @@ import {
   computeRatios,
   formatPropagation,
   formatRatios,
+  formatCpu,
   formatLag,
   formatTable,
+  requestLogCpuRatio,
   machineFacts,
   summarise,
   writeReport,
@@ -123,6 +125,8 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
   console.log(`placement: ${placement.description}\n`);
   console.log(formatTable(outcomes, summaries));
   console.log(`\n${formatRatios(ratios)}\n`);
+  const cpuLines = formatCpu(summaries);
+  if (cpuLines) console.log(`${cpuLines}\n`);
   console.log(formatPropagation(tollgate.propagation, tollgate.propagationSkipped));
   console.log(formatLag(requestLogLag));
   for (const note of notes.slice(3)) console.log(`note: ${note}`);
@@ -154,6 +158,7 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
       ratios,
       propagation: tollgate.propagation ?? { skipped: tollgate.propagationSkipped ?? 'not measured' },
       requestLogLag,
+      requestLogCpuRatio: requestLogCpuRatio(summaries),
       gatewayMetrics,
       notes,
     },

@@ -7,6 +7,8 @@ export interface SystemUnderTest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly expectedStatus: number;
+  /** The process under test, when the bench started it: its CPU time per request is reported. */
+  readonly pid?: number;
   /** Runs before each warm-up and round of this system (e.g. resume the request-log writer). */
   readonly beforeRound?: () => Promise<void>;
   /** Runs after each warm-up and round of this system. */

@@ -43,7 +43,7 @@ const LIMITED = { name: 'gateway-429', description: 'Tollgate gateway, key over 
 function skipAll(reason: string, wanted: (name: string) => boolean): TollgateBench {
   return {
     systems: [],
-    skipped: [ADMITTED, WRITER, NOLOG, LIMITED].filter((item) => wanted(item.name)).map((item) => ({ ...item, skipped: reason })),
+    skipped: [ADMITTED, NOLOG, WRITER, LIMITED].filter((item) => wanted(item.name)).map((item) => ({ ...item, skipped: reason })),
     propagation: null,
     propagationSkipped: reason,
     opsUrl: null,
@@ -132,14 +132,16 @@ export async function setUpTollgate(
   if (!config.keepControlPlane) await writer.pause();
 
   const systems: SystemUnderTest[] = [];
-  const admittedPath = { url: `${gateway.url}/`, headers: { 'x-api-key': keys.admitted.secret } };
+  const pid = gateway.process.child.pid;
+  const admittedPath = { url: `${gateway.url}/`, headers: { 'x-api-key': keys.admitted.secret }, pid };
+  // Logging on and off run back to back in each round, so their per-round ratio shares the most noise.
   if (wanted(ADMITTED.name)) systems.push({ ...ADMITTED, ...admittedPath });
+  if (nolog !== null) systems.push({ ...NOLOG, url: `${nolog.url}/`, headers: { 'x-api-key': keys.admitted.secret }, pid: nolog.process.child.pid });
   if (wanted(WRITER.name)) {
     const hooks = config.keepControlPlane ? {} : { beforeRound: () => writer.resume(), afterRound: () => writer.pause() };
     systems.push({ ...WRITER, ...admittedPath, ...hooks });
   }
-  if (nolog !== null) systems.push({ ...NOLOG, url: `${nolog.url}/`, headers: { 'x-api-key': keys.admitted.secret } });
-  if (wanted(LIMITED.name)) systems.push({ ...LIMITED, url: `${gateway.url}/`, headers: { 'x-api-key': keys.limited.secret } });
+  if (wanted(LIMITED.name)) systems.push({ ...LIMITED, url: `${gateway.url}/`, headers: { 'x-api-key': keys.limited.secret }, pid });
 
   const measureLag = async (): Promise<LagResult | { skipped: string }> => {
     if (config.lagDurationSeconds === 0 || !wanted('request-log-lag')) return { skipped: 'disabled by settings' };
