@@ -63,7 +63,7 @@ async function startBaseGateway(
   settings: { redisUrl: string; redisPrefix: string },
   upstreamUrl: string,
   cpuList: string,
-): Promise<{ process: Awaited<ReturnType<typeof spawnService>>; url: string }> {
+): Promise<{ process: Awaited<ReturnType<typeof spawnService>>; url: string; opsUrl: string }> {
   const port = await freePort();
   const opsPort = await freePort();
   const service = await spawnService(
@@ -81,7 +81,14 @@ async function startBaseGateway(
     `http://127.0.0.1:${opsPort}/readyz`,
     cpuList,
   );
-  return { process: service, url: `http://127.0.0.1:${port}` };
+  return { process: service, url: `http://127.0.0.1:${port}`, opsUrl: `http://127.0.0.1:${opsPort}` };
+}
+
+/** tollgate_gateway_store_errors_total of a gateway (limiter calls failed or timed out). */
+async function storeErrors(opsUrl: string): Promise<number> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
+  const match = /^tollgate_gateway_store_errors_total (\S+)$/m.exec(text);
+  return match ? Number(match[1]) : Number.NaN;
 }
 
 async function main(): Promise<void> {
@@ -143,6 +150,7 @@ async function main(): Promise<void> {
     }
     const calls = (await scriptCalls(settings.redisUrl)) - scriptCallsBefore;
     console.log(`\nlimiter script calls (EVALSHA + EVAL): ${calls} for ${gatewayResponses} admitted gateway requests (${(gatewayResponses / Math.max(1, calls)).toFixed(1)} checks per call)`);
+    console.log(`store errors (timed out or failed limiter calls): gateway-admitted ${await storeErrors(gateway.opsUrl)}${baseGateway ? `, base-admitted ${await storeErrors(baseGateway.opsUrl)}` : ''}`);
     console.log('\nmedians:');
     for (const target of targets) {
       console.log(`${target.name.padEnd(18)} ${median(target.samples.map((s) => s.rps)).toFixed(0).padStart(7)} req/s  ${median(target.samples.map((s) => s.cpuUsPerRequest)).toFixed(1).padStart(6)} µs CPU/request`);
