@@ -70,7 +70,8 @@ export async function runControlPlane(config: Config): Promise<void> {
     await requestLogs.close();
     await publisher.close();
     redis.disconnect();
-    await db.destroy();
+    // postgres.js's end() waits for queries stuck on a frozen server; exit 0 regardless.
+    await Promise.race([db.destroy(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     logger.info('stopped');
     process.exit(0);
   };

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import t from 'tap';
 import { createApp } from '../../src/app.js';
 import { createDb, postgresDialect } from '../../src/db.js';
@@ -129,8 +130,7 @@ t.test('healthz and readyz answer 200 without a token', async (t) => {
   t.equal(ready.status, 200);
 });
 
-t.test('readyz answers 503 problem+json when PostgreSQL cannot be reached', async (t) => {
-  const port = await freePort();
+async function readyzWithDatabaseAt(port: number) {
   const db = createDb(postgresDialect(`postgres://postgres@127.0.0.1:${port}/nowhere`, { max: 1, connectTimeoutSeconds: 1 }));
   const app = createApp({
     db,
@@ -140,17 +140,50 @@ t.test('readyz answers 503 problem+json when PostgreSQL cannot be reached', asyn
     readyTimeoutMs: 500,
   });
   const appPort = await app.listen(0, '127.0.0.1');
-  t.teardown(async () => {
-    await app.close(100);
-    await db.destroy().catch(() => {});
-  });
   const response = await fetch(`http://127.0.0.1:${appPort}/readyz`);
-  t.equal(response.status, 503);
-  t.equal(response.headers.get('content-type'), 'application/problem+json');
   const body = (await response.json()) as { type: string; detail: string };
-  t.equal(body.type, 'urn:tollgate:problem:not_ready');
-  t.notMatch(body.detail, /ECONNREFUSED|127\.0\.0\.1/);
-  t.equal((await fetch(`http://127.0.0.1:${appPort}/healthz`)).status, 200, 'healthz stays 200');
+  const healthz = (await fetch(`http://127.0.0.1:${appPort}/healthz`)).status;
+  return {
+    response,
+    body,
+    healthz,
+    async close() {
+      await app.close(100);
+      // A query stuck on a silent server keeps postgres.js's end() waiting: don't wait for it.
+      await Promise.race([db.destroy().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 500))]);
+    },
+  };
+}
+
+t.test('readyz answers 503 problem+json when PostgreSQL refuses connections', async (t) => {
+  // A port that was free a moment ago refuses connections (and if another test took it since,
+  // the silent-server case below covers what then happens).
+  const ready = await readyzWithDatabaseAt(await freePort());
+  t.teardown(() => ready.close());
+  t.equal(ready.response.status, 503);
+  t.equal(ready.response.headers.get('content-type'), 'application/problem+json');
+  t.equal(ready.body.type, 'urn:tollgate:problem:not_ready');
+  t.notMatch(ready.body.detail, /ECONNREFUSED|127\.0\.0\.1/);
+  t.equal(ready.healthz, 200, 'healthz stays 200');
+});
+
+t.test('readyz answers 503 within its budget when PostgreSQL accepts connections but never answers', async (t) => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const ready = await readyzWithDatabaseAt((silent.address() as AddressInfo).port);
+  t.teardown(async () => {
+    // Closing the silent server's sockets fails the stuck query, so nothing keeps the process alive.
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+    await ready.close();
+  });
+  t.equal(ready.response.status, 503);
+  t.equal(ready.body.type, 'urn:tollgate:problem:not_ready');
+  t.equal(ready.healthz, 200, 'healthz stays 200');
 });
 
 t.test('metrics count requests by route template, never by raw path', async (t) => {
