@@ -8,7 +8,13 @@ import type { Logger } from 'pino';
 import { createRequestEventIds, type RequestEventSink } from '../../contracts/request-event.js';
 import type { FailureMode } from './config.js';
 import type { KeyRecord, KeyTable } from './keys/key-record.js';
-import { rateLimitHeaderList, setRateLimitHeaders, type HeaderSink } from './limiter/headers.js';
+import {
+  rateLimitHeaderList,
+  setRateLimitHeaders,
+  setUndecidedHeaders,
+  undecidedHeaderList,
+  type HeaderSink,
+} from './limiter/headers.js';
 import type { Limiter } from './limiter/limiter.js';
 import type { StoreReply } from './limiter/store.js';
 import { normaliseMethod, type GatewayMetrics } from './metrics.js';
@@ -183,12 +189,13 @@ export class RequestHandler {
   ): void {
     this.options.metrics.recordStoreError();
     this.log.debug({ err: error }, 'limiter store failed');
+    // No decision was made: only the fields that need none go out (headers.ts).
     if (this.options.failureMode === 'open') {
       this.options.metrics.recordFailOpen();
-      this.forward(req, res, route, record, startedMs, null);
+      this.forward(req, res, route, record, startedMs, undecidedHeaderList(record, false));
       return;
     }
-    sendProblem(res, PROBLEMS.storeUnavailable);
+    sendProblemWithHeaders(res, PROBLEMS.storeUnavailable, undecidedHeaderList(record, true));
     this.finish(req, route.name, record, 503, startedMs, false);
   }
 
@@ -254,7 +261,8 @@ export class RequestHandler {
     try {
       setRateLimitHeaders(res, record, await this.options.limiter.peek(record));
     } catch {
-      // The 404 stands without the fields when the store cannot answer.
+      // The 404 stands with the fields that need no store answer.
+      setUndecidedHeaders(res, record, false);
     }
     this.refuse(req, res, PROBLEMS.noRoute, NO_ROUTE, record, startedMs);
   }
@@ -301,6 +309,7 @@ export class RequestHandler {
         this.options.metrics.recordStoreError();
         this.log.debug({ err: error }, 'limiter store failed on quota');
         status = 503;
+        setUndecidedHeaders(res, record, true);
         sendProblem(res, PROBLEMS.storeUnavailable);
       }
     }
@@ -362,7 +371,9 @@ export class RequestHandler {
         }
       } catch {
         this.options.metrics.recordStoreError();
-        if (this.options.failureMode === 'closed') refusal = PROBLEMS.storeUnavailable;
+        const closed = this.options.failureMode === 'closed';
+        setUndecidedHeaders(headers, record, closed);
+        if (closed) refusal = PROBLEMS.storeUnavailable;
         else this.options.metrics.recordFailOpen();
       }
     }

@@ -1,7 +1,7 @@
 // GATEWAY_FAILURE_MODE with a Redis of the test's own that is stopped, restarted empty and frozen:
 // open forwards, closed answers 503, both recover by themselves, and /readyz and
 // tollgate_gateway_redis_up follow Redis within 2 s.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { startRedisServer, type RedisServer } from '../../test-support/redis-server.js';
 import { TestKeys } from './helpers/keys.js';
@@ -35,11 +35,27 @@ t.teardown(async () => {
   await redis.stop();
 });
 
-async function status(gw: TestGateway): Promise<{ status: number; type: string | undefined; elapsedMs: number }> {
+interface Answer {
+  status: number;
+  type: string | undefined;
+  elapsedMs: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+async function status(gw: TestGateway, path = '/x'): Promise<Answer> {
   const started = Date.now();
-  const res = await request(`${gw.url}/x`, { headers: { 'x-api-key': key.secret } });
+  const res = await request(`${gw.url}${path}`, { headers: { 'x-api-key': key.secret } });
   await res.body.text();
-  return { status: res.statusCode, type: res.headers['content-type'] as string | undefined, elapsedMs: Date.now() - started };
+  return { status: res.statusCode, type: res.headers['content-type'] as string | undefined, elapsedMs: Date.now() - started, headers: res.headers };
+}
+
+/** What a response made without a limiter decision carries: the policy and limit, no guesses. */
+function checkUndecidedFields(t: Test, answer: Answer, retryAfter: string | undefined): void {
+  t.equal(answer.headers['ratelimit-policy'], '"1m";q=1000;w=60', 'the key\'s policy');
+  t.equal(answer.headers['x-ratelimit-limit'], '1000', 'the limit');
+  t.equal(answer.headers.ratelimit, undefined, 'no remaining quota is guessed');
+  t.equal(answer.headers['x-ratelimit-remaining'], undefined);
+  t.equal(answer.headers['retry-after'], retryAfter);
 }
 
 async function readyz(gw: TestGateway): Promise<number> {
@@ -72,6 +88,13 @@ t.test('with Redis stopped, open forwards and closed answers 503; readiness foll
   t.equal(refused.status, 503, 'closed refuses');
   t.equal(refused.type, 'application/problem+json');
   t.ok(refused.elapsedMs < 1000);
+  t.test('the forwarded response carries the fields that need no decision', async (t) => checkUndecidedFields(t, forwarded, undefined));
+  t.test('the 503 carries them and Retry-After: 1', async (t) => checkUndecidedFields(t, refused, '1'));
+  t.test('the quota endpoint answers 503 with the same fields', async (t) => {
+    const quota = await status(open, '/_gateway/quota');
+    t.equal(quota.status, 503);
+    checkUndecidedFields(t, quota, '1');
+  });
   t.equal(await eventually(() => readyz(open), (code) => code === 503, 2000), 503);
   t.equal(await eventually(() => redisUp(closed), (value) => value === 0, 2000), 0);
   const text = await metrics(open);

@@ -28,7 +28,15 @@ export interface HeaderSink {
  * rejected, Retry-After.
  */
 export function setRateLimitHeaders(sink: HeaderSink, record: KeyRecord, reply: StoreReply): void {
-  const list = rateLimitHeaderList(record, reply);
+  setHeaderList(sink, rateLimitHeaderList(record, reply));
+}
+
+/** undecidedHeaderList set one by one (responses that are not written with one writeHead). */
+export function setUndecidedHeaders(sink: HeaderSink, record: KeyRecord, refused: boolean): void {
+  setHeaderList(sink, undecidedHeaderList(record, refused));
+}
+
+function setHeaderList(sink: HeaderSink, list: readonly string[]): void {
   for (let i = 0; i < list.length; i += 2) sink.setHeader(list[i] as string, list[i + 1] as string);
 }
 
@@ -51,6 +59,22 @@ export function rateLimitHeaderList(record: KeyRecord, reply: StoreReply): strin
     String(reply.resetSeconds[tightest] ?? 0),
   ];
   if (!reply.allowed) list.push('retry-after', String(retryAfterSeconds(reply)));
+  return list;
+}
+
+/** Retry-After on a 503 from a store that cannot answer: the breaker probes Redis twice a second. */
+const STORE_UNAVAILABLE_RETRY_AFTER = '1';
+
+/**
+ * The fields that need no limiter decision, for a response made without one (the store failed:
+ * fail-open forwards, closed answers 503): the key's policy and its first limit (the shortest
+ * window, the tie rule of decision.ts). Remaining and reset are unknown then, so `RateLimit` and
+ * X-RateLimit-Remaining/-Reset are left out rather than guessed. `refused` (the 503 of closed mode)
+ * adds Retry-After.
+ */
+export function undecidedHeaderList(record: KeyRecord, refused: boolean): string[] {
+  const list = ['ratelimit-policy', record.policyHeader, 'x-ratelimit-limit', String(record.limits[0]?.limit ?? 0)];
+  if (refused) list.push('retry-after', STORE_UNAVAILABLE_RETRY_AFTER);
   return list;
 }
 
