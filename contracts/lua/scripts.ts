@@ -110,39 +110,87 @@ export function createLimiterScripts(client: Redis | Cluster, prefix: string): L
     return keys;
   }
 
+  // The script's arguments in one array: key count, keys, check count, one item per check.
   function call(command: ScriptCommand, checks: readonly ScriptCheck[]): Promise<ScriptReply[]> {
-    const keys: string[] = [];
-    const argv: number[] = [checks.length];
-    for (const check of checks) {
-      for (const key of keysOf(check)) keys.push(key);
-      argv.push(check.algorithm === 'sliding_log' ? 1 : 0, check.cost, check.limits.length);
-      for (const item of check.limits) argv.push(item.windowSeconds * 1000, item.limit);
-    }
-    return command(keys.length, ...keys, ...argv).then((reply) => parseReply(reply, checks));
+    const args: (string | number)[] = [0];
+    for (const check of checks) for (const key of keysOf(check)) args.push(key);
+    args[0] = args.length - 1;
+    args.push(checks.length);
+    for (const check of checks) args.push(checkItem(check));
+    return command.apply(client, args).then((reply) => parseReply(reply, checks));
   }
 
   return {
-    consume: (checks) => call(commands[CONSUME_COMMAND].bind(client), checks),
-    peek: (checks) => call(commands[PEEK_COMMAND].bind(client), checks),
+    consume: (checks) => call(commands[CONSUME_COMMAND], checks),
+    peek: (checks) => call(commands[PEEK_COMMAND], checks),
   };
 }
 
-/** Cheap hand-written shape check (no zod on the hot path): a flat array of integers. */
-export function parseReply(reply: unknown, checks: readonly ScriptCheck[]): ScriptReply[] {
-  if (!Array.isArray(reply)) throw new ScriptReplyError('limiter script reply is not an array');
+// The ARGV item of a check (see sliding-window.lua), per check object: the gateway's limiter reuses
+// one object per key and cost, so a request usually finds its item made.
+const checkItems = new WeakMap<ScriptCheck, string>();
+
+export function checkItem(check: ScriptCheck): string {
+  let item = checkItems.get(check);
+  if (item === undefined) {
+    item = `${check.algorithm === 'sliding_log' ? 1 : 0} ${check.cost} ${check.limits.length}`;
+    for (const limit of check.limits) item += ` ${limit.windowSeconds * 1000} ${limit.limit}`;
+    checkItems.set(check, item);
+  }
+  return item;
+}
+
+const SPACE = 32;
+const MINUS = 45;
+const ZERO = 48;
+const NINE = 57;
+/** More digits than any reply value has (windows are at most 31 days): also keeps them exact. */
+const MAX_DIGITS = 15;
+
+/** The integers of a reply string ("1 0 4 60000"): a hand-written scanner, no split per reply. */
+export function parseReplyIntegers(text: string): number[] {
+  const out: number[] = [];
+  if (text === '') return out;
+  let value = 0;
+  let digits = 0;
+  let sign = 1;
+  for (let i = 0; i <= text.length; i += 1) {
+    const code = i === text.length ? SPACE : text.charCodeAt(i);
+    if (code >= ZERO && code <= NINE) {
+      value = value * 10 + (code - ZERO);
+      digits += 1;
+    } else if (code === MINUS && digits === 0 && sign === 1) {
+      sign = -1;
+    } else if (code === SPACE && digits > 0 && digits <= MAX_DIGITS) {
+      out.push(sign * value);
+      value = 0;
+      digits = 0;
+      sign = 1;
+    } else {
+      throw new ScriptReplyError('limiter script reply holds a non-integer');
+    }
+  }
+  return out;
+}
+
+/** Cheap hand-written shape check (no zod on the hot path): a string of integers, as many as the
+ * checks ask for. */
+export function parseReply(text: unknown, checks: readonly ScriptCheck[]): ScriptReply[] {
+  if (typeof text !== 'string') throw new ScriptReplyError('limiter script reply is not a string');
+  const reply = parseReplyIntegers(text);
   const replies: ScriptReply[] = new Array<ScriptReply>(checks.length);
   let at = 0;
   for (let c = 0; c < checks.length; c += 1) {
     const count = (checks[c] as ScriptCheck).limits.length;
     if (at + 2 + 2 * count > reply.length) throw new ScriptReplyError('limiter script reply is too short');
-    const allowed = integerAt(reply, at) === 1;
-    const retryAfterMs = allowed ? 0 : Math.max(0, integerAt(reply, at + 1));
+    const allowed = reply[at] === 1;
+    const retryAfterMs = allowed ? 0 : Math.max(0, reply[at + 1] as number);
     const remaining = new Array<number>(count);
     const resetMs = new Array<number>(count);
     const resetSeconds = new Array<number>(count);
     for (let j = 0; j < count; j += 1) {
-      remaining[j] = integerAt(reply, at + 2 + 2 * j);
-      const reset = Math.max(0, integerAt(reply, at + 3 + 2 * j));
+      remaining[j] = reply[at + 2 + 2 * j] as number;
+      const reset = Math.max(0, reply[at + 3 + 2 * j] as number);
       resetMs[j] = reset;
       resetSeconds[j] = Math.ceil(reset / 1000);
     }
@@ -158,12 +206,4 @@ export function parseReply(reply: unknown, checks: readonly ScriptCheck[]): Scri
   }
   if (at !== reply.length) throw new ScriptReplyError('limiter script reply has extra items');
   return replies;
-}
-
-function integerAt(reply: unknown[], index: number): number {
-  const value = reply[index];
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new ScriptReplyError('limiter script reply holds a non-integer');
-  }
-  return value;
 }

@@ -7,16 +7,16 @@
 --   algorithm 0 (sliding_window): one hash per limit (fields i, c, p; see sliding-window.lua).
 --   algorithm 1 (sliding_log): one sorted set per limit, then the sequence counter (unused here,
 --     passed so both scripts take the same KEYS).
--- ARGV: [1] number of checks; then per check: algorithm (0|1), cost, limit count M,
---   then M pairs: window ms, limit.
--- Returns a flat array of integers, per check: allowed (1|0: would `cost` be admitted now; always 1
---   for cost 0), retry-after ms (0 when allowed), then M pairs: remaining (now), reset ms.
+-- ARGV: [1] number of checks; then one item per check, its integers separated by spaces:
+--   algorithm (0|1), cost, limit count M, then M pairs: window ms, limit (as in sliding-window.lua).
+-- Returns one string of integers separated by spaces, per check: allowed (1|0: would `cost` be
+--   admitted now; always 1 for cost 0), retry-after ms (0 when allowed), then M pairs: remaining
+--   (now), reset ms.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 
 local out = {}
-local argi = 2
 local keyi = 1
 
 local function counter_read(key, windowMs)
@@ -70,18 +70,18 @@ local function log_reset(key, windowMs)
 end
 
 local checks = tonumber(ARGV[1])
-for _ = 1, checks do
-  local algorithm = tonumber(ARGV[argi])
-  local cost = tonumber(ARGV[argi + 1])
-  local m = tonumber(ARGV[argi + 2])
-  argi = argi + 3
+for ci = 1, checks do
+  local spec = {}
+  for number in string.gmatch(ARGV[ci + 1], '%S+') do spec[#spec + 1] = tonumber(number) end
+  local algorithm = spec[1]
+  local cost = spec[2]
+  local m = spec[3]
   local base = #out
   local allowed = true
   local retry = 0
   for j = 1, m do
-    local windowMs = tonumber(ARGV[argi])
-    local limit = tonumber(ARGV[argi + 1])
-    argi = argi + 2
+    local windowMs = spec[2 + 2 * j]
+    local limit = spec[3 + 2 * j]
     local key = KEYS[keyi + j - 1]
     local remaining, reset
     if algorithm == 0 then
@@ -119,4 +119,4 @@ for _ = 1, checks do
   keyi = keyi + m
   if algorithm == 1 then keyi = keyi + 1 end
 end
-return out
+return table.concat(out, ' ')

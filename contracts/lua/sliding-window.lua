@@ -9,9 +9,12 @@
 --     and every key a script touches must be declared in KEYS.)
 --   algorithm 1 (sliding_log, exact): one sorted set per limit (score = time in ms, member unique),
 --     then one sequence counter whose INCRBY makes members unique for equal timestamps.
--- ARGV: [1] number of checks; then per check: algorithm (0|1), cost, limit count M,
---   then M pairs: window ms, limit. Limits in any order; replies follow the same order.
--- Returns a flat array of integers, per check: allowed (1|0), retry-after ms (0 when allowed;
+-- ARGV: [1] number of checks; then one item per check, its integers separated by spaces:
+--   algorithm (0|1), cost, limit count M, then M pairs: window ms, limit. Limits in any order;
+--   replies follow the same order. (One item per check, cached by the caller, instead of one
+--   argument per number: the client encodes and Redis parses a third of the arguments.)
+-- Returns one string of integers separated by spaces (one bulk reply is far cheaper for the client
+--   to decode than an array of integers), per check: allowed (1|0), retry-after ms (0 when allowed;
 --   floor of the exact time until every limit admits `cost` again, assuming no other traffic),
 --   then M pairs: remaining (after this check), reset ms (ceil of the time until the full quota
 --   is back: at most the window for the log, at most twice the window for the counter).
@@ -21,7 +24,6 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 
 local out = {}
-local argi = 2
 local keyi = 1
 
 -- Counter reads: returns bucket index, current count, previous count, weight of the previous.
@@ -79,20 +81,20 @@ local function log_reset(key, windowMs)
 end
 
 local checks = tonumber(ARGV[1])
-for _ = 1, checks do
-  local algorithm = tonumber(ARGV[argi])
-  local cost = tonumber(ARGV[argi + 1])
-  local m = tonumber(ARGV[argi + 2])
-  argi = argi + 3
+for ci = 1, checks do
+  local spec = {}
+  for number in string.gmatch(ARGV[ci + 1], '%S+') do spec[#spec + 1] = tonumber(number) end
+  local algorithm = spec[1]
+  local cost = spec[2]
+  local m = spec[3]
   local base = #out
   local allowed = true
   local retry = 0
   -- state per limit, kept for the write phase
   local w, l, s1, s2, s3, s4 = {}, {}, {}, {}, {}, {}
   for j = 1, m do
-    local windowMs = tonumber(ARGV[argi])
-    local limit = tonumber(ARGV[argi + 1])
-    argi = argi + 2
+    local windowMs = spec[2 + 2 * j]
+    local limit = spec[3 + 2 * j]
     w[j], l[j] = windowMs, limit
     local key = KEYS[keyi + j - 1]
     if algorithm == 0 then
@@ -182,4 +184,4 @@ for _ = 1, checks do
   keyi = keyi + m
   if algorithm == 1 then keyi = keyi + 1 end
 end
-return out
+return table.concat(out, ' ')
