@@ -10,6 +10,7 @@
 -- ARGV[2]  epoch read before loading ('' when the meta hash was missing)
 -- ARGV[3]  version read before loading ('' when missing)
 -- ARGV[4]  the new epoch
+-- The new epoch's version is the old one's + 1 (0 when there was none).
 -- Returns  1 when swapped, 0 when the projection changed meanwhile (staged hashes are dropped)
 local current = redis.call('HMGET', KEYS[3], 'epoch', 'version')
 if (current[1] or '') ~= ARGV[2] or (current[2] or '') ~= ARGV[3] then
@@ -28,7 +29,11 @@ end
 swap(KEYS[4], KEYS[1])
 swap(KEYS[5], KEYS[2])
 
+-- The new epoch goes on from the old one's version (0 only when Redis lost it), so a gateway's
+-- tollgate_gateway_config_version does not drop back at every control plane start.
+local version = 0
+if current[2] then version = tonumber(current[2]) + 1 end
 redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], 'epoch', ARGV[4], 'version', 0)
-redis.call('PUBLISH', ARGV[1], '{"kind":"rebuilt","epoch":' .. cjson.encode(ARGV[4]) .. ',"version":0}')
+redis.call('HSET', KEYS[3], 'epoch', ARGV[4], 'version', version)
+redis.call('PUBLISH', ARGV[1], '{"kind":"rebuilt","epoch":' .. cjson.encode(ARGV[4]) .. ',"version":' .. version .. '}')
 return 1

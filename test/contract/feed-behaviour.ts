@@ -132,4 +132,17 @@ export function feedBehaviour(label: string, factory: FeedFactory): void {
     await feed.publisher.start();
     t.ok(await until(() => follower.get('h9')?.id === 'key_9' && follower.get('h1') === undefined, 2000));
   });
+
+  t.test(`${label}: a rebuild goes on from the feed's version instead of starting again at 0`, async (t) => {
+    const feed = await setUp(t, new MemoryProjection());
+    const follower = feed.follow();
+    await follower.ready;
+    for (let i = 1; i <= 3; i += 1) await feed.publisher.publishKey(`h${i}`, keyView(`key_${i}`));
+    const before = await feed.source.head();
+    await feed.publisher.start();
+    const after = await feed.source.head();
+    t.not(after?.epoch, before?.epoch, 'a new epoch');
+    t.equal(after?.version, (before?.version ?? 0) + 1, 'the next version');
+    t.ok(await until(() => follower.version === after?.version, 2000), 'and the follower reports it');
+  });
 }

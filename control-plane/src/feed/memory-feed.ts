@@ -46,7 +46,8 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
       keys = new Map(data.keys.map((entry) => [entry.hash, entry.view]));
       tiers = new Map(data.tiers.map((tier) => [tier.name, tier]));
       epoch = randomBytes(9).toString('base64url');
-      version = 0;
+      // A new epoch goes on from the old version, as the Redis projection's swap does.
+      version = loaded ? version + 1 : 0;
       loaded = true;
     } while (changedDuringLoad);
     logger.info({ keys: keys.size, tiers: tiers.size }, 'in-memory projection loaded');
