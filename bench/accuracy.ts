@@ -1,0 +1,156 @@
+// `npm run bench:accuracy`: how exact each algorithm is and what it costs in Redis memory (DESIGN.md
+// "Limiting", README "Algorithms"). Three parts:
+//   1. simulation: traffic patterns on a simulated clock through the in-memory store (same maths
+//      as the Lua script), the admitted requests counted in a true sliding window;
+//   2. real Redis: Poisson traffic at the limit's rate through the Lua script for a few seconds;
+//   3. Redis memory per limit (MEMORY USAGE) for each algorithm after a full window.
+// Prints a table and writes bench/results/accuracy-<timestamp>.json.
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Algorithm } from '../contracts/limits.js';
+import { RedisStore } from '../gateway/src/limiter/redis-store.js';
+import {
+  boundaryBursts,
+  burstThenOverload,
+  maxInAnyWindow,
+  poissonArrivals,
+  seededRandom,
+  simulate,
+  type SimulationResult,
+} from './accuracy-sim.js';
+import { resultsDir } from './paths.js';
+import { deleteKeysWithPrefix } from './redis-cleanup.js';
+
+const ALGORITHMS: readonly Algorithm[] = ['sliding_window', 'sliding_log'];
+const SIM_LIMIT = 100;
+const SIM_WINDOW_MS = 60_000;
+const SIM_WINDOWS = 2_000;
+const SEED = 20261126;
+
+interface PatternRow {
+  readonly pattern: string;
+  readonly algorithm: Algorithm;
+  readonly result: SimulationResult;
+}
+
+function simulationRows(): PatternRow[] {
+  const durationMs = SIM_WINDOWS * SIM_WINDOW_MS;
+  const patterns: { name: string; arrivals: () => number[] }[] = [
+    { name: 'Poisson at the limit', arrivals: () => poissonArrivals(SIM_LIMIT / SIM_WINDOW_MS, durationMs, seededRandom(SEED)) },
+    { name: 'Poisson at 2x the limit', arrivals: () => poissonArrivals((2 * SIM_LIMIT) / SIM_WINDOW_MS, durationMs, seededRandom(SEED + 1)) },
+    { name: 'bursts at window boundaries', arrivals: () => boundaryBursts(SIM_LIMIT, SIM_WINDOW_MS, SIM_WINDOWS) },
+    { name: 'burst, then 2x overload', arrivals: () => burstThenOverload(SIM_LIMIT, SIM_WINDOW_MS, SIM_WINDOWS) },
+  ];
+  const rows: PatternRow[] = [];
+  for (const pattern of patterns) {
+    const arrivals = pattern.arrivals();
+    for (const algorithm of ALGORITHMS) {
+      rows.push({ pattern: pattern.name, algorithm, result: simulate(algorithm, SIM_LIMIT, SIM_WINDOW_MS, arrivals, durationMs) });
+    }
+  }
+  return rows;
+}
+
+interface RedisRun {
+  readonly algorithm: Algorithm;
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly seconds: number;
+  readonly offered: number;
+  readonly admitted: number;
+  readonly maxWindowRatio: number;
+}
+
+/** Poisson traffic at the limit's rate, in real time, through the Lua script; times are send times. */
+async function realRedisRun(client: Redis, prefix: string, algorithm: Algorithm, seconds: number): Promise<RedisRun> {
+  const limit = 20;
+  const windowMs = 1_000;
+  const store = new RedisStore({ client, prefix, batching: false });
+  const check = { keyId: `accuracy-${algorithm}`, limits: [{ window: '1s', windowSeconds: 1, limit }], algorithm, cost: 1 };
+  const arrivals = poissonArrivals(limit / windowMs, seconds * 1000, seededRandom(SEED + 7));
+  const started = performance.now();
+  const admitted: number[] = [];
+  const pending: Promise<void>[] = [];
+  for (const at of arrivals) {
+    const wait = started + at - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const sentAt = performance.now() - started;
+    pending.push(
+      store.consume(check).then((reply) => {
+        if (reply.allowed) admitted.push(sentAt);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  admitted.sort((a, b) => a - b);
+  return { algorithm, limit, windowMs, seconds, offered: arrivals.length, admitted: admitted.length, maxWindowRatio: maxInAnyWindow(admitted, windowMs) / limit };
+}
+
+interface MemoryRow {
+  readonly algorithm: Algorithm;
+  readonly limit: number;
+  readonly bytes: number;
+}
+
+/** MEMORY USAGE of one limit's Redis keys after `limit` admitted requests in one window. */
+async function memoryPerLimit(client: Redis, prefix: string, algorithm: Algorithm, limit: number): Promise<MemoryRow> {
+  const store = new RedisStore({ client, prefix, batching: true, maxBatch: 1000 });
+  const keyId = `memory-${algorithm}-${limit}`;
+  const check = { keyId, limits: [{ window: '1h', windowSeconds: 3600, limit }], algorithm, cost: 1 };
+  for (let sent = 0; sent < limit; sent += 1000) {
+    await Promise.all(Array.from({ length: Math.min(1000, limit - sent) }, () => store.consume(check)));
+  }
+  let bytes = 0;
+  for (const key of await client.keys(`${prefix}*${keyId}*`)) bytes += Number(await client.memory('USAGE', key)) || 0;
+  return { algorithm, limit, bytes };
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+async function main(): Promise<void> {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const seconds = Number(process.env.ACCURACY_SECONDS ?? 10);
+  const lines: string[] = [];
+  const simulated = simulationRows();
+  lines.push(`simulation: one limit of ${SIM_LIMIT} per ${SIM_WINDOW_MS / 1000} s, ${SIM_WINDOWS} windows of simulated time, seed ${SEED}`);
+  lines.push('max in any true window = most admitted requests inside any (t - window, t], as a multiple of the limit');
+  lines.push(`${pad('pattern', 30)} ${pad('algorithm', 15)} ${pad('max in any true window', 24)} admitted rate / limit`);
+  for (const row of simulated) {
+    lines.push(`${pad(row.pattern, 30)} ${pad(row.algorithm, 15)} ${pad(`${row.result.maxWindowRatio.toFixed(2)} L`, 24)} ${row.result.admittedRateRatio.toFixed(3)}`);
+  }
+
+  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const prefix = `bench-accuracy-${randomBytes(3).toString('hex')}`;
+  const redisRuns: RedisRun[] = [];
+  const memory: MemoryRow[] = [];
+  try {
+    await client.connect();
+    for (const algorithm of ALGORITHMS) redisRuns.push(await realRedisRun(client, prefix, algorithm, seconds));
+    for (const algorithm of ALGORITHMS) for (const limit of [100, 10_000]) memory.push(await memoryPerLimit(client, prefix, algorithm, limit));
+  } finally {
+    client.disconnect();
+    await deleteKeysWithPrefix(redisUrl, prefix).catch(() => undefined);
+  }
+  lines.push('');
+  lines.push(`real Redis (Lua script, Redis TIME): Poisson traffic at the limit's rate, limit 20 per 1 s, ${seconds} s`);
+  for (const run of redisRuns) {
+    lines.push(`${pad(run.algorithm, 15)} offered ${run.offered}, admitted ${run.admitted}, max in any true 1 s window ${run.maxWindowRatio.toFixed(2)} L`);
+  }
+  lines.push('');
+  lines.push('Redis memory per limit (MEMORY USAGE of its keys) after `limit` admitted requests in one 1 h window');
+  for (const row of memory) lines.push(`${pad(row.algorithm, 15)} limit ${pad(String(row.limit), 6)} ${row.bytes} bytes`);
+  const text = lines.join('\n');
+  console.log(text);
+  const file = resolve(resultsDir, `accuracy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ simulated, redisRuns, memory, text }, null, 2)}\n`);
+  console.log(`\nwrote ${file}`);
+}
+
+main().catch((error: unknown) => {
+  console.error('accuracy bench failed:', error);
+  process.exit(1);
+});
