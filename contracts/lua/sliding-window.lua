@@ -26,11 +26,13 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local out = {}
 local keyi = 1
 
--- Counter reads: returns bucket index, current count, previous count, weight of the previous.
+-- Counter reads: returns bucket index, current count, previous count, weight of the previous, and
+-- whether the hash already holds this bucket.
 local function counter_read(key, windowMs)
   local idx = math.floor(now / windowMs)
   local v = redis.call('HMGET', key, 'i', 'c', 'p')
   local i = tonumber(v[1])
+  local same = i ~= nil and i >= idx
   local c = tonumber(v[2]) or 0
   local p = tonumber(v[3]) or 0
   if i == nil then
@@ -44,7 +46,7 @@ local function counter_read(key, windowMs)
   end
   local weight = 1 - (now - idx * windowMs) / windowMs
   if weight < 0 then weight = 0 elseif weight > 1 then weight = 1 end
-  return idx, c, p, weight
+  return idx, c, p, weight, same
 end
 
 local function counter_reset(idx, c, p, weight, windowMs)
@@ -91,15 +93,15 @@ for ci = 1, checks do
   local allowed = true
   local retry = 0
   -- state per limit, kept for the write phase
-  local w, l, s1, s2, s3, s4 = {}, {}, {}, {}, {}, {}
+  local w, l, s1, s2, s3, s4, s5 = {}, {}, {}, {}, {}, {}, {}
   for j = 1, m do
     local windowMs = spec[2 + 2 * j]
     local limit = spec[3 + 2 * j]
     w[j], l[j] = windowMs, limit
     local key = KEYS[keyi + j - 1]
     if algorithm == 0 then
-      local idx, c, p, weight = counter_read(key, windowMs)
-      s1[j], s2[j], s3[j], s4[j] = idx, c, p, weight
+      local idx, c, p, weight, same = counter_read(key, windowMs)
+      s1[j], s2[j], s3[j], s4[j], s5[j] = idx, c, p, weight, same
       if c + p * weight + cost > limit then
         allowed = false
         local r
@@ -126,7 +128,9 @@ for ci = 1, checks do
         local key = KEYS[keyi + j - 1]
         local c = s2[j] + cost
         redis.call('HSET', key, 'i', s1[j], 'c', c, 'p', s3[j])
-        redis.call('PEXPIRE', key, 2 * w[j])
+        -- The hash is read until its bucket's next bucket ends: 2 windows from the bucket's first
+        -- write cover that, so later writes to the same bucket leave the expiry alone.
+        if not s5[j] then redis.call('PEXPIRE', key, 2 * w[j]) end
         local used = c + s3[j] * s4[j]
         local remaining = math.floor(l[j] - used)
         if remaining < 0 then remaining = 0 end

@@ -109,3 +109,24 @@ t.test('every Redis key of one check carries the API key hash tag', async (t) =>
   for (const key of keys) t.match(key, new RegExp(`^${prefix}:\\{(${logCheck.keyId}|${counterCheck.keyId})\\}:`));
   for (const key of keys) t.ok((await shared.pttl(key)) > 0, `${key} expires`);
 });
+
+t.test("a counter's hash expires two windows after its bucket's first write, not after the last", async (t) => {
+  await waitForReady(shared);
+  const prefix = uniquePrefix('expiry');
+  const store = new RedisStore({ client: shared, prefix });
+  const check = checkFor('sliding_window', [{ window: '1h', limit: 100 }]);
+  await store.consume(check);
+  const [key] = await shared.keys(`${prefix}:*`);
+  if (key === undefined) throw new Error('the check wrote no key');
+  const first = { bucket: await shared.hget(key, 'i'), ttl: await shared.pttl(key) };
+  t.ok(first.ttl > 7_100_000 && first.ttl <= 7_200_000, `about two hours on the first write (${first.ttl} ms)`);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await store.consume(check);
+  const second = { bucket: await shared.hget(key, 'i'), ttl: await shared.pttl(key) };
+  if (second.bucket === first.bucket) {
+    t.equal(await shared.hget(key, 'c'), '2', 'both writes counted');
+    t.ok(second.ttl <= first.ttl - 40, `a second write in the same bucket leaves the expiry (${first.ttl} → ${second.ttl} ms)`);
+  } else {
+    t.ok(second.ttl > 7_100_000, 'the hour turned between the writes: the new bucket set a new expiry');
+  }
+});
