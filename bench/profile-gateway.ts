@@ -12,6 +12,7 @@ import { formatProfile, summariseProfile } from './cpu-profile.js';
 import { runRound } from './load.js';
 import { startOwnRedis } from './own-redis.js';
 import { resultsDir } from './paths.js';
+import { deleteKeysWithPrefix } from './redis-cleanup.js';
 import { decidePlacement, pin } from './placement.js';
 import { forkChild, siblingModule } from './processes.js';
 import { describeError } from './systems.js';
@@ -50,7 +51,9 @@ async function main(): Promise<void> {
     await gateway.process.stop();
     await controlPlane.process.stop();
     await upstream.stop();
-    await ownRedis?.stop();
+    // The run's keys (request-event stream, limiter windows, projection) go with it.
+    if (ownRedis) await ownRedis.stop();
+    else await deleteKeysWithPrefix(settings.redisUrl, settings.redisPrefix);
   }
 
   const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));

@@ -17,6 +17,7 @@ import { decidePlacement, pin } from '../placement.js';
 import { forkChild, siblingModule, spawnService } from '../processes.js';
 import { freePort } from '../free-port.js';
 import { prepareDatabase, startControlPlane, startGateway, waitForStatus } from '../tollgate-stack.js';
+import { deleteKeysWithPrefix } from '../redis-cleanup.js';
 
 const TICKS_PER_SECOND = 100;
 
@@ -162,7 +163,9 @@ async function main(): Promise<void> {
     await controlPlane.process.stop();
     await proxy.stop();
     await upstream.stop();
-    await ownRedis?.stop();
+    // The run's keys (request-event stream, limiter windows, projection) go with it.
+    if (ownRedis) await ownRedis.stop();
+    else await deleteKeysWithPrefix(settings.redisUrl, settings.redisPrefix);
   }
 }
 
