@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Algorithm } from '../contracts/limits.js';
+import { limiterLogSequenceKey, limiterWindowKey } from '../contracts/redis-keys.js';
 import { RedisStore } from '../gateway/src/limiter/redis-store.js';
 import {
   boundaryBursts,
@@ -102,13 +103,11 @@ async function memoryPerLimit(client: Redis, prefix: string, algorithm: Algorith
   for (let sent = 0; sent < limit; sent += 1000) {
     await Promise.all(Array.from({ length: Math.min(1000, limit - sent) }, () => store.consume(check)));
   }
+  const keys = [limiterWindowKey(prefix, keyId, algorithm, 3600)];
+  if (algorithm === 'sliding_log') keys.push(limiterLogSequenceKey(prefix, keyId));
   let bytes = 0;
-  for (const key of await client.keys(`${prefix}*${keyId}*`)) bytes += Number(await client.memory('USAGE', key)) || 0;
+  for (const key of keys) bytes += Number(await client.memory('USAGE', key)) || 0;
   return { algorithm, limit, bytes };
-}
-
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
 async function main(): Promise<void> {
@@ -118,9 +117,9 @@ async function main(): Promise<void> {
   const simulated = simulationRows();
   lines.push(`simulation: one limit of ${SIM_LIMIT} per ${SIM_WINDOW_MS / 1000} s, ${SIM_WINDOWS} windows of simulated time, seed ${SEED}`);
   lines.push('max in any true window = most admitted requests inside any (t - window, t], as a multiple of the limit');
-  lines.push(`${pad('pattern', 30)} ${pad('algorithm', 15)} ${pad('max in any true window', 24)} admitted rate / limit`);
+  lines.push(`${'pattern'.padEnd(30)} ${'algorithm'.padEnd(15)} ${'max in any true window'.padEnd(24)} admitted rate / limit`);
   for (const row of simulated) {
-    lines.push(`${pad(row.pattern, 30)} ${pad(row.algorithm, 15)} ${pad(`${row.result.maxWindowRatio.toFixed(2)} L`, 24)} ${row.result.admittedRateRatio.toFixed(3)}`);
+    lines.push(`${row.pattern.padEnd(30)} ${row.algorithm.padEnd(15)} ${`${row.result.maxWindowRatio.toFixed(2)} L`.padEnd(24)} ${row.result.admittedRateRatio.toFixed(3)}`);
   }
 
   const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -138,11 +137,11 @@ async function main(): Promise<void> {
   lines.push('');
   lines.push(`real Redis (Lua script, Redis TIME): Poisson traffic at the limit's rate, limit 20 per 1 s, ${seconds} s`);
   for (const run of redisRuns) {
-    lines.push(`${pad(run.algorithm, 15)} offered ${run.offered}, admitted ${run.admitted}, max in any true 1 s window ${run.maxWindowRatio.toFixed(2)} L`);
+    lines.push(`${run.algorithm.padEnd(15)} offered ${run.offered}, admitted ${run.admitted}, max in any true 1 s window ${run.maxWindowRatio.toFixed(2)} L`);
   }
   lines.push('');
   lines.push('Redis memory per limit (MEMORY USAGE of its keys) after `limit` admitted requests in one 1 h window');
-  for (const row of memory) lines.push(`${pad(row.algorithm, 15)} limit ${pad(String(row.limit), 6)} ${row.bytes} bytes`);
+  for (const row of memory) lines.push(`${row.algorithm.padEnd(15)} limit ${String(row.limit).padEnd(6)} ${row.bytes} bytes`);
   const text = lines.join('\n');
   console.log(text);
   const file = resolve(resultsDir, `accuracy-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
