@@ -6,7 +6,7 @@ import { DataDirError, lockDataDir } from './data-dir.js';
 import { setUpDemo, waitUntilGatewayKnows } from './demo-setup.js';
 import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js';
 import { startEmbedded, type EmbeddedSystem } from './embedded.js';
-import { createLauncherLogger } from './log.js';
+import { createLauncherLogger, reportStartFailure } from './log.js';
 import { gatewayConfigWithUpstream, LaunchSettingsError, loadLaunchSettings, type LaunchSettings } from './settings.js';
 
 type Env = Record<string, string | undefined>;
@@ -84,9 +84,7 @@ export async function runEmbedded(env: Env, startedAtMs: number): Promise<void> 
   } catch (error) {
     // Failures caused by a stop in progress are not start failures.
     if (stopping) return;
-    // One readable line on stderr (a port in use, an unreadable data directory), details in the log.
-    log.fatal({ err: error }, 'cannot start');
-    process.stderr.write(`tollgate failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    reportStartFailure(log, error);
     await stop('start failure', 1);
   }
 }

@@ -6,7 +6,7 @@ import { renderBanner } from './banner.js';
 import { serviceEntry, startChild, stopChildren, waitUntilReady, type Child } from './children.js';
 import { setUpDemo, waitUntilGatewayKnows } from './demo-setup.js';
 import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js';
-import { createLauncherLogger } from './log.js';
+import { createLauncherLogger, reportStartFailure } from './log.js';
 import { LaunchSettingsError, loadLaunchSettings, type LaunchSettings } from './settings.js';
 
 type Env = Record<string, string | undefined>;
@@ -90,8 +90,7 @@ export async function runMultiProcess(env: Env, startedAtMs: number): Promise<vo
     );
   } catch (error) {
     if (stopping) return;
-    log.fatal({ err: error }, 'cannot start');
-    process.stderr.write(`tollgate failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    reportStartFailure(log, error);
     await stop('start failure', 1);
   }
 }
