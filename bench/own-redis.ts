@@ -18,6 +18,8 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    // Refused until the server listens: connect() rejects, and the event needs a listener too.
+    client.on('error', () => {});
     try {
       await client.connect();
       await client.ping();

@@ -55,15 +55,21 @@ export function siblingModule(relative: string): string {
   return fileURLToPath(new URL(`${relative}${extension}`, import.meta.url));
 }
 
-/** Forks a bench child (bench/children/*) and waits for its `ready` message with the port. */
+/**
+ * Forks a bench child (bench/children/*), under `wrapper` when given (valgrind), and waits for its
+ * `ready` message with the port.
+ */
 export async function forkChild(
   name: string,
   modulePath: string,
   env: Record<string, string>,
   cpuList: string,
-  timeoutMs = 15_000,
+  options: { timeoutMs?: number; wrapper?: readonly string[] } = {},
 ): Promise<RunningProcess & { port: number }> {
-  const child = fork(modulePath, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  // fork runs `execPath ...execArgv module`: valgrind's flags, then node, then the module.
+  const wrapped = options.wrapper ? { execPath: options.wrapper[0], execArgv: [...options.wrapper.slice(1), process.execPath] } : {};
+  const child = fork(modulePath, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...wrapped });
   pin(child.pid ?? 0, cpuList);
   const tail = keepTail(child);
   const port = await new Promise<number>((resolve, reject) => {
@@ -82,17 +88,21 @@ export async function forkChild(
   return { name, child, port, tail, stop: stopper(child, 5_000) };
 }
 
-/** Spawns `node <script>` (a compiled service) and waits until `readyUrl` answers 200. */
+/**
+ * Spawns `node <script>` (a compiled service), under `wrapper` when given (valgrind), and waits
+ * until `readyUrl` answers 200.
+ */
 export async function spawnService(
   name: string,
   script: string,
   env: Record<string, string>,
   readyUrl: string,
   cpuList: string,
-  options: { nodeArgs?: string[]; timeoutMs?: number } = {},
+  options: { nodeArgs?: readonly string[]; wrapper?: readonly string[]; timeoutMs?: number } = {},
 ): Promise<RunningProcess> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
+  const command = [...(options.wrapper ?? []), process.execPath, ...(options.nodeArgs ?? []), script];
+  const child = spawn(command[0] as string, command.slice(1), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -36,7 +36,9 @@ async function main(): Promise<void> {
 
   const upstream = await forkChild('upstream', siblingModule('children/upstream'), {}, placement.upstreamCpu);
   const controlPlane = await startControlPlane(settings, await prepareDatabase(settings), randomBytes(24).toString('hex'));
-  const gateway = await startGateway(settings, `http://127.0.0.1:${upstream.port}`, placement.systemCpu, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+  const gateway = await startGateway(settings, `http://127.0.0.1:${upstream.port}`, placement.systemCpu, {
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  });
   try {
     const tier = path === '429' ? { name: 'profile-exhausted', limits: [{ window: '1d', limit: 1 }] } : { name: 'profile-open', limits: [{ window: '1m', limit: 1_000_000_000 }] };
     await controlPlane.admin.createTier(tier.name, tier.limits);

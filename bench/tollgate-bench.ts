@@ -98,7 +98,7 @@ export async function setUpTollgate(
     await waitForStatus(`${gateway.url}/`, keys.lag.secret, 200);
     if (wanted(NOLOG.name)) {
       log('tollgate: starting a gateway with GATEWAY_REQUEST_LOG=off on the same CPU');
-      nolog = await startGateway(settings, upstreamUrl, placement.systemCpu, [], { GATEWAY_REQUEST_LOG: 'off' });
+      nolog = await startGateway(settings, upstreamUrl, placement.systemCpu, { extraEnv: { GATEWAY_REQUEST_LOG: 'off' } });
       running.push(nolog.process);
       await waitForStatus(`${nolog.url}/`, keys.admitted.secret, 200);
     }

@@ -75,18 +75,29 @@ export async function startControlPlane(settings: StackSettings, databaseUrl: st
   return { process: service, admin: new AdminClient(baseUrl, adminToken) };
 }
 
+export interface GatewayStartOptions {
+  /** Node flags (e.g. --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
+  readonly extraEnv?: Record<string, string>;
+  /** The gateway's main.js; default this build's (another build's for an A/B comparison). */
+  readonly main?: string;
+  /** A command the gateway runs under, e.g. ['valgrind', '--tool=callgrind']. */
+  readonly wrapper?: readonly string[];
+  /** How long to wait for /readyz; default 30 s. */
+  readonly timeoutMs?: number;
+}
+
 export async function startGateway(
   settings: StackSettings,
   upstreamUrl: string,
   cpuList: string,
-  nodeArgs: string[] = [],
-  extraEnv: Record<string, string> = {},
+  options: GatewayStartOptions = {},
 ): Promise<GatewayProcess> {
   const port = await freePort();
   const opsPort = await freePort();
   const service = await spawnService(
     'gateway',
-    gatewayMain,
+    options.main ?? gatewayMain,
     {
       REDIS_URL: settings.redisUrl,
       REDIS_KEY_PREFIX: settings.redisPrefix,
@@ -95,11 +106,11 @@ export async function startGateway(
       GATEWAY_UPSTREAM: upstreamUrl,
       GATEWAY_FAILURE_MODE: 'open',
       LOG_LEVEL: 'warn',
-      ...extraEnv,
+      ...options.extraEnv,
     },
     `http://127.0.0.1:${opsPort}/readyz`,
     cpuList,
-    { nodeArgs },
+    { nodeArgs: options.nodeArgs, wrapper: options.wrapper, timeoutMs: options.timeoutMs },
   );
   return { process: service, url: `http://127.0.0.1:${port}`, opsUrl: `http://127.0.0.1:${opsPort}` };
 }

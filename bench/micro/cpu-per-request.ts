@@ -7,26 +7,20 @@
 // (the main.js of another build, e.g. of the previous commit) adds that gateway's admitted path to the
 // same interleaved rounds: an A/B comparison that shares the machine's noise.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { loadavg } from 'node:os';
 import { readBenchConfig } from '../config.js';
+import { processCpuMs } from '../process-cpu.js';
 import { runRound } from '../load.js';
 import { startOwnRedis } from '../own-redis.js';
 import { decidePlacement, pin } from '../placement.js';
-import { forkChild, siblingModule, spawnService } from '../processes.js';
-import { freePort } from '../free-port.js';
+import { forkChild, siblingModule } from '../processes.js';
 import { prepareDatabase, startControlPlane, startGateway, waitForStatus } from '../tollgate-stack.js';
 import { deleteKeysWithPrefix } from '../redis-cleanup.js';
 
-const TICKS_PER_SECOND = 100;
-
-/** utime + stime of every thread of `pid`, in ms. */
+/** utime + stime of every thread of `pid`, in ms (the process is ours and running). */
 function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of proc(5), counted from the state field (3) here.
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  return processCpuMs(pid) ?? Number.NaN;
 }
 
 interface Target {
@@ -58,33 +52,6 @@ async function scriptCalls(url: string): Promise<number> {
   }
 }
 
-/** A gateway from another build, set up like tollgate-stack's startGateway. */
-async function startBaseGateway(
-  main: string,
-  settings: { redisUrl: string; redisPrefix: string },
-  upstreamUrl: string,
-  cpuList: string,
-): Promise<{ process: Awaited<ReturnType<typeof spawnService>>; url: string; opsUrl: string }> {
-  const port = await freePort();
-  const opsPort = await freePort();
-  const service = await spawnService(
-    'base gateway',
-    main,
-    {
-      REDIS_URL: settings.redisUrl,
-      REDIS_KEY_PREFIX: settings.redisPrefix,
-      GATEWAY_PORT: String(port),
-      GATEWAY_OPS_PORT: String(opsPort),
-      GATEWAY_UPSTREAM: upstreamUrl,
-      GATEWAY_FAILURE_MODE: 'open',
-      LOG_LEVEL: 'warn',
-    },
-    `http://127.0.0.1:${opsPort}/readyz`,
-    cpuList,
-  );
-  return { process: service, url: `http://127.0.0.1:${port}`, opsUrl: `http://127.0.0.1:${opsPort}` };
-}
-
 /** tollgate_gateway_store_errors_total of a gateway (limiter calls failed or timed out). */
 async function storeErrors(opsUrl: string): Promise<number> {
   const text = await (await fetch(`${opsUrl}/metrics`)).text();
@@ -110,7 +77,7 @@ async function main(): Promise<void> {
   const controlPlane = await startControlPlane(settings, await prepareDatabase(settings), randomBytes(24).toString('hex'));
   const gateway = await startGateway(settings, upstreamUrl, placement.systemCpu);
   const baseMain = process.env.MICRO_BASE_GATEWAY;
-  const baseGateway = baseMain ? await startBaseGateway(baseMain, settings, upstreamUrl, placement.systemCpu) : null;
+  const baseGateway = baseMain ? await startGateway(settings, upstreamUrl, placement.systemCpu, { main: baseMain }) : null;
   const gatewayDenied = process.env.MICRO_SKIP_429 === '1' ? null : await startGateway(settings, upstreamUrl, placement.systemCpu);
   try {
     await controlPlane.admin.createTier('micro-open', [{ window: '1m', limit: 1_000_000_000 }]);
