@@ -1,4 +1,5 @@
 // Bench settings from the environment (README "Settings"), checked once at start.
+import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 
 export interface BenchConfig {
@@ -16,7 +17,10 @@ export interface BenchConfig {
   /** null: every system; otherwise only these names (for quick partial runs). */
   readonly systems: ReadonlySet<string> | null;
   readonly keepControlPlane: boolean;
-  /** Start a redis-server of the run's own instead of using REDIS_URL. */
+  /**
+   * Start a redis-server of the run's own instead of using REDIS_URL: BENCH_OWN_REDIS=1, or by default
+   * when REDIS_URL is unset and redis-server is installed.
+   */
   readonly ownRedis: boolean;
   /** Request-log lag measurement: steady rate (req/s) and seconds. */
   readonly lagRate: number;
@@ -39,6 +43,15 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
     throw new BenchConfigError(`${name}: must be an integer ≥ ${min}, got "${text}"`);
   }
   return value;
+}
+
+function hasRedisServer(): boolean {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -67,7 +80,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     propagationChanges: positiveInteger(env, 'BENCH_PROPAGATION_CHANGES', 200, 0),
     systems,
     keepControlPlane: env.BENCH_KEEP_CONTROL_PLANE === '1',
-    ownRedis: env.BENCH_OWN_REDIS === '1',
+    ownRedis: env.BENCH_OWN_REDIS === '1' || (env.BENCH_OWN_REDIS !== '0' && !env.REDIS_URL && hasRedisServer()),
     lagRate: positiveInteger(env, 'BENCH_LAG_RATE', 1000),
     lagDurationSeconds: positiveInteger(env, 'BENCH_LAG_DURATION', 10, 0),
   };

@@ -1,12 +1,15 @@
-// A Redis of the run's own (BENCH_OWN_REDIS=1): the machine's Redis on 6379 may be shared with
-// other work (test suites), which then adds its load to every Redis-backed system under test. Both
-// the gateway and the fastify peer use whichever Redis the run uses, so the comparison stays fair.
+// A Redis of the run's own (the default when redis-server is installed and REDIS_URL unset): the
+// machine's Redis on 6379 may be shared with other work (test suites), which then adds its load to
+// every Redis-backed system under test, and it runs wherever the OS puts it. The run's own is pinned
+// with the load generator, off the system-under-test core, as a Redis on its own host would be.
+// Both the gateway and the fastify peer use whichever Redis the run uses, so the comparison stays fair.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { pin } from './placement.js';
 import { BenchProcessError } from './processes.js';
 
 export interface OwnRedis {
@@ -33,7 +36,8 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   throw new BenchProcessError(`the bench's own redis-server at ${url} did not answer within ${timeoutMs} ms`);
 }
 
-export async function startOwnRedis(): Promise<OwnRedis> {
+/** Starts the server; `cpuList` pins it (Placement.serviceCpu), '' leaves it to the OS. */
+export async function startOwnRedis(cpuList = ''): Promise<OwnRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-redis-'));
   const child: ChildProcess = spawn(
@@ -41,6 +45,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
     { stdio: 'ignore' },
   );
+  pin(child.pid ?? 0, cpuList);
   const url = `redis://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -1,6 +1,6 @@
 // Where each process runs on the machine's cores (see README "Process placement"). With two or more
 // cores, the system under test gets a core of its own (the last one) and the load generator shares
-// the first with the upstream, so every system is measured with the same CPU budget. Pinning uses
+// the first with the upstream and the run's own Redis, so every system is measured with the same CPU budget. Pinning uses
 // `taskset`; without it, or with BENCH_PIN=0, the OS places everything.
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -10,6 +10,8 @@ export interface Placement {
   readonly loadCpu: string;
   readonly upstreamCpu: string;
   readonly systemCpu: string;
+  /** Where the run's own Redis goes: off the system-under-test core, with the load generator. */
+  readonly serviceCpu: string;
   readonly description: string;
 }
 
@@ -30,6 +32,7 @@ export function decidePlacement(pinRequested: boolean): Placement {
       loadCpu: '',
       upstreamCpu: '',
       systemCpu: '',
+      serviceCpu: '',
       description: `not pinned (${cpus} CPUs): the OS schedules load generator, upstream and system under test`,
     };
   }
@@ -40,7 +43,8 @@ export function decidePlacement(pinRequested: boolean): Placement {
     loadCpu: rest,
     upstreamCpu: rest,
     systemCpu: last,
-    description: `pinned with taskset: system under test on CPU ${last}; autocannon (bench parent) and upstream on CPU ${rest}; Redis and PostgreSQL unpinned`,
+    serviceCpu: rest,
+    description: `pinned with taskset: system under test on CPU ${last}; autocannon (bench parent), upstream and the run's own Redis on CPU ${rest}; a shared Redis (REDIS_URL), PostgreSQL and the control plane unpinned`,
   };
 }
 

@@ -152,7 +152,7 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
         keepControlPlane: config.keepControlPlane,
         lagRate: config.lagRate,
         lagDurationSeconds: config.lagDurationSeconds,
-        redis: config.ownRedis ? 'a redis-server of the run’s own' : config.redisUrl,
+        redis: config.ownRedis ? `a redis-server of the run’s own${placement.pinned ? `, pinned to CPU ${placement.serviceCpu}` : ''}` : config.redisUrl,
       },
       systems: outcomes.map((outcome) => ({ ...outcome, summary: summaries.get(outcome.name) ?? null })),
       ratios,
@@ -169,14 +169,14 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
 
 async function main(): Promise<void> {
   const settings = readBenchConfig();
+  const placement = decidePlacement(settings.pin);
+  pin(process.pid, placement.loadCpu);
   let ownRedis: OwnRedis | null = null;
   if (settings.ownRedis) {
-    ownRedis = await startOwnRedis();
+    ownRedis = await startOwnRedis(placement.serviceCpu);
     log(`bench: using a redis-server of its own at ${ownRedis.url}`);
   }
   const config: BenchConfig = ownRedis ? { ...settings, redisUrl: ownRedis.url } : settings;
-  const placement = decidePlacement(config.pin);
-  pin(process.pid, placement.loadCpu);
   const prefix = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   log(`bench: ${placement.description}`);
 

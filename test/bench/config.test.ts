@@ -1,0 +1,29 @@
+// Which Redis the bench measures against: a redis-server of the run's own unless told otherwise,
+// because the machine's shared one carries other work and cannot be pinned off the measured core.
+import { execFileSync } from 'node:child_process';
+import t from 'tap';
+import { readBenchConfig } from '../../bench/config.js';
+
+function redisServerInstalled(): boolean {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test('with no REDIS_URL the bench starts a Redis of its own when redis-server is installed', async (t) => {
+  t.equal(readBenchConfig({}).ownRedis, redisServerInstalled());
+});
+
+t.test('an explicit REDIS_URL is used as it is', async (t) => {
+  const config = readBenchConfig({ REDIS_URL: 'redis://10.0.0.5:6379' });
+  t.equal(config.ownRedis, false);
+  t.equal(config.redisUrl, 'redis://10.0.0.5:6379');
+});
+
+t.test('BENCH_OWN_REDIS=0 and =1 override the default', async (t) => {
+  t.equal(readBenchConfig({ BENCH_OWN_REDIS: '0' }).ownRedis, false);
+  t.equal(readBenchConfig({ BENCH_OWN_REDIS: '1', REDIS_URL: 'redis://10.0.0.5:6379' }).ownRedis, true);
+});
