@@ -32,6 +32,8 @@ export interface GuardedStoreOptions {
 export interface GuardedStore extends RateLimitStore {
   /** True while the store answers (tollgate_gateway_redis_up, /readyz). False until the first answer. */
   readonly isUp: boolean;
+  /** Calls held for their deadline: unanswered ones, and answered ones behind an unanswered one. */
+  readonly held: number;
   /** Adds a listener for `isUp` changes; returns a function that removes it. */
   subscribe(listener: (up: boolean) => void): () => void;
 }
@@ -62,7 +64,7 @@ class Guarded implements GuardedStore {
   private readonly pingTimeoutMs: number;
   // Calls in flight, oldest first (the budget is the same for all, so also by deadline), and the
   // one timer that fires at the oldest one's deadline: no timer per call (DESIGN.md "Limiting").
-  private pending: PendingCall[] = [];
+  private readonly pending: (PendingCall | undefined)[] = [];
   private pendingHead = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
   // While the breaker is open every call fails at once with this one error (no stack per request).
@@ -83,6 +85,10 @@ class Guarded implements GuardedStore {
 
   get isUp(): boolean {
     return this.up;
+  }
+
+  get held(): number {
+    return this.pending.length - this.pendingHead;
   }
 
   subscribe(listener: (up: boolean) => void): () => void {
@@ -124,17 +130,48 @@ class Guarded implements GuardedStore {
       (reply) => {
         if (pending.settled) return;
         pending.settled = true;
+        this.releaseSettled();
         this.succeeded();
         pending.resolve(reply);
       },
       (error: unknown) => {
         if (pending.settled) return;
         pending.settled = true;
+        this.releaseSettled();
         this.failed(false);
         pending.reject(error instanceof StoreUnavailableError ? error : new StoreUnavailableError('limiter store call failed', { cause: error }));
       },
     );
     return promise;
+  }
+
+  /**
+   * Drops the answered calls at the head of the queue (answers come back in about FIFO order), so a
+   * call is garbage as soon as it is answered, not when the deadline timer next runs: kept for that
+   * long, every call and its reply outlived a young-generation GC and was copied to the old one.
+   */
+  private releaseSettled(): void {
+    const pending = this.pending;
+    let head = this.pendingHead;
+    while (head < pending.length && (pending[head] as PendingCall).settled) {
+      pending[head] = undefined;
+      head += 1;
+    }
+    this.moveHead(head);
+  }
+
+  /** Sets the queue's head; an emptied queue is reset, a mostly consumed one moved to the front. */
+  private moveHead(head: number): void {
+    const pending = this.pending;
+    if (head === pending.length) {
+      pending.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > pending.length) {
+      pending.copyWithin(0, head);
+      pending.length -= head;
+      head = 0;
+    }
+    this.pendingHead = head;
   }
 
   private armDeadline(delayMs: number): void {
@@ -157,19 +194,11 @@ class Guarded implements GuardedStore {
         this.failed(false);
         call.reject(error);
       }
+      pending[head] = undefined;
       head += 1;
     }
-    if (head === pending.length) {
-      this.pending = [];
-      this.pendingHead = 0;
-      return;
-    }
-    if (head > 1024 && head * 2 > pending.length) {
-      this.pending = pending.slice(head);
-      head = 0;
-    }
-    this.pendingHead = head;
-    this.armDeadline((this.pending[head] as PendingCall).deadlineMs - nowMs);
+    this.moveHead(head);
+    if (pending.length > 0) this.armDeadline((pending[this.pendingHead] as PendingCall).deadlineMs - nowMs);
   };
 
   private pingStore(): Promise<void> {

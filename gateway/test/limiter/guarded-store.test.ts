@@ -91,3 +91,20 @@ t.test('a guarded store whose Redis never answered is down and fails fast', asyn
   t.ok(outcome.ms < 1000);
   t.notOk(store.isUp);
 });
+
+t.test('an answered call is let go at once, not kept until the deadline timer runs', async (t) => {
+  const server = await startRedisServer();
+  t.teardown(() => server.stop());
+  const client = createRedisClient({ url: server.url });
+  t.teardown(() => client.disconnect());
+  await waitForReady(client);
+  // A budget far longer than the test: the deadline timer never runs while it does.
+  const store = createGuardedStore({ store: new RedisStore({ client, prefix: uniquePrefix('held') }), timeoutMs: 60_000 });
+  t.teardown(() => store.close());
+  const roomy = checkFor('sliding_window', [{ window: '1h', limit: 1_000_000 }]);
+  const calls = Array.from({ length: 2000 }, () => store.consume(roomy));
+  t.equal(store.held, 2000, 'every call is held while unanswered');
+  const replies = await Promise.all(calls);
+  t.ok(replies.every((reply) => reply.allowed));
+  t.equal(store.held, 0, 'none is held once answered');
+});
