@@ -27,7 +27,7 @@ const START_TIMEOUT_MS = 180_000;
 interface Measured {
   readonly name: string;
   readonly requests: number;
-  readonly instructions: number;
+  readonly instructions: Count;
 }
 
 function requestCount(name: string, fallback: number): number {
@@ -45,16 +45,30 @@ async function send(url: string, headers: Record<string, string>, amount: number
   }
 }
 
-/** The total instruction count (callgrind's `totals:` line, event Ir) of the newest dump of `pid`. */
-function dumpedInstructions(dir: string, pid: number): number {
+interface Count {
+  /** Every thread: the event loop, V8's compiler and GC helpers, libuv's pool. */
+  readonly total: number;
+  /** The event loop's thread alone: the request's own work, without background compilation. */
+  readonly main: number;
+}
+
+/** Instruction counts (callgrind's `totals:` line, event Ir) of the newest dump of `pid`. */
+function dumpedInstructions(dir: string, pid: number): Count {
   execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
-  // Dumps on request are callgrind.<pid>.<n>; callgrind.<pid> is only written at exit.
+  // With --separate-threads, dump n is callgrind.<pid>.<n>-<thread>, thread 01 the main one.
   const dumps = readdirSync(dir).filter((name) => name.startsWith(`callgrind.${pid}.`));
-  const newest = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).pop();
-  if (newest === undefined) throw new Error(`callgrind wrote no dump for pid ${pid} in ${dir}`);
-  const match = /^(?:totals|summary): (\d+)/m.exec(readFileSync(join(dir, newest), 'utf8'));
-  if (match === null) throw new Error(`no totals line in ${newest}`);
-  return Number(match[1]);
+  const part = (name: string): number => Number(name.slice(`callgrind.${pid}.`.length).split('-')[0]);
+  const newest = Math.max(...dumps.map(part));
+  if (!Number.isFinite(newest)) throw new Error(`callgrind wrote no dump for pid ${pid} in ${dir}`);
+  let total = 0;
+  let main = 0;
+  for (const name of dumps.filter((file) => part(file) === newest)) {
+    const match = /^(?:totals|summary): (\d+)/m.exec(readFileSync(join(dir, name), 'utf8'));
+    if (match === null) throw new Error(`no totals line in ${name}`);
+    total += Number(match[1]);
+    if (name.endsWith('-01')) main = Number(match[1]);
+  }
+  return { total, main };
 }
 
 async function measure(
@@ -73,7 +87,8 @@ async function measure(
   dumpedInstructions(dir, pid);
   await send(url, headers, requests);
   const instructions = dumpedInstructions(dir, pid);
-  console.log(`${name.padEnd(18)} ${(instructions / requests / 1000).toFixed(1).padStart(8)} k instructions per request (${requests} requests)`);
+  const perRequest = (count: number): string => (count / requests / 1000).toFixed(1).padStart(7);
+  console.log(`${name.padEnd(18)} ${perRequest(instructions.total)} k instructions per request, ${perRequest(instructions.main)} k on the event loop's thread (${requests} requests)`);
   return { name, requests, instructions };
 }
 
@@ -82,7 +97,7 @@ async function main(): Promise<void> {
   const requests = requestCount('MICRO_REQUESTS', 4000);
   const warmup = requestCount('MICRO_WARMUP_REQUESTS', 10_000);
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-callgrind-'));
-  const wrapper = ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${dir}/callgrind.%p`];
+  const wrapper = ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${dir}/callgrind.%p`];
   const redis = await startOwnRedis();
   const settings = {
     redisUrl: redis.url,
@@ -120,7 +135,8 @@ async function main(): Promise<void> {
     if (first !== undefined) {
       console.log('');
       for (const result of results.slice(1)) {
-        console.log(`${result.name} / ${first.name}: ${(result.instructions / result.requests / (first.instructions / first.requests)).toFixed(3)}×`);
+        const ratio = (of: keyof Count): string => (result.instructions[of] / result.requests / (first.instructions[of] / first.requests)).toFixed(3);
+        console.log(`${result.name} / ${first.name}: ${ratio('total')}× (event loop's thread ${ratio('main')}×)`);
       }
     }
   } finally {

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createRequestEventIds, type RequestEventSink } from '../../contracts/request-event.js';
 import type { FailureMode } from './config.js';
 import type { KeyRecord, KeyTable } from './keys/key-record.js';
+import { SecretMemo } from './keys/secret-memo.js';
 import {
   rateLimitHeaderList,
   setRateLimitHeaders,
@@ -50,8 +51,8 @@ const GATEWAY_ROUTE = '_gateway';
 const CLIENT_GONE = 499;
 
 /** An active, unexpired key for `secret`, or undefined (the 401 cases). */
-export function findKeyRecord(table: KeyTable, secret: string, nowMs: number): KeyRecord | undefined {
-  const record = table.get(hashApiKey(secret));
+export function findKeyRecord(table: KeyTable, secret: string, nowMs: number, memo?: SecretMemo): KeyRecord | undefined {
+  const record = memo === undefined ? table.get(hashApiKey(secret)) : memo.lookup(table, secret);
   if (record === undefined || !record.active) return undefined;
   if (record.expiresAtMs !== null && record.expiresAtMs <= nowMs) return undefined;
   return record;
@@ -96,6 +97,7 @@ class RawHeaders implements HeaderSink {
 export class RequestHandler {
   private readonly options: RequestHandlerOptions;
   private readonly nextEventId = createRequestEventIds();
+  private readonly secrets = new SecretMemo();
   private readonly log: Logger;
 
   constructor(options: RequestHandlerOptions) {
@@ -122,7 +124,7 @@ export class RequestHandler {
     // 1. Key: header → SHA-256 → table; missing, unknown, inactive and expired are all 401.
     const secret = findApiKey(req.headers);
     if (secret === undefined) return this.refuse(req, res, PROBLEMS.missingKey, routeName, null, startedMs);
-    const record = findKeyRecord(this.options.keys(), secret, this.options.clock());
+    const record = findKeyRecord(this.options.keys(), secret, this.options.clock(), this.secrets);
     if (record === undefined) return this.refuse(req, res, PROBLEMS.invalidKey, routeName, null, startedMs);
 
     // 2. The gateway's own endpoints are answered here and never proxied.
@@ -355,7 +357,7 @@ export class RequestHandler {
     const route = this.options.router.match(url);
     const routeName = route === undefined ? NO_ROUTE : route.name;
     const secret = findApiKey(req.headers);
-    const record = secret === undefined ? undefined : findKeyRecord(this.options.keys(), secret, this.options.clock());
+    const record = secret === undefined ? undefined : findKeyRecord(this.options.keys(), secret, this.options.clock(), this.secrets);
     let refusal: PreparedProblem | null = null;
     const headers = new RawHeaders();
     if (secret === undefined) refusal = PROBLEMS.missingKey;
