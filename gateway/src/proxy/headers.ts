@@ -39,8 +39,36 @@ function connectionTokens(value: string | undefined): Set<string> | null {
   return tokens;
 }
 
-function isHopByHop(name: string, listed: Set<string> | null): boolean {
-  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || (listed !== null && listed.has(name));
+/** What the proxy needs to know of a header name, worked out once per spelling (see factsOf). */
+interface NameFacts {
+  readonly lower: string;
+  readonly hopByHop: boolean;
+  /** Not forwarded upstream: hop-by-hop, rebuilt by the gateway, the API key, any X-Tollgate-*. */
+  readonly notForwarded: boolean;
+  readonly authorization: boolean;
+  readonly rateLimit: boolean;
+}
+
+// Header names come in a handful of spellings ("Content-Type", "content-type"), each a new string
+// per message: remembering the facts per spelling saves a lower-casing and several set lookups per
+// header. Bounded, so a client inventing names cannot grow it; beyond it, facts are worked out afresh.
+const MAX_SPELLINGS = 1024;
+const factsBySpelling = new Map<string, NameFacts>();
+
+function factsOf(name: string): NameFacts {
+  const known = factsBySpelling.get(name);
+  if (known !== undefined) return known;
+  const lower = name.toLowerCase();
+  const hopByHop = HOP_BY_HOP.has(lower) || lower.startsWith('proxy-');
+  const facts: NameFacts = {
+    lower,
+    hopByHop,
+    notForwarded: hopByHop || REPLACED.has(lower) || lower === 'x-api-key' || lower.startsWith('x-tollgate-'),
+    authorization: lower === 'authorization',
+    rateLimit: isRateLimitField(lower),
+  };
+  if (factsBySpelling.size < MAX_SPELLINGS) factsBySpelling.set(name, facts);
+  return facts;
 }
 
 /**
@@ -53,12 +81,10 @@ export function upstreamRequestHeaders(req: IncomingMessage, keyId: string, tier
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (isHopByHop(lower, listed) || REPLACED.has(lower) || lower === 'x-api-key' || lower.startsWith('x-tollgate-')) {
-      continue;
-    }
+    const facts = factsOf(name);
+    if (facts.notForwarded || (listed !== null && listed.has(facts.lower))) continue;
     const value = raw[i + 1] as string;
-    if (lower === 'authorization' && isTollgateAuthorization(value)) continue;
+    if (facts.authorization && isTollgateAuthorization(value)) continue;
     out.push(name, value);
   }
   const headers = req.headers;
@@ -87,15 +113,15 @@ export function clientResponseHeaders(raw: readonly string[], extra: readonly st
   let listed: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 10 && name.toLowerCase() === 'connection') listed = connectionTokens(raw[i + 1]);
+    if (name.length === 10 && factsOf(name).lower === 'connection') listed = connectionTokens(raw[i + 1]);
   }
   const out: string[] = [];
   let clash: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (isHopByHop(lower, listed)) continue;
-    if (extra !== null && isRateLimitField(lower)) (clash ??= new Set()).add(lower);
+    const facts = factsOf(name);
+    if (facts.hopByHop || (listed !== null && listed.has(facts.lower))) continue;
+    if (extra !== null && facts.rateLimit) (clash ??= new Set()).add(facts.lower);
     out.push(name, raw[i + 1] as string);
   }
   if (extra !== null) {
