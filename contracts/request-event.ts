@@ -44,13 +44,38 @@ function text(value: string | null): string {
   return value.indexOf('\t') === -1 && value.indexOf('\n') === -1 ? value : value.replace(/[\t\n]/g, ' ');
 }
 
+/**
+ * The key id, tier, route and method of an event as one tab-separated run, checked once for a run of
+ * events that share them (a batch is mostly a few keys' traffic): the strings are the key table's
+ * and the route table's own, so comparing them is a pointer comparison.
+ */
+class SharedFields {
+  private keyId: string | null = null;
+  private tier: string | null = null;
+  private route: string | null = null;
+  private method = '';
+  private text = '\t\t\t';
+
+  of(event: RequestEvent): string {
+    if (event.keyId !== this.keyId || event.tier !== this.tier || event.route !== this.route || event.method !== this.method) {
+      this.keyId = event.keyId;
+      this.tier = event.tier;
+      this.route = event.route;
+      this.method = event.method;
+      this.text = `${text(event.keyId)}\t${text(event.tier)}\t${text(event.route)}\t${text(event.method)}`;
+    }
+    return this.text;
+  }
+}
+
 /** The `e` field of one stream entry. */
 export function encodeRequestEventBatch(events: readonly RequestEvent[]): string {
+  const shared = new SharedFields();
   let out = '';
   for (const event of events) {
     // Sub-millisecond precision is noise for a log; three decimals keep entries short.
     const duration = Math.round(event.durationMs * 1000) / 1000;
-    out += `${text(event.id)}\t${event.timeMs}\t${text(event.keyId)}\t${text(event.tier)}\t${text(event.route)}\t${text(event.method)}\t${event.status}\t${duration}\t${event.limited ? '1' : '0'}\n`;
+    out += `${text(event.id)}\t${event.timeMs}\t${shared.of(event)}\t${event.status}\t${duration}\t${event.limited ? '1' : '0'}\n`;
   }
   return out;
 }
