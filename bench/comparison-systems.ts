@@ -49,7 +49,7 @@ export async function startComparisonSystems(
     try {
       const child = await forkChild(name, siblingModule(item.module), item.env, placement.systemCpu);
       running.push(child);
-      systems.push({ name, description, expectedStatus, url: `http://127.0.0.1:${child.port}/`, headers: { 'x-api-key': PEER_KEY } });
+      systems.push({ name, description, expectedStatus, url: `http://127.0.0.1:${child.port}/`, headers: { 'x-api-key': PEER_KEY }, pid: child.child.pid });
     } catch (error) {
       skipped.push({ name, description, expectedStatus, skipped: describeError(error) });
     }

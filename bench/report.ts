@@ -49,6 +49,12 @@ export interface Ratio extends RatioDefinition {
   readonly pairedMin: number | null;
   readonly pairedMax: number | null;
   readonly met: boolean | null;
+  /**
+   * The same ratio from CPU time per request (denominator's / numerator's medians): on a CPU-bound
+   * core capacity is inversely proportional to it, and it moves far less with the machine's
+   * neighbours than req/s. Null when either side's CPU time was not measured. Informative only.
+   */
+  readonly byCpu: number | null;
 }
 
 export const RATIOS: readonly RatioDefinition[] = [
@@ -101,6 +107,8 @@ export function computeRatios(summaries: ReadonlyMap<string, SystemSummary>, out
         : null;
     const paired = value === null ? [] : pairedRatios(byName.get(definition.numerator), byName.get(definition.denominator));
     const met = value === null || definition.target === null ? null : value >= definition.target;
+    const numeratorCpu = numerator?.cpuMsPerRequest?.median;
+    const denominatorCpu = denominator?.cpuMsPerRequest?.median;
     return {
       ...definition,
       value,
@@ -108,6 +116,7 @@ export function computeRatios(summaries: ReadonlyMap<string, SystemSummary>, out
       pairedMin: paired.length > 0 ? Math.min(...paired) : null,
       pairedMax: paired.length > 0 ? Math.max(...paired) : null,
       met,
+      byCpu: numeratorCpu && denominatorCpu ? denominatorCpu / numeratorCpu : null,
     };
   });
 }
@@ -146,7 +155,8 @@ export function formatRatios(ratios: readonly Ratio[]): string {
           : ` (per-round median ${ratio.pairedMedian.toFixed(2)}×, ${ratio.pairedMin?.toFixed(2)}–${ratio.pairedMax?.toFixed(2)})`;
       const value = ratio.value === null ? 'n/a (a side was skipped)' : `${ratio.value.toFixed(2)}×${paired}`;
       const target = ratio.target === null ? '' : ` target ≥ ${ratio.target}× → ${ratio.met === null ? 'n/a' : ratio.met ? 'met' : 'NOT met'}`;
-      return `${pad(ratio.name, 48)} ${value}${target}`;
+      const cpu = ratio.byCpu === null ? '' : `; by CPU per request ${ratio.byCpu.toFixed(2)}×`;
+      return `${pad(ratio.name, 48)} ${value}${target}${cpu}`;
     })
     .join('\n');
 }
@@ -169,9 +179,9 @@ export function requestLogCpuRatio(summaries: ReadonlyMap<string, SystemSummary>
 }
 
 /**
- * CPU time per request of the gateway's paths, and what logging costs in it: on a CPU-bound core,
- * throughput is inversely proportional to CPU per request, so nolog / logging-on is the capacity
- * ratio with the machine's noise mostly taken out.
+ * CPU time per request of every system the bench started, and what logging costs the gateway: on a
+ * CPU-bound core, throughput is inversely proportional to CPU per request, so nolog / logging-on is
+ * the capacity ratio with the machine's noise mostly taken out.
  */
 export function formatCpu(summaries: ReadonlyMap<string, SystemSummary>): string {
   const lines: string[] = [];
