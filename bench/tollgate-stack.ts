@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { AdminClient } from './admin-client.js';
 import { freePort } from './free-port.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags.js';
 import { controlPlaneMain, gatewayMain, migrateCli, missingReason } from './paths.js';
 import { BenchProcessError, spawnService, type RunningProcess } from './processes.js';
 
@@ -76,7 +77,7 @@ export async function startControlPlane(settings: StackSettings, databaseUrl: st
 }
 
 export interface GatewayStartOptions {
-  /** Node flags (e.g. --cpu-prof). */
+  /** Node flags (e.g. --cpu-prof), after the ones `npm run start:gateway` uses. */
   readonly nodeArgs?: readonly string[];
   readonly extraEnv?: Record<string, string>;
   /** The gateway's main.js; default this build's (another build's for an A/B comparison). */
@@ -110,7 +111,7 @@ export async function startGateway(
     },
     `http://127.0.0.1:${opsPort}/readyz`,
     cpuList,
-    { nodeArgs: options.nodeArgs, wrapper: options.wrapper, timeoutMs: options.timeoutMs },
+    { nodeArgs: [...GATEWAY_NODE_FLAGS, ...(options.nodeArgs ?? [])], wrapper: options.wrapper, timeoutMs: options.timeoutMs },
   );
   return { process: service, url: `http://127.0.0.1:${port}`, opsUrl: `http://127.0.0.1:${opsPort}` };
 }
