@@ -1,6 +1,6 @@
 // Bench settings from the environment (README "Settings"), checked once at start.
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { isInstalled } from './installed.js';
 
 export interface BenchConfig {
   readonly durationSeconds: number;
@@ -35,7 +35,7 @@ export class BenchConfigError extends Error {
   }
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+export function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
@@ -43,15 +43,6 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
     throw new BenchConfigError(`${name}: must be an integer ≥ ${min}, got "${text}"`);
   }
   return value;
-}
-
-function hasRedisServer(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -80,7 +71,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     propagationChanges: positiveInteger(env, 'BENCH_PROPAGATION_CHANGES', 200, 0),
     systems,
     keepControlPlane: env.BENCH_KEEP_CONTROL_PLANE === '1',
-    ownRedis: env.BENCH_OWN_REDIS === '1' || (env.BENCH_OWN_REDIS !== '0' && !env.REDIS_URL && hasRedisServer()),
+    ownRedis: env.BENCH_OWN_REDIS === '1' || (env.BENCH_OWN_REDIS !== '0' && !env.REDIS_URL && isInstalled('redis-server')),
     lagRate: positiveInteger(env, 'BENCH_LAG_RATE', 1000),
     lagDurationSeconds: positiveInteger(env, 'BENCH_LAG_DURATION', 10, 0),
   };

@@ -3,6 +3,7 @@
 // the first with the upstream and the run's own Redis, so every system is measured with the same CPU budget. Pinning uses
 // `taskset`; without it, or with BENCH_PIN=0, the OS places everything.
 import { execFileSync } from 'node:child_process';
+import { isInstalled } from './installed.js';
 import { availableParallelism } from 'node:os';
 
 export interface Placement {
@@ -15,18 +16,9 @@ export interface Placement {
   readonly description: string;
 }
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function decidePlacement(pinRequested: boolean): Placement {
   const cpus = availableParallelism();
-  if (!pinRequested || cpus < 2 || !hasTaskset()) {
+  if (!pinRequested || cpus < 2 || !isInstalled('taskset', ['-V'])) {
     return {
       pinned: false,
       loadCpu: '',

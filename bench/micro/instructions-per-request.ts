@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startOwnRedis } from '../own-redis.js';
 import { forkChild, siblingModule, type RunningProcess } from '../processes.js';
-import { readBenchConfig } from '../config.js';
+import { positiveInteger, readBenchConfig } from '../config.js';
 import { prepareDatabase, startControlPlane, startGateway, waitForStatus } from '../tollgate-stack.js';
 
 /** Few connections: under instrumentation every request is ~50× slower, and the count is per request. */
@@ -28,12 +28,6 @@ interface Measured {
   readonly name: string;
   readonly requests: number;
   readonly instructions: Count;
-}
-
-function requestCount(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 100) throw new Error(`${name}: an integer ≥ 100, got ${process.env[name]}`);
-  return value;
 }
 
 /** Sends exactly `amount` requests and checks every answer had the expected status. */
@@ -94,8 +88,8 @@ async function measure(
 
 async function main(): Promise<void> {
   const config = readBenchConfig();
-  const requests = requestCount('MICRO_REQUESTS', 4000);
-  const warmup = requestCount('MICRO_WARMUP_REQUESTS', 10_000);
+  const requests = positiveInteger(process.env, 'MICRO_REQUESTS', 4000, 100);
+  const warmup = positiveInteger(process.env, 'MICRO_WARMUP_REQUESTS', 10_000, 100);
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-callgrind-'));
   const wrapper = ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${dir}/callgrind.%p`];
   const redis = await startOwnRedis();

@@ -1,20 +1,11 @@
 // Which Redis the bench measures against: a redis-server of the run's own unless told otherwise,
 // because the machine's shared one carries other work and cannot be pinned off the measured core.
-import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { readBenchConfig } from '../../bench/config.js';
-
-function redisServerInstalled(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isInstalled } from '../../bench/installed.js';
 
 t.test('with no REDIS_URL the bench starts a Redis of its own when redis-server is installed', async (t) => {
-  t.equal(readBenchConfig({}).ownRedis, redisServerInstalled());
+  t.equal(readBenchConfig({}).ownRedis, isInstalled('redis-server'));
 });
 
 t.test('an explicit REDIS_URL is used as it is', async (t) => {
