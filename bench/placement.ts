@@ -1,10 +1,10 @@
 // Where each process runs on the machine's cores (see README "Process placement"). With two or more
 // cores, the system under test gets a core of its own (the last one) and the load generator shares
-// the first with the upstream and the run's own Redis, so every system is measured with the same CPU budget. Pinning uses
-// `taskset`; without it, or with BENCH_PIN=0, the OS places everything.
+// the first with the upstream and the run's own Redis, so every system is measured with the same CPU
+// budget. Pinning uses `taskset`; without it, or with BENCH_PIN=0, the OS places everything.
 import { execFileSync } from 'node:child_process';
-import { isInstalled } from './installed.js';
 import { availableParallelism } from 'node:os';
+import { isInstalled } from './installed.js';
 
 export interface Placement {
   readonly pinned: boolean;

@@ -47,7 +47,7 @@ function text(value: string | null): string {
 /**
  * The key id, tier, route and method of an event as one tab-separated run, checked once for a run of
  * events that share them (a batch is mostly a few keys' traffic): the strings are the key table's
- * and the route table's own, so comparing them is a pointer comparison.
+ * and the route table's own objects, so comparing them is cheap.
  */
 class SharedFields {
   private keyId: string | null = null;

@@ -24,6 +24,13 @@ import { prepareDatabase, startControlPlane, startGateway, waitForStatus } from 
 const CONNECTIONS = 10;
 const START_TIMEOUT_MS = 180_000;
 
+interface Count {
+  /** Every thread: the event loop, V8's compiler and GC helpers, libuv's pool. */
+  readonly total: number;
+  /** The event loop's thread alone: the request's own work, without background compilation. */
+  readonly main: number;
+}
+
 interface Measured {
   readonly name: string;
   readonly requests: number;
@@ -37,13 +44,6 @@ async function send(url: string, headers: Record<string, string>, amount: number
   if (ok !== amount || result.errors > 0) {
     throw new Error(`${url}: ${ok} of ${amount} requests answered 2xx, ${result.errors} errors`);
   }
-}
-
-interface Count {
-  /** Every thread: the event loop, V8's compiler and GC helpers, libuv's pool. */
-  readonly total: number;
-  /** The event loop's thread alone: the request's own work, without background compilation. */
-  readonly main: number;
 }
 
 /** Instruction counts (callgrind's `totals:` line, event Ir) of the newest dump of `pid`. */

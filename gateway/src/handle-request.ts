@@ -19,7 +19,7 @@ import {
 import type { Limiter } from './limiter/limiter.js';
 import type { StoreReply } from './limiter/store.js';
 import { normaliseMethod, type GatewayMetrics } from './metrics.js';
-import { findApiKey, hashApiKey } from './proxy/api-key.js';
+import { findApiKey } from './proxy/api-key.js';
 import { ExchangeBase, upstreamProblem, type ForwardExchange, type Forwarder } from './proxy/forward.js';
 import { upstreamRequestHeaders } from './proxy/headers.js';
 import { PROBLEMS, sendProblem, sendProblemWithHeaders, writeRawProblem, type PreparedProblem } from './proxy/respond.js';
@@ -51,8 +51,8 @@ const GATEWAY_ROUTE = '_gateway';
 const CLIENT_GONE = 499;
 
 /** An active, unexpired key for `secret`, or undefined (the 401 cases). */
-export function findKeyRecord(table: KeyTable, secret: string, nowMs: number, memo?: SecretMemo): KeyRecord | undefined {
-  const record = memo === undefined ? table.get(hashApiKey(secret)) : memo.lookup(table, secret);
+function findKeyRecord(secrets: SecretMemo, table: KeyTable, secret: string, nowMs: number): KeyRecord | undefined {
+  const record = secrets.lookup(table, secret);
   if (record === undefined || !record.active) return undefined;
   if (record.expiresAtMs !== null && record.expiresAtMs <= nowMs) return undefined;
   return record;
@@ -121,10 +121,11 @@ export class RequestHandler {
       return;
     }
 
-    // 1. Key: header → SHA-256 → table; missing, unknown, inactive and expired are all 401.
+    // 1. Key: header → SHA-256 (remembered per secret) → table; missing, unknown, inactive and
+    // expired are all 401.
     const secret = findApiKey(req.headers);
     if (secret === undefined) return this.refuse(req, res, PROBLEMS.missingKey, routeName, null, startedMs);
-    const record = findKeyRecord(this.options.keys(), secret, this.options.clock(), this.secrets);
+    const record = findKeyRecord(this.secrets, this.options.keys(), secret, this.options.clock());
     if (record === undefined) return this.refuse(req, res, PROBLEMS.invalidKey, routeName, null, startedMs);
 
     // 2. The gateway's own endpoints are answered here and never proxied.
@@ -357,7 +358,7 @@ export class RequestHandler {
     const route = this.options.router.match(url);
     const routeName = route === undefined ? NO_ROUTE : route.name;
     const secret = findApiKey(req.headers);
-    const record = secret === undefined ? undefined : findKeyRecord(this.options.keys(), secret, this.options.clock(), this.secrets);
+    const record = secret === undefined ? undefined : findKeyRecord(this.secrets, this.options.keys(), secret, this.options.clock());
     let refusal: PreparedProblem | null = null;
     const headers = new RawHeaders();
     if (secret === undefined) refusal = PROBLEMS.missingKey;
