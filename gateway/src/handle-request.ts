@@ -20,7 +20,7 @@ import type { Limiter } from './limiter/limiter.js';
 import type { StoreReply } from './limiter/store.js';
 import { normaliseMethod, type GatewayMetrics } from './metrics.js';
 import { findApiKey } from './proxy/api-key.js';
-import { ExchangeBase, upstreamProblem, type ForwardExchange, type Forwarder } from './proxy/forward.js';
+import { UpstreamCall, upstreamProblem, type Forwarder } from './proxy/forward.js';
 import { upstreamRequestHeaders } from './proxy/headers.js';
 import { PROBLEMS, sendProblem, sendProblemWithHeaders, writeRawProblem, type PreparedProblem } from './proxy/respond.js';
 import { upstreamPath, type Route, type Router } from './proxy/routes.js';
@@ -67,7 +67,7 @@ function hasConflictingFraming(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] !== undefined;
 }
 
-class Exchange extends ExchangeBase implements ForwardExchange {
+class Exchange extends UpstreamCall {
   upstreamStartedMs = 0;
   constructor(
     readonly handler: RequestHandler,

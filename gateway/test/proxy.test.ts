@@ -17,10 +17,15 @@ const table = keys.table();
 const EIGHT_MIB = 8 * 1024 * 1024;
 const download = randomBytes(EIGHT_MIB);
 const downloadHash = createHash('sha256').update(download).digest('hex');
+/** Larger than every socket buffer on the way together, so buffering it all would show. */
+const LARGE_SIZE = 96 * 1024 * 1024;
+const LARGE_PIECE = randomBytes(64 * 1024);
 
 let upstream: TestUpstream;
 let resetter: Server;
 let slowClosed = 0;
+/** Bytes the /large upstream has handed to its socket so far (it honours backpressure). */
+let largeWritten = 0;
 let gw: TestGateway;
 let slowGw: TestGateway;
 
@@ -44,6 +49,25 @@ t.before(async () => {
           for (let at = 0; at < download.length; at += 65536) yield download.subarray(at, at + 65536);
         })(),
       ).pipe(res);
+    } else if (req.url === '/large') {
+      req.resume();
+      largeWritten = 0;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(LARGE_SIZE) });
+      const writeMore = (): void => {
+        while (largeWritten < LARGE_SIZE) {
+          largeWritten += LARGE_PIECE.length;
+          if (!res.write(LARGE_PIECE)) {
+            res.once('drain', writeMore);
+            return;
+          }
+        }
+        res.end();
+      };
+      writeMore();
+    } else if (req.url === '/early-hints') {
+      req.resume();
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.end('final');
     } else if (req.url === '/own-ratelimit') {
       req.resume();
       res.setHeader('RateLimit', '"upstream";r=1;t=1');
@@ -129,6 +153,32 @@ t.test('an 8 MiB download streams to the client intact', async (t) => {
   }
   t.equal(size, EIGHT_MIB);
   t.equal(hash.digest('hex'), downloadHash);
+});
+
+t.test('a client that stops reading holds the upstream back instead of the gateway buffering the body', async (t) => {
+  const res = await request(`${gw.url}/large`, { headers: { 'x-api-key': key.secret } });
+  t.equal(res.statusCode, 200);
+  // The client reads nothing for a while: the socket buffers fill, then the upstream must wait.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const writtenWhilePaused = largeWritten;
+  t.ok(writtenWhilePaused < LARGE_SIZE / 2, `the upstream wrote ${writtenWhilePaused} of ${LARGE_SIZE} bytes while the client read nothing`);
+  let size = 0;
+  const expected = createHash('sha256');
+  const seen = createHash('sha256');
+  for (let at = 0; at < LARGE_SIZE; at += LARGE_PIECE.length) expected.update(LARGE_PIECE);
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length;
+    seen.update(chunk as Buffer);
+  }
+  t.equal(size, LARGE_SIZE, 'then the whole body arrives');
+  t.equal(seen.digest('hex'), expected.digest('hex'));
+});
+
+t.test('an interim 103 response from the upstream is not relayed; the final response is', async (t) => {
+  const res = await request(`${gw.url}/early-hints`, { headers: { 'x-api-key': key.secret } });
+  t.equal(res.statusCode, 200);
+  t.equal(await res.body.text(), 'final');
+  t.ok(res.headers['ratelimit'], 'with the gateway\'s rate-limit fields');
 });
 
 t.test('a rate-limit field the upstream sends itself reaches the client once, beside the gateway\'s others', async (t) => {

@@ -103,32 +103,61 @@ export function upstreamRequestHeaders(req: IncomingMessage, keyId: string, tier
   return out;
 }
 
+/** A raw header name or value as text; undici hands them over as bytes, and Node writes heads as latin1. */
+function text(raw: Buffer | string): string {
+  return typeof raw === 'string' ? raw : raw.toString('latin1');
+}
+
 /**
- * The upstream's response headers without hop-by-hop ones (Node frames the body itself), followed by
- * the gateway's `extra` fields (rate-limit headers) as one flat list. A field the upstream sent
- * itself is kept and the gateway's one of that name left out, as when the gateway's were set first
- * and the upstream's written over them.
+ * The upstream's response headers (undici's raw [name, value, …] list) without hop-by-hop ones (Node
+ * frames the body itself), followed by the gateway's `extra` fields (rate-limit headers) as one flat
+ * list. Bytes are kept as latin1, so Node writes back exactly what the upstream sent. A field the
+ * upstream sent itself is kept and the gateway's one of that name left out, as when the gateway's
+ * were set first and the upstream's written over them.
  */
-export function clientResponseHeaders(raw: readonly string[], extra: readonly string[] | null = null): string[] {
+export function clientResponseHeaders(raw: readonly (Buffer | string)[], extra: readonly string[] | null = null): string[] {
   let listed: Set<string> | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 10 && factsOf(name).lower === 'connection') listed = connectionTokens(raw[i + 1]);
-  }
   const out: string[] = [];
   let clash: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
+    const name = text(raw[i] as Buffer | string);
     const facts = factsOf(name);
-    if (facts.hopByHop || (listed !== null && listed.has(facts.lower))) continue;
+    if (facts.hopByHop) {
+      if (facts.lower === 'connection') listed = connectionTokens(text(raw[i + 1] as Buffer | string));
+      continue;
+    }
     if (extra !== null && facts.rateLimit) (clash ??= new Set()).add(facts.lower);
-    out.push(name, raw[i + 1] as string);
+    out.push(name, text(raw[i + 1] as Buffer | string));
+  }
+  // Names a Connection header lists are hop-by-hop too (rare: a second pass only then).
+  let kept = out;
+  if (listed !== null) {
+    kept = withoutListed(out, listed);
+    if (clash !== null) clash = rateLimitNames(kept);
   }
   if (extra !== null) {
     for (let i = 0; i < extra.length; i += 2) {
       const name = extra[i] as string;
-      if (clash === null || !clash.has(name)) out.push(name, extra[i + 1] as string);
+      if (clash === null || !clash.has(name)) kept.push(name, extra[i + 1] as string);
     }
+  }
+  return kept;
+}
+
+function rateLimitNames(headers: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (let i = 0; i < headers.length; i += 2) {
+    const facts = factsOf(headers[i] as string);
+    if (facts.rateLimit) names.add(facts.lower);
+  }
+  return names;
+}
+
+function withoutListed(headers: readonly string[], listed: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (!listed.has(factsOf(name).lower)) out.push(name, headers[i + 1] as string);
   }
   return out;
 }
