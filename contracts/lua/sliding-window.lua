@@ -82,36 +82,62 @@ local function log_reset(key, windowMs)
   return math.ceil(newest - now + windowMs)
 end
 
+-- Per call: each ARGV item parsed once, and each counter hash read once and written once at the
+-- end. Under load one call carries many checks of the same API key; reading and writing its hashes
+-- per check cost most of the script's time (SLOWLOG/commandstats), and the decisions are the same:
+-- checks still run in order against the counts the earlier checks of the call left.
+local specs = {}
+local counters = {}
+local written = {}
+
+local function spec_of(item)
+  local spec = specs[item]
+  if spec == nil then
+    spec = {}
+    for number in string.gmatch(item, '%S+') do spec[#spec + 1] = tonumber(number) end
+    specs[item] = spec
+  end
+  return spec
+end
+
+-- A counter hash's state for this call: read on first use, then kept here.
+local function counter_of(key, windowMs)
+  local state = counters[key]
+  if state == nil then
+    local idx, c, p, weight, same = counter_read(key, windowMs)
+    state = { idx = idx, c = c, p = p, weight = weight, same = same, windowMs = windowMs }
+    counters[key] = state
+  end
+  return state
+end
+
 local checks = tonumber(ARGV[1])
 for ci = 1, checks do
-  local spec = {}
-  for number in string.gmatch(ARGV[ci + 1], '%S+') do spec[#spec + 1] = tonumber(number) end
+  local spec = spec_of(ARGV[ci + 1])
   local algorithm = spec[1]
   local cost = spec[2]
   local m = spec[3]
   local base = #out
   local allowed = true
   local retry = 0
-  -- state per limit, kept for the write phase
-  local w, l, s1, s2, s3, s4, s5 = {}, {}, {}, {}, {}, {}, {}
+  local logCounts = nil
   for j = 1, m do
     local windowMs = spec[2 + 2 * j]
     local limit = spec[3 + 2 * j]
-    w[j], l[j] = windowMs, limit
     local key = KEYS[keyi + j - 1]
     if algorithm == 0 then
-      local idx, c, p, weight, same = counter_read(key, windowMs)
-      s1[j], s2[j], s3[j], s4[j], s5[j] = idx, c, p, weight, same
-      if c + p * weight + cost > limit then
+      local st = counter_of(key, windowMs)
+      if st.c + st.p * st.weight + cost > limit then
         allowed = false
         local r
-        if cost > limit then r = counter_reset(idx, c, p, weight, windowMs)
-        else r = counter_retry(idx, c, p, cost, limit, windowMs) end
+        if cost > limit then r = counter_reset(st.idx, st.c, st.p, st.weight, windowMs)
+        else r = counter_retry(st.idx, st.c, st.p, cost, limit, windowMs) end
         if r > retry then retry = r end
       end
     else
       local n = log_count(key, windowMs)
-      s1[j] = n
+      logCounts = logCounts or {}
+      logCounts[j] = n
       if n + cost > limit then
         allowed = false
         local r
@@ -125,27 +151,30 @@ for ci = 1, checks do
   if allowed then
     if algorithm == 0 then
       for j = 1, m do
+        local windowMs = spec[2 + 2 * j]
+        local limit = spec[3 + 2 * j]
         local key = KEYS[keyi + j - 1]
-        local c = s2[j] + cost
-        redis.call('HSET', key, 'i', s1[j], 'c', c, 'p', s3[j])
-        -- The hash is read until its bucket's next bucket ends: 2 windows from the bucket's first
-        -- write cover that, so later writes to the same bucket leave the expiry alone.
-        if not s5[j] then redis.call('PEXPIRE', key, 2 * w[j]) end
-        local used = c + s3[j] * s4[j]
-        local remaining = math.floor(l[j] - used)
+        local st = counters[key]
+        st.c = st.c + cost
+        if not written[key] then
+          written[key] = true
+          written[#written + 1] = key
+        end
+        local remaining = math.floor(limit - (st.c + st.p * st.weight))
         if remaining < 0 then remaining = 0 end
         out[base + 1 + 2 * j] = remaining
-        out[base + 2 + 2 * j] = counter_reset(s1[j], c, s3[j], s4[j], w[j])
+        out[base + 2 + 2 * j] = counter_reset(st.idx, st.c, st.p, st.weight, windowMs)
       end
     else
       local longest = 0
-      for j = 1, m do if w[j] > longest then longest = w[j] end end
+      for j = 1, m do if spec[2 + 2 * j] > longest then longest = spec[2 + 2 * j] end end
       local seqKey = KEYS[keyi + m]
       local last = redis.call('INCRBY', seqKey, cost)
       redis.call('PEXPIRE', seqKey, longest)
       for j = 1, m do
+        local windowMs = spec[2 + 2 * j]
         local key = KEYS[keyi + j - 1]
-        redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.3f', now - w[j]))
+        redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.3f', now - windowMs))
         local score = string.format('%.3f', now)
         local u = last - cost + 1
         while u <= last do
@@ -159,24 +188,27 @@ for ci = 1, checks do
           redis.call('ZADD', key, unpack(args))
           u = stop + 1
         end
-        redis.call('PEXPIRE', key, w[j])
-        out[base + 1 + 2 * j] = l[j] - s1[j] - cost
-        if cost > 0 then out[base + 2 + 2 * j] = math.ceil(w[j])
-        else out[base + 2 + 2 * j] = log_reset(key, w[j]) end
+        redis.call('PEXPIRE', key, windowMs)
+        out[base + 1 + 2 * j] = spec[3 + 2 * j] - logCounts[j] - cost
+        if cost > 0 then out[base + 2 + 2 * j] = math.ceil(windowMs)
+        else out[base + 2 + 2 * j] = log_reset(key, windowMs) end
       end
     end
     out[base + 1] = 1
     out[base + 2] = 0
   else
     for j = 1, m do
+      local windowMs = spec[2 + 2 * j]
+      local limit = spec[3 + 2 * j]
       local key = KEYS[keyi + j - 1]
       local remaining, reset
       if algorithm == 0 then
-        remaining = math.floor(l[j] - s2[j] - s3[j] * s4[j])
-        reset = counter_reset(s1[j], s2[j], s3[j], s4[j], w[j])
+        local st = counters[key]
+        remaining = math.floor(limit - st.c - st.p * st.weight)
+        reset = counter_reset(st.idx, st.c, st.p, st.weight, windowMs)
       else
-        remaining = l[j] - s1[j]
-        reset = log_reset(key, w[j])
+        remaining = limit - logCounts[j]
+        reset = log_reset(key, windowMs)
       end
       if remaining < 0 then remaining = 0 end
       out[base + 1 + 2 * j] = remaining
@@ -187,5 +219,15 @@ for ci = 1, checks do
   end
   keyi = keyi + m
   if algorithm == 1 then keyi = keyi + 1 end
+end
+
+-- One write per counter hash the call consumed from.
+for wi = 1, #written do
+  local key = written[wi]
+  local st = counters[key]
+  redis.call('HSET', key, 'i', st.idx, 'c', st.c, 'p', st.p)
+  -- The hash is read until its bucket's next bucket ends: 2 windows from the bucket's first write
+  -- cover that, so later writes to the same bucket leave the expiry alone.
+  if not st.same then redis.call('PEXPIRE', key, 2 * st.windowMs) end
 end
 return table.concat(out, ' ')

@@ -130,3 +130,34 @@ t.test("a counter's hash expires two windows after its bucket's first write, not
     t.ok(second.ttl > 7_100_000, 'the hour turned between the writes: the new bucket set a new expiry');
   }
 });
+
+t.test('one call with ten checks of one key reads and writes its counter hash once, counting all ten', async (t) => {
+  const server = await startRedisServer();
+  t.teardown(() => server.stop());
+  const own = createRedisClient({ url: server.url });
+  own.on('error', () => {});
+  t.teardown(() => own.quit());
+  await waitForReady(own);
+  const prefix = uniquePrefix('one-write');
+  const store = new RedisStore({ client: own, prefix });
+  const check = checkFor('sliding_window', [{ window: '1h', limit: 8 }]);
+  const admin = new Redis(server.url);
+  t.teardown(() => admin.quit());
+  await admin.config('RESETSTAT');
+  const replies = await Promise.all(Array.from({ length: 10 }, () => store.consume(check)));
+  t.same(
+    replies.map((reply) => reply.remaining[0]),
+    [7, 6, 5, 4, 3, 2, 1, 0, 0, 0],
+    'the checks still see the counts of the earlier ones, in order',
+  );
+  t.equal(admitted(replies), 8);
+  const stats = await admin.info('commandstats');
+  const calls = (command: string): number => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+  t.equal(calls('evalsha') + calls('eval'), 1, 'one script call');
+  t.equal(calls('hmget'), 1, 'one read');
+  t.equal(calls('hset'), 1, 'one write');
+  const [key] = await own.keys(`${prefix}:*`);
+  if (key === undefined) throw new Error('the call wrote no key');
+  t.equal(await own.hget(key, 'c'), '8', 'the hash holds the eight admitted units');
+  t.ok((await own.pttl(key)) > 7_100_000, 'and expires two windows out');
+});
