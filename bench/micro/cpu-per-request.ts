@@ -1,7 +1,7 @@
 // `node dist/bench/micro/cpu-per-request.js` (after `npm run build`): the bare undici proxy and the
 // gateway (admitted, and 429 unless MICRO_SKIP_429=1) under the bench's load, rounds interleaved,
-// reporting req/s and the CPU time the system under test spent per request (utime + stime of all
-// its threads from /proc/<pid>/stat). On a busy machine req/s swings with the neighbours; CPU per
+// reporting req/s, the CPU time the system under test spent per request (utime + stime of all
+// its threads from /proc/<pid>/stat) and the CPU time Redis spent per request (INFO cpu). On a busy machine req/s swings with the neighbours; CPU per
 // request mostly does not, so it is the figure to compare before and after a hot-path change.
 // MICRO_ROUNDS (default 3) and BENCH_DURATION (seconds per round) set the length. MICRO_BASE_GATEWAY
 // (the main.js of another build, e.g. of the previous commit) adds that gateway's admitted path to the
@@ -29,7 +29,7 @@ interface Target {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly expected: number;
-  readonly samples: { rps: number; cpuUsPerRequest: number; cpuShare: number }[];
+  readonly samples: { rps: number; cpuUsPerRequest: number; cpuShare: number; redisUsPerRequest: number }[];
 }
 
 function median(values: number[]): number {
@@ -37,16 +37,47 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-/** EVALSHA + EVAL calls Redis has run (INFO commandstats): with the key set of the 429 path cached,
- * only admitted checks reach Redis. */
-async function scriptCalls(url: string): Promise<number> {
+interface CommandStats {
+  /** EVALSHA + EVAL calls: with the key set of the 429 path cached, only admitted checks reach Redis. */
+  readonly scriptCalls: number;
+  /** Microseconds Redis spent inside those calls. */
+  readonly scriptUsec: number;
+  /** The same for XADD (request-event batches). */
+  readonly xaddCalls: number;
+  readonly xaddUsec: number;
+}
+
+/** Counters of INFO commandstats. */
+async function commandStats(url: string): Promise<CommandStats> {
   const client = new Redis(url, { lazyConnect: true });
   try {
     await client.connect();
     const info = await client.info('commandstats');
-    let calls = 0;
-    for (const match of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
-    return calls;
+    const sum = (pattern: RegExp): [number, number] => {
+      let calls = 0;
+      let usec = 0;
+      for (const match of info.matchAll(pattern)) {
+        calls += Number(match[1]);
+        usec += Number(match[2]);
+      }
+      return [calls, usec];
+    };
+    const [scriptCalls, scriptUsec] = sum(/^cmdstat_(?:evalsha|eval):calls=(\d+),usec=(\d+)/gm);
+    const [xaddCalls, xaddUsec] = sum(/^cmdstat_xadd:calls=(\d+),usec=(\d+)/gm);
+    return { scriptCalls, scriptUsec, xaddCalls, xaddUsec };
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** CPU seconds Redis has used (INFO cpu: used_cpu_user + used_cpu_sys), all its threads. */
+async function redisCpuMs(url: string): Promise<number> {
+  const client = new Redis(url, { lazyConnect: true });
+  try {
+    await client.connect();
+    const info = await client.info('cpu');
+    const field = (name: string): number => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+    return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
   } finally {
     client.disconnect();
   }
@@ -100,28 +131,37 @@ async function main(): Promise<void> {
     }
     const load = { connections: config.connections, durationSeconds: config.durationSeconds };
     for (const target of targets) await runRound(target.url, target.headers, target.expected, { ...load, durationSeconds: Math.max(1, config.warmupSeconds) });
-    const scriptCallsBefore = await scriptCalls(settings.redisUrl);
+    const statsBefore = await commandStats(settings.redisUrl);
     let gatewayResponses = 0;
     for (let round = 0; round < rounds; round += 1) {
       for (const target of targets) {
+        const redisBefore = await redisCpuMs(settings.redisUrl);
         const before = cpuMs(target.pid);
         const started = performance.now();
         const result = await runRound(target.url, target.headers, target.expected, load);
         const elapsedMs = performance.now() - started;
         const spentMs = cpuMs(target.pid) - before;
-        const sample = { rps: result.requestsPerSecond, cpuUsPerRequest: (spentMs * 1000) / Math.max(1, result.responses), cpuShare: spentMs / elapsedMs };
+        const redisSpentMs = (await redisCpuMs(settings.redisUrl)) - redisBefore;
+        const perRequest = (ms: number): number => (ms * 1000) / Math.max(1, result.responses);
+        const sample = { rps: result.requestsPerSecond, cpuUsPerRequest: perRequest(spentMs), cpuShare: spentMs / elapsedMs, redisUsPerRequest: perRequest(redisSpentMs) };
         target.samples.push(sample);
         if (target.expected === 200 && target.name !== 'undici-proxy') gatewayResponses += result.responses;
         const bad = result.responses - result.expectedResponses + result.errors;
-        console.log(`round ${round + 1} ${target.name}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/request, CPU ${(sample.cpuShare * 100).toFixed(0)}%${bad > 0 ? `, ${bad} unexpected` : ''}, load ${loadavg()[0]?.toFixed(1)}`);
+        console.log(`round ${round + 1} ${target.name}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/request, CPU ${(sample.cpuShare * 100).toFixed(0)}%, Redis ${sample.redisUsPerRequest.toFixed(1)} µs/request${bad > 0 ? `, ${bad} unexpected` : ''}, load ${loadavg()[0]?.toFixed(1)}`);
       }
     }
-    const calls = (await scriptCalls(settings.redisUrl)) - scriptCallsBefore;
+    const statsAfter = await commandStats(settings.redisUrl);
+    const calls = statsAfter.scriptCalls - statsBefore.scriptCalls;
+    const perGatewayRequest = (usec: number): string => (usec / Math.max(1, gatewayResponses)).toFixed(1);
     console.log(`\nlimiter script calls (EVALSHA + EVAL): ${calls} for ${gatewayResponses} admitted gateway requests (${(gatewayResponses / Math.max(1, calls)).toFixed(1)} checks per call)`);
+    console.log(
+      `Redis time inside commands per admitted gateway request: script ${perGatewayRequest(statsAfter.scriptUsec - statsBefore.scriptUsec)} µs, ` +
+        `XADD ${perGatewayRequest(statsAfter.xaddUsec - statsBefore.xaddUsec)} µs (${statsAfter.xaddCalls - statsBefore.xaddCalls} batches)`,
+    );
     console.log(`store errors (timed out or failed limiter calls): gateway-admitted ${await storeErrors(gateway.opsUrl)}${baseGateway ? `, base-admitted ${await storeErrors(baseGateway.opsUrl)}` : ''}`);
     console.log('\nmedians:');
     for (const target of targets) {
-      console.log(`${target.name.padEnd(18)} ${median(target.samples.map((s) => s.rps)).toFixed(0).padStart(7)} req/s  ${median(target.samples.map((s) => s.cpuUsPerRequest)).toFixed(1).padStart(6)} µs CPU/request`);
+      console.log(`${target.name.padEnd(18)} ${median(target.samples.map((s) => s.rps)).toFixed(0).padStart(7)} req/s  ${median(target.samples.map((s) => s.cpuUsPerRequest)).toFixed(1).padStart(6)} µs CPU/request  Redis ${median(target.samples.map((s) => s.redisUsPerRequest)).toFixed(1).padStart(5)} µs/request`);
     }
   } finally {
     await gateway.process.stop();
