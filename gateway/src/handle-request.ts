@@ -17,7 +17,7 @@ import {
   type HeaderSink,
 } from './limiter/headers.js';
 import type { Limiter } from './limiter/limiter.js';
-import type { StoreReply } from './limiter/store.js';
+import type { ReplyReceiver, StoreReply } from './limiter/store.js';
 import { normaliseMethod, type GatewayMetrics } from './metrics.js';
 import { findApiKey } from './proxy/api-key.js';
 import { UpstreamCall, upstreamProblem, type Forwarder } from './proxy/forward.js';
@@ -67,8 +67,19 @@ function hasConflictingFraming(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] !== undefined;
 }
 
-class Exchange extends UpstreamCall {
+/**
+ * One admitted-or-not request through the limiter and the upstream: the limiter answers it
+ * (ReplyReceiver) and undici streams through it (UpstreamCall), so a request allocates this one
+ * object instead of promises and closures per step.
+ */
+class Exchange extends UpstreamCall implements ReplyReceiver {
+  checkStartedMs = 0;
   upstreamStartedMs = 0;
+  /** The rate-limit fields of the decision, added to the upstream's response. */
+  responseHeaders: string[] | null = null;
+  /** The limiter has answered (it answers once; a second answer is ignored). */
+  answered = false;
+
   constructor(
     readonly handler: RequestHandler,
     readonly req: IncomingMessage,
@@ -76,9 +87,20 @@ class Exchange extends UpstreamCall {
     readonly route: Route,
     readonly record: KeyRecord,
     readonly startedMs: number,
-    readonly responseHeaders: string[] | null,
   ) {
     super();
+  }
+
+  received(reply: StoreReply): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.handler.decided(this, reply);
+  }
+
+  failed(error: unknown): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.handler.storeFailed(this, error);
   }
 
   upstreamFinished(error: Error | null): void {
@@ -140,83 +162,59 @@ export class RequestHandler {
       return;
     }
 
-    // 4. Limiter: one call; a denial already known is answered without I/O.
-    const checkStartedMs = performance.now();
-    let result: StoreReply | Promise<StoreReply>;
+    // 4. Limiter: one store call, answered to the exchange (decided or storeFailed); a denial
+    // already known is answered at once, without I/O.
+    const exchange = new Exchange(this, req, res, route, record, startedMs);
+    exchange.checkStartedMs = performance.now();
     try {
-      result = this.options.limiter.check(record, route.cost);
+      this.options.limiter.checkTo(record, route.cost, exchange);
     } catch (error) {
-      this.storeFailed(req, res, route, record, startedMs, error);
-      return;
-    }
-    if (result instanceof Promise) {
-      result.then(
-        (reply) => this.decided(req, res, route, record, startedMs, checkStartedMs, reply),
-        (error: unknown) => this.storeFailed(req, res, route, record, startedMs, error),
-      );
-    } else {
-      this.decided(req, res, route, record, startedMs, checkStartedMs, result);
+      // A store that throws instead of answering is a store failure; a throw from the answer's own
+      // handling (already answered) is a bug and stays one.
+      if (exchange.answered) throw error;
+      exchange.failed(error);
     }
   }
 
-  private decided(
-    req: IncomingMessage,
-    res: ServerResponse,
-    route: Route,
-    record: KeyRecord,
-    startedMs: number,
-    checkStartedMs: number,
-    reply: StoreReply,
-  ): void {
-    this.options.metrics.recordCheck(secondsSince(checkStartedMs));
+  decided(exchange: Exchange, reply: StoreReply): void {
+    const { res, route, record } = exchange;
+    this.options.metrics.recordCheck(secondsSince(exchange.checkStartedMs));
     // 5. Every answer to a valid key carries the rate-limit fields (and Retry-After on a 429),
     // written with the rest of the head in one writeHead.
     const headers = rateLimitHeaderList(record, reply);
     if (!reply.allowed) {
       this.options.metrics.recordRateLimited(record.tier);
       sendProblemWithHeaders(res, PROBLEMS.rateLimited, headers);
-      this.finish(req, route.name, record, 429, startedMs, true);
+      this.finish(exchange.req, route.name, record, 429, exchange.startedMs, true);
       return;
     }
-    this.forward(req, res, route, record, startedMs, headers);
+    this.forward(exchange, headers);
   }
 
   /** A store failure is handled once, here, by GATEWAY_FAILURE_MODE (STYLE §5). */
-  private storeFailed(
-    req: IncomingMessage,
-    res: ServerResponse,
-    route: Route,
-    record: KeyRecord,
-    startedMs: number,
-    error: unknown,
-  ): void {
+  storeFailed(exchange: Exchange, error: unknown): void {
+    const { record } = exchange;
     this.options.metrics.recordStoreError();
     this.log.debug({ err: error }, 'limiter store failed');
     // No decision was made: only the fields that need none go out (headers.ts).
     if (this.options.failureMode === 'open') {
       this.options.metrics.recordFailOpen();
-      this.forward(req, res, route, record, startedMs, undecidedHeaderList(record, false));
+      this.forward(exchange, undecidedHeaderList(record, false));
       return;
     }
-    sendProblemWithHeaders(res, PROBLEMS.storeUnavailable, undecidedHeaderList(record, true));
-    this.finish(req, route.name, record, 503, startedMs, false);
+    sendProblemWithHeaders(exchange.res, PROBLEMS.storeUnavailable, undecidedHeaderList(record, true));
+    this.finish(exchange.req, exchange.route.name, record, 503, exchange.startedMs, false);
   }
 
   // 6. Forward: headers rewritten, bodies streamed both ways.
-  private forward(
-    req: IncomingMessage,
-    res: ServerResponse,
-    route: Route,
-    record: KeyRecord,
-    startedMs: number,
-    responseHeaders: string[] | null,
-  ): void {
-    if (res.destroyed) {
+  private forward(exchange: Exchange, responseHeaders: string[] | null): void {
+    const { req, route, record } = exchange;
+    if (exchange.res.destroyed) {
       // The client left while the limiter answered: no upstream call for nobody.
-      this.finish(req, route.name, record, CLIENT_GONE, startedMs, false);
+      this.finish(req, route.name, record, CLIENT_GONE, exchange.startedMs, false);
       return;
     }
-    const exchange = new Exchange(this, req, res, route, record, startedMs, responseHeaders);
+    exchange.responseHeaders = responseHeaders;
     exchange.upstreamStartedMs = performance.now();
     this.options.forwarder.forward(
       exchange,

@@ -6,7 +6,7 @@
 // (calls fail at once). While open, a PING every `probeIntervalMs` is the half-open probe: one
 // success closes the breaker. While closed and idle, a PING every `idleProbeMs` keeps `isUp` true to
 // Redis's state (SPEC: within 2 s); a failed probe opens the breaker at once.
-import type { LimitCheck, RateLimitStore, StoreReply } from './store.js';
+import { consumeAsPromise, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './store.js';
 
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
@@ -40,12 +40,38 @@ export interface GuardedStore extends RateLimitStore {
 
 const OPEN_ERROR_MESSAGE = 'limiter store unavailable (circuit open)';
 
-/** One call waiting for the store. Calls share one timeout timer: their deadlines are in FIFO order. */
-class PendingCall {
+/**
+ * One call waiting for the store, and the receiver the store answers: it settles once, whichever
+ * comes first of the store's answer and the deadline. Calls share one timeout timer: their deadlines
+ * are in FIFO order.
+ */
+class PendingCall implements ReplyReceiver {
   settled = false;
-  resolve!: (reply: StoreReply) => void;
-  reject!: (error: unknown) => void;
-  constructor(readonly deadlineMs: number) {}
+  constructor(
+    private readonly guard: Guarded,
+    readonly deadlineMs: number,
+    private readonly receiver: ReplyReceiver,
+  ) {}
+
+  received(reply: StoreReply): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.guard.answered(true);
+    this.receiver.received(reply);
+  }
+
+  failed(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.guard.answered(false);
+    this.receiver.failed(error instanceof StoreUnavailableError ? error : new StoreUnavailableError('limiter store call failed', { cause: error }));
+  }
+
+  /** The deadline passed first. */
+  expired(error: StoreUnavailableError): void {
+    this.settled = true;
+    this.receiver.failed(error);
+  }
 }
 
 class Guarded implements GuardedStore {
@@ -97,13 +123,26 @@ class Guarded implements GuardedStore {
   }
 
   consume(check: LimitCheck): Promise<StoreReply> {
-    if (this.open) return Promise.reject(this.openError);
-    return this.guard(this.store.consume(check));
+    return consumeAsPromise(this, check);
+  }
+
+  consumeTo(check: LimitCheck, receiver: ReplyReceiver): void {
+    if (this.open) {
+      receiver.failed(this.openError);
+      return;
+    }
+    this.store.consumeTo(check, this.track(receiver));
   }
 
   peek(check: LimitCheck): Promise<StoreReply> {
     if (this.open) return Promise.reject(this.openError);
-    return this.guard(this.store.peek(check));
+    return new Promise<StoreReply>((resolve, reject) => {
+      const pending = this.track({ received: resolve, failed: reject });
+      this.store.peek(check).then(
+        (reply) => pending.received(reply),
+        (error: unknown) => pending.failed(error),
+      );
+    });
   }
 
   async ping(): Promise<void> {
@@ -118,31 +157,19 @@ class Guarded implements GuardedStore {
     this.deadlineTimer = null;
   }
 
-  private guard(call: Promise<StoreReply>): Promise<StoreReply> {
-    const pending = new PendingCall(performance.now() + this.timeoutMs);
-    const promise = new Promise<StoreReply>((resolve, reject) => {
-      pending.resolve = resolve;
-      pending.reject = reject;
-    });
+  /** A call the deadline timer watches, answering `receiver`. */
+  private track(receiver: ReplyReceiver): PendingCall {
+    const pending = new PendingCall(this, performance.now() + this.timeoutMs, receiver);
     this.pending.push(pending);
     if (this.deadlineTimer === null) this.armDeadline(this.timeoutMs);
-    call.then(
-      (reply) => {
-        if (pending.settled) return;
-        pending.settled = true;
-        this.releaseSettled();
-        this.succeeded();
-        pending.resolve(reply);
-      },
-      (error: unknown) => {
-        if (pending.settled) return;
-        pending.settled = true;
-        this.releaseSettled();
-        this.failed(false);
-        pending.reject(error instanceof StoreUnavailableError ? error : new StoreUnavailableError('limiter store call failed', { cause: error }));
-      },
-    );
-    return promise;
+    return pending;
+  }
+
+  /** A tracked call got the store's answer (`ok`) or error. */
+  answered(ok: boolean): void {
+    this.releaseSettled();
+    if (ok) this.succeeded();
+    else this.failed(false);
   }
 
   /**
@@ -189,10 +216,9 @@ class Guarded implements GuardedStore {
       const call = pending[head] as PendingCall;
       if (!call.settled) {
         if (call.deadlineMs > nowMs) break;
-        call.settled = true;
         error ??= new StoreUnavailableError(`limiter store did not answer within ${this.timeoutMs} ms`);
         this.failed(false);
-        call.reject(error);
+        call.expired(error);
       }
       pending[head] = undefined;
       head += 1;

@@ -1,9 +1,12 @@
 // The limiter as the hot path calls it: the denied-until cache in front of a (guarded) store.
 //
 //   const limiter = createLimiter({ store });           // store: usually a GuardedStore over RedisStore
+//   limiter.checkTo(record, route.cost, exchange);      // the hot path: exchange.received(reply) later
 //   const result = limiter.check(record, route.cost);   // StoreReply | Promise<StoreReply>
 //   const reply = result instanceof Promise ? await result : result;
 //
+// - checkTo(record, cost, receiver): the same decision as check, answered to `receiver` (at once
+//   when the key is known to be denied); no Promise or closure per request.
 // - check(record, cost): consumes `cost` from every limit of the key, or from none. Returns the
 //   reply synchronously (no Promise, no I/O) when the key is known to be denied until a later time;
 //   otherwise a Promise of the store's reply. A store failure rejects the Promise with the store's
@@ -17,7 +20,7 @@
 import type { KeyRecord } from '../keys/key-record.js';
 import { DeniedCache } from './denied-cache.js';
 import type { GuardedStore } from './guarded-store.js';
-import type { LimitCheck, RateLimitStore, StoreReply } from './store.js';
+import type { LimitCheck, RateLimitStore, ReplyReceiver, StoreReply } from './store.js';
 
 /** A store that can decide without I/O (MemoryStore). */
 export interface SyncRateLimitStore extends RateLimitStore {
@@ -37,12 +40,33 @@ export interface LimiterOptions {
 }
 
 export interface Limiter {
+  checkTo(record: KeyRecord, cost: number, receiver: ReplyReceiver): void;
   check(record: KeyRecord, cost: number): StoreReply | Promise<StoreReply>;
   peek(record: KeyRecord, cost?: number): Promise<StoreReply>;
   clearDeniedCache(): void;
   /** The cache, for tests and diagnostics; undefined when disabled. */
   readonly denied: DeniedCache | undefined;
   close(): Promise<void>;
+}
+
+/** Passes a store's reply on, remembering a denial in the cache first. */
+class RememberDenial implements ReplyReceiver {
+  constructor(
+    private readonly denied: DeniedCache,
+    private readonly record: KeyRecord,
+    private readonly cost: number,
+    private readonly sentAtMs: number,
+    private readonly receiver: ReplyReceiver,
+  ) {}
+
+  received(reply: StoreReply): void {
+    if (!reply.allowed) this.denied.remember(this.record, this.cost, reply, this.sentAtMs);
+    this.receiver.received(reply);
+  }
+
+  failed(error: unknown): void {
+    this.receiver.failed(error);
+  }
 }
 
 export function createLimiter(options: LimiterOptions): Limiter {
@@ -67,18 +91,30 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return check;
   }
 
+  /** The reply when it is known without asking the store: a cached denial, or a synchronous store. */
+  function knownReply(record: KeyRecord, cost: number): StoreReply | undefined {
+    if (sync) return sync.consumeNow(checkOf(record, cost));
+    return denied?.get(record, cost);
+  }
+
+  function checkTo(record: KeyRecord, cost: number, receiver: ReplyReceiver): void {
+    const known = knownReply(record, cost);
+    if (known !== undefined) {
+      receiver.received(known);
+      return;
+    }
+    const check = checkOf(record, cost);
+    if (denied === undefined) store.consumeTo(check, receiver);
+    else store.consumeTo(check, new RememberDenial(denied, record, cost, now(), receiver));
+  }
+
   return {
     denied,
+    checkTo,
     check(record, cost) {
-      if (sync) return sync.consumeNow(checkOf(record, cost));
-      if (denied === undefined) return store.consume(checkOf(record, cost));
-      const cached = denied.get(record, cost);
-      if (cached !== undefined) return cached;
-      const sentAtMs = now();
-      return store.consume(checkOf(record, cost)).then((reply) => {
-        if (!reply.allowed) denied.remember(record, cost, reply, sentAtMs);
-        return reply;
-      });
+      const known = knownReply(record, cost);
+      if (known !== undefined) return known;
+      return new Promise<StoreReply>((resolve, reject) => checkTo(record, cost, { received: resolve, failed: reject }));
     },
     peek(record, cost = 0) {
       return store.peek({ keyId: record.id, limits: record.limits, algorithm: record.algorithm, cost });

@@ -1,7 +1,7 @@
 // RateLimitStore in process (embedded mode, one gateway): the same two algorithms, maths and
 // rounding as contracts/lua/sliding-window.lua, and the same behaviour suite keeps them in step.
 // JavaScript runs one check at a time, so "atomic" is free here.
-import type { LimitCheck, RateLimitStore, StoreReply } from './store.js';
+import type { LimitCheck, RateLimitStore, ReplyReceiver, StoreReply } from './store.js';
 
 export interface MemoryStoreOptions {
   /** Epoch ms, fractions allowed; default Date.now. */
@@ -45,6 +45,10 @@ export class MemoryStore implements RateLimitStore {
 
   consume(check: LimitCheck): Promise<StoreReply> {
     return Promise.resolve(this.decide(check, true));
+  }
+
+  consumeTo(check: LimitCheck, receiver: ReplyReceiver): void {
+    receiver.received(this.decide(check, true));
   }
 
   peek(check: LimitCheck): Promise<StoreReply> {

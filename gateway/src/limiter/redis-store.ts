@@ -6,7 +6,7 @@
 import { createLimiterScripts } from '../../../contracts/lua/scripts.js';
 import type { LimiterScripts, ScriptReply } from '../../../contracts/lua/scripts.js';
 import type { RedisClient } from '../redis-client.js';
-import type { LimitCheck, RateLimitStore, StoreReply } from './store.js';
+import { consumeAsPromise, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './store.js';
 
 export interface RedisStoreOptions {
   readonly client: RedisClient;
@@ -20,9 +20,6 @@ export interface RedisStoreOptions {
   readonly ownsClient?: boolean;
 }
 
-type Resolve = (reply: StoreReply) => void;
-type Reject = (error: unknown) => void;
-
 export class RedisStore implements RateLimitStore {
   private readonly scripts: LimiterScripts;
   private readonly client: RedisClient;
@@ -30,10 +27,9 @@ export class RedisStore implements RateLimitStore {
   private readonly maxBatch: number;
   private readonly ownsClient: boolean;
   private readonly cluster: boolean;
-  // Pending checks of this turn, as parallel arrays (no wrapper object per request).
+  // Pending checks of this turn and who gets each reply, as parallel arrays (no wrapper per request).
   private checks: LimitCheck[] = [];
-  private resolves: Resolve[] = [];
-  private rejects: Reject[] = [];
+  private receivers: ReplyReceiver[] = [];
   private scheduled = false;
   private calls = 0;
 
@@ -52,23 +48,24 @@ export class RedisStore implements RateLimitStore {
   }
 
   consume(check: LimitCheck): Promise<StoreReply> {
+    return consumeAsPromise(this, check);
+  }
+
+  consumeTo(check: LimitCheck, receiver: ReplyReceiver): void {
     if (!this.batching) {
-      this.calls += 1;
-      return this.scripts.consume([check]).then(first);
+      this.send([check], [receiver]);
+      return;
     }
-    return new Promise<StoreReply>((resolve, reject) => {
-      this.checks.push(check);
-      this.resolves.push(resolve);
-      this.rejects.push(reject);
-      if (this.checks.length >= this.maxBatch) {
-        this.flush();
-      } else if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate, not nextTick: it runs after every I/O callback of this loop turn, so all
-        // the requests parsed in this turn join the batch.
-        setImmediate(this.flushScheduled);
-      }
-    });
+    this.checks.push(check);
+    this.receivers.push(receiver);
+    if (this.checks.length >= this.maxBatch) {
+      this.flush();
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      // setImmediate, not nextTick: it runs after every I/O callback of this loop turn, so all
+      // the requests parsed in this turn join the batch.
+      setImmediate(this.flushScheduled);
+    }
   }
 
   peek(check: LimitCheck): Promise<StoreReply> {
@@ -93,13 +90,11 @@ export class RedisStore implements RateLimitStore {
   private flush(): void {
     if (this.checks.length === 0) return;
     const checks = this.checks;
-    const resolves = this.resolves;
-    const rejects = this.rejects;
+    const receivers = this.receivers;
     this.checks = [];
-    this.resolves = [];
-    this.rejects = [];
+    this.receivers = [];
     if (!this.cluster || checks.length === 1) {
-      this.send(checks, resolves, rejects);
+      this.send(checks, receivers);
       return;
     }
     const groups = new Map<string, number[]>();
@@ -112,23 +107,34 @@ export class RedisStore implements RateLimitStore {
     for (const indexes of groups.values()) {
       this.send(
         indexes.map((i) => checks[i] as LimitCheck),
-        indexes.map((i) => resolves[i] as Resolve),
-        indexes.map((i) => rejects[i] as Reject),
+        indexes.map((i) => receivers[i] as ReplyReceiver),
       );
     }
   }
 
-  private send(checks: LimitCheck[], resolves: Resolve[], rejects: Reject[]): void {
+  private send(checks: LimitCheck[], receivers: ReplyReceiver[]): void {
     this.calls += 1;
     this.scripts.consume(checks).then(
-      (replies) => {
-        for (let i = 0; i < replies.length; i += 1) (resolves[i] as Resolve)(replies[i] as ScriptReply);
-      },
-      (error: unknown) => {
-        for (const reject of rejects) reject(error);
-      },
+      (replies) => deliver(receivers, (receiver, i) => receiver.received(replies[i] as ScriptReply)),
+      (error: unknown) => deliver(receivers, (receiver) => receiver.failed(error)),
     );
   }
+}
+
+/**
+ * Answers every receiver even when one throws (a bug in a caller must not strand the others'
+ * requests); the first error is then rethrown, as an unhandled rejection like any other bug.
+ */
+function deliver(receivers: readonly ReplyReceiver[], answer: (receiver: ReplyReceiver, index: number) => void): void {
+  let thrown: { error: unknown } | null = null;
+  for (let i = 0; i < receivers.length; i += 1) {
+    try {
+      answer(receivers[i] as ReplyReceiver, i);
+    } catch (error) {
+      thrown ??= { error };
+    }
+  }
+  if (thrown !== null) throw thrown.error;
 }
 
 function first(replies: ScriptReply[]): StoreReply {

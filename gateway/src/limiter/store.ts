@@ -28,12 +28,28 @@ export interface StoreReply {
   readonly retryAfterMs: number;
 }
 
+/**
+ * Gets the outcome of one consume, exactly once, maybe before `consumeTo` returns. The hot path's
+ * per-request object implements it, so a check costs no Promise, closure or microtask per layer.
+ */
+export interface ReplyReceiver {
+  received(reply: StoreReply): void;
+  failed(error: unknown): void;
+}
+
 export interface RateLimitStore {
   /** Check every limit and consume `cost` from all of them, or from none. */
   consume(check: LimitCheck): Promise<StoreReply>;
+  /** The same as consume, answered to `receiver` instead of a Promise. */
+  consumeTo(check: LimitCheck, receiver: ReplyReceiver): void;
   /** The same facts without consuming anything. */
   peek(check: LimitCheck): Promise<StoreReply>;
   /** Resolves when the backing store answers (health probes); stores without one are always up. */
   ping?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** `consumeTo` as a Promise, for the callers that are not the hot path (tests, WebSocket upgrades). */
+export function consumeAsPromise(store: Pick<RateLimitStore, 'consumeTo'>, check: LimitCheck): Promise<StoreReply> {
+  return new Promise<StoreReply>((resolve, reject) => store.consumeTo(check, { received: resolve, failed: reject }));
 }

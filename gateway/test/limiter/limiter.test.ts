@@ -40,6 +40,10 @@ async function countingStore(): Promise<{ store: RateLimitStore; redis: RedisSto
       calls += 1;
       return redis.consume(check);
     },
+    consumeTo(check, receiver) {
+      calls += 1;
+      redis.consumeTo(check, receiver);
+    },
     peek: (check) => redis.peek(check),
     close: async () => {},
   };

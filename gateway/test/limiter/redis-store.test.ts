@@ -161,3 +161,30 @@ t.test('one call with ten checks of one key reads and writes its counter hash on
   t.equal(await own.hget(key, 'c'), '8', 'the hash holds the eight admitted units');
   t.ok((await own.pttl(key)) > 7_100_000, 'and expires two windows out');
 });
+
+t.test('a receiver that throws does not keep the other checks of its call from their replies', async (t) => {
+  await waitForReady(shared);
+  const store = new RedisStore({ client: shared, prefix: uniquePrefix('throwing') });
+  const check = checkFor('sliding_window', [{ window: '1m', limit: 10 }]);
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown): void => {
+    rejections.push(reason);
+  };
+  process.prependListener('unhandledRejection', onRejection);
+  t.teardown(() => process.off('unhandledRejection', onRejection));
+  store.consumeTo(check, {
+    received: () => {
+      throw new Error('a bug in the first caller');
+    },
+    failed: () => {},
+  });
+  const others = await Promise.all([store.consume(check), store.consume(check)]);
+  t.same(
+    others.map((reply) => reply.remaining[0]),
+    [8, 7],
+    'the later checks of the same call are answered',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(rejections.length, 1, 'the bug still surfaces');
+  t.match(String(rejections[0]), /a bug in the first caller/);
+});
