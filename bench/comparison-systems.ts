@@ -1,5 +1,5 @@
 // The systems Tollgate is compared with, each forked as a process of its own on the
-// system-under-test core: the upstream alone, two bare proxies and the fastify peer (admitted and 429).
+// system-under-test core: the upstream alone, three bare proxies and the fastify peer (admitted and 429).
 import type { Placement } from './placement.js';
 import { forkChild, siblingModule, type RunningProcess } from './processes.js';
 import { describeError, type SkippedSystem, type SystemUnderTest } from './systems.js';
@@ -21,6 +21,7 @@ function forkedSystems(upstreamUrl: string, prefix: string, redisUrl: string): F
   return [
     { name: 'direct', description: 'the upstream alone (its own instance, on the system-under-test core)', module: 'children/upstream', env: {}, expectedStatus: 200 },
     { name: 'undici-proxy', description: 'bare undici Pool.stream proxy', module: 'children/undici-proxy', env: proxyEnv, expectedStatus: 200 },
+    { name: 'undici-dispatch-proxy', description: 'bare undici proxy on a dispatch handler, as the gateway forwards (informative)', module: 'children/undici-dispatch-proxy', env: proxyEnv, expectedStatus: 200 },
     { name: 'http-proxy-3', description: 'bare http-proxy-3 proxy (node:http keep-alive agent)', module: 'children/http-proxy-3-proxy', env: proxyEnv, expectedStatus: 200 },
     { name: 'fastify-peer', description: 'fastify + @fastify/http-proxy + @fastify/rate-limit (Redis store), limit 1e9/1m', module: 'children/fastify-peer', env: { ...peerEnv, BENCH_PEER_MAX: '1000000000' }, expectedStatus: 200 },
     { name: 'fastify-peer-429', description: 'the fastify peer with limit 1/1m: every request refused with 429', module: 'children/fastify-peer', env: { ...peerEnv, BENCH_PEER_MAX: '1', BENCH_REDIS_PREFIX: `${prefix}:429` }, expectedStatus: 429 },

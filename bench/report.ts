@@ -60,6 +60,8 @@ export interface Ratio extends RatioDefinition {
 export const RATIOS: readonly RatioDefinition[] = [
   { name: 'gateway-admitted / undici-proxy', numerator: 'gateway-admitted', denominator: 'undici-proxy', target: 0.8 },
   { name: 'gateway-admitted / fastify-peer', numerator: 'gateway-admitted', denominator: 'fastify-peer', target: 1.5 },
+  { name: 'gateway-admitted / undici-dispatch-proxy', numerator: 'gateway-admitted', denominator: 'undici-dispatch-proxy', target: null },
+  { name: 'undici-dispatch-proxy / undici-proxy', numerator: 'undici-dispatch-proxy', denominator: 'undici-proxy', target: null },
   { name: 'gateway-admitted / http-proxy-3', numerator: 'gateway-admitted', denominator: 'http-proxy-3', target: null },
   { name: 'gateway-admitted / gateway-admitted-nolog', numerator: 'gateway-admitted', denominator: 'gateway-admitted-nolog', target: 0.9 },
   { name: 'gateway-admitted-writer / gateway-admitted-nolog', numerator: 'gateway-admitted-writer', denominator: 'gateway-admitted-nolog', target: 0.9 },
