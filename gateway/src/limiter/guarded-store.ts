@@ -6,7 +6,7 @@
 // (calls fail at once). While open, a PING every `probeIntervalMs` is the half-open probe: one
 // success closes the breaker. While closed and idle, a PING every `idleProbeMs` keeps `isUp` true to
 // Redis's state (SPEC: within 2 s); a failed probe opens the breaker at once.
-import { consumeAsPromise, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './store.js';
+import { answerEach, consumeAsPromise, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './store.js';
 
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
@@ -211,20 +211,24 @@ class Guarded implements GuardedStore {
     const nowMs = performance.now();
     const pending = this.pending;
     let head = this.pendingHead;
-    let error: StoreUnavailableError | null = null;
+    const late: PendingCall[] = [];
     while (head < pending.length) {
       const call = pending[head] as PendingCall;
       if (!call.settled) {
         if (call.deadlineMs > nowMs) break;
-        error ??= new StoreUnavailableError(`limiter store did not answer within ${this.timeoutMs} ms`);
+        late.push(call);
         this.failed(false);
-        call.expired(error);
       }
       pending[head] = undefined;
       head += 1;
     }
     this.moveHead(head);
     if (pending.length > 0) this.armDeadline((pending[this.pendingHead] as PendingCall).deadlineMs - nowMs);
+    // The queue is in order before anyone is answered: an answer runs request code.
+    if (late.length > 0) {
+      const error = new StoreUnavailableError(`limiter store did not answer within ${this.timeoutMs} ms`);
+      answerEach(late, (call) => call.expired(error));
+    }
   };
 
   private pingStore(): Promise<void> {

@@ -6,7 +6,7 @@
 import { createLimiterScripts } from '../../../contracts/lua/scripts.js';
 import type { LimiterScripts, ScriptReply } from '../../../contracts/lua/scripts.js';
 import type { RedisClient } from '../redis-client.js';
-import { consumeAsPromise, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './store.js';
+import { answerEach, consumeAsPromise, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './store.js';
 
 export interface RedisStoreOptions {
   readonly client: RedisClient;
@@ -115,26 +115,10 @@ export class RedisStore implements RateLimitStore {
   private send(checks: LimitCheck[], receivers: ReplyReceiver[]): void {
     this.calls += 1;
     this.scripts.consume(checks).then(
-      (replies) => deliver(receivers, (receiver, i) => receiver.received(replies[i] as ScriptReply)),
-      (error: unknown) => deliver(receivers, (receiver) => receiver.failed(error)),
+      (replies) => answerEach(receivers, (receiver, i) => receiver.received(replies[i] as ScriptReply)),
+      (error: unknown) => answerEach(receivers, (receiver) => receiver.failed(error)),
     );
   }
-}
-
-/**
- * Answers every receiver even when one throws (a bug in a caller must not strand the others'
- * requests); the first error is then rethrown, as an unhandled rejection like any other bug.
- */
-function deliver(receivers: readonly ReplyReceiver[], answer: (receiver: ReplyReceiver, index: number) => void): void {
-  let thrown: { error: unknown } | null = null;
-  for (let i = 0; i < receivers.length; i += 1) {
-    try {
-      answer(receivers[i] as ReplyReceiver, i);
-    } catch (error) {
-      thrown ??= { error };
-    }
-  }
-  if (thrown !== null) throw thrown.error;
 }
 
 function first(replies: ScriptReply[]): StoreReply {

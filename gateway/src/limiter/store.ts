@@ -53,3 +53,19 @@ export interface RateLimitStore {
 export function consumeAsPromise(store: Pick<RateLimitStore, 'consumeTo'>, check: LimitCheck): Promise<StoreReply> {
   return new Promise<StoreReply>((resolve, reject) => store.consumeTo(check, { received: resolve, failed: reject }));
 }
+
+/**
+ * Answers each receiver with `answer`, all of them even when one throws (a bug in one caller must
+ * not strand the others' requests); the first error is rethrown afterwards, so the bug still shows.
+ */
+export function answerEach<T extends ReplyReceiver>(receivers: readonly T[], answer: (receiver: T, index: number) => void): void {
+  let thrown: { error: unknown } | null = null;
+  for (let i = 0; i < receivers.length; i += 1) {
+    try {
+      answer(receivers[i] as T, i);
+    } catch (error) {
+      thrown ??= { error };
+    }
+  }
+  if (thrown !== null) throw thrown.error;
+}
