@@ -5,7 +5,7 @@
 // The exchange itself is undici's dispatch handler: undici's HTTP/1.1 client calls its methods
 // directly. Pool.stream drives the same callbacks but adds an AsyncResource scope and watches the
 // response with stream.finished (about eight listeners per request); without them a bare proxy used
-// about 10% less CPU per request on the development machine (see bench/README.md).
+// 2–10% less CPU per request on the development machine (bench row undici-dispatch-proxy).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Pool, errors, type Dispatcher } from 'undici';
 import { PROBLEMS, type PreparedProblem } from './respond.js';
