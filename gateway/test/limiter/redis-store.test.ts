@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
 import { createRedisClient, waitForReady } from '../../src/redis-client.js';
 import type { RedisClient } from '../../src/redis-client.js';
@@ -17,6 +17,20 @@ function client(): RedisClient {
 
 const shared = client();
 t.teardown(() => shared.quit());
+
+/** A Redis server of the test's own (its command counters and scripts are the test's alone), a
+ * ready client of it and an admin connection; all stopped at the test's end. */
+async function ownRedis(t: Test): Promise<{ own: RedisClient; admin: Redis }> {
+  const server = await startRedisServer();
+  t.teardown(() => server.stop());
+  const own = createRedisClient({ url: server.url });
+  own.on('error', () => {});
+  t.teardown(() => own.quit());
+  await waitForReady(own);
+  const admin = new Redis(server.url);
+  t.teardown(() => admin.quit());
+  return { own, admin };
+}
 
 storeBehaviour('RedisStore', async () => {
   await waitForReady(shared);
@@ -77,18 +91,11 @@ t.test('batched calls give the same results as one call per check', async (t) =>
 });
 
 t.test('after SCRIPT FLUSH the next call still works', async (t) => {
-  const server = await startRedisServer();
-  t.teardown(() => server.stop());
-  const own = createRedisClient({ url: server.url });
-  own.on('error', () => {});
-  t.teardown(() => own.quit());
-  await waitForReady(own);
+  const { own, admin } = await ownRedis(t);
   const store = new RedisStore({ client: own, prefix: uniquePrefix('flush') });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 3 }]);
   t.ok((await store.consume(check)).allowed);
   t.ok((await store.peek(check)).allowed);
-  const admin = new Redis(server.url);
-  t.teardown(() => admin.quit());
   await admin.script('FLUSH');
   const after = await store.consume(check);
   t.ok(after.allowed);
@@ -132,17 +139,10 @@ t.test("a counter's hash expires two windows after its bucket's first write, not
 });
 
 t.test('one call with ten checks of one key reads and writes its counter hash once, counting all ten', async (t) => {
-  const server = await startRedisServer();
-  t.teardown(() => server.stop());
-  const own = createRedisClient({ url: server.url });
-  own.on('error', () => {});
-  t.teardown(() => own.quit());
-  await waitForReady(own);
+  const { own, admin } = await ownRedis(t);
   const prefix = uniquePrefix('one-write');
   const store = new RedisStore({ client: own, prefix });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 8 }]);
-  const admin = new Redis(server.url);
-  t.teardown(() => admin.quit());
   await admin.config('RESETSTAT');
   const replies = await Promise.all(Array.from({ length: 10 }, () => store.consume(check)));
   t.same(
