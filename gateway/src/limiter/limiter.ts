@@ -97,12 +97,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return denied?.get(record, cost);
   }
 
-  function checkTo(record: KeyRecord, cost: number, receiver: ReplyReceiver): void {
-    const known = knownReply(record, cost);
-    if (known !== undefined) {
-      receiver.received(known);
-      return;
-    }
+  /** Asks the store (the reply was not known), remembering a denial on the way back. */
+  function askStore(record: KeyRecord, cost: number, receiver: ReplyReceiver): void {
     const check = checkOf(record, cost);
     if (denied === undefined) store.consumeTo(check, receiver);
     else store.consumeTo(check, new RememberDenial(denied, record, cost, now(), receiver));
@@ -110,11 +106,15 @@ export function createLimiter(options: LimiterOptions): Limiter {
 
   return {
     denied,
-    checkTo,
+    checkTo(record, cost, receiver) {
+      const known = knownReply(record, cost);
+      if (known !== undefined) receiver.received(known);
+      else askStore(record, cost, receiver);
+    },
     check(record, cost) {
       const known = knownReply(record, cost);
       if (known !== undefined) return known;
-      return new Promise<StoreReply>((resolve, reject) => checkTo(record, cost, { received: resolve, failed: reject }));
+      return new Promise<StoreReply>((resolve, reject) => askStore(record, cost, { received: resolve, failed: reject }));
     },
     peek(record, cost = 0) {
       return store.peek({ keyId: record.id, limits: record.limits, algorithm: record.algorithm, cost });
