@@ -65,8 +65,12 @@ export function createBatchingSink(options: BatchingSinkOptions): BatchingSink {
     return batch;
   }
 
+  // One batch per flush, then more only while full ones wait: what arrives during a send waits for
+  // the next tick, so a steady load costs one XADD per interval, not one per round trip.
   async function drain(): Promise<void> {
-    while (queue.size > 0 && isReady()) {
+    let first = true;
+    while ((first ? queue.size > 0 : queue.size >= maxBatch) && isReady()) {
+      first = false;
       const batch = queue.take(maxBatch);
       const left = await sendWithTimeout(batch);
       if (left.length > 0) {

@@ -66,6 +66,25 @@ t.test('close delivers what is still buffered', async (t) => {
   t.equal((await streamEvents(redis, prefix)).length, 10);
 });
 
+t.test('a steady trickle of events costs one stream entry per flush interval, not one per round trip', async (t) => {
+  const prefix = uniquePrefix('batcher-steady');
+  t.teardown(() => redis.del(requestEventStream(prefix)));
+  const batcher = createRequestLogBatcher({ redis, prefix, logger, flushIntervalMs: 100 });
+  const recorded: RequestEvent[] = [];
+  const startedAt = Date.now();
+  while (Date.now() - startedAt < 1_000) {
+    const item = event();
+    recorded.push(item);
+    batcher.record(item);
+    // About 1000 events a second: fewer than one full batch per interval.
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await batcher.close();
+  const entries = await redis.xlen(requestEventStream(prefix));
+  t.ok(entries <= 15, `${recorded.length} events in ${entries} entries over about 10 intervals`);
+  t.equal((await streamEvents(redis, prefix)).length, recorded.length, 'every event delivered');
+});
+
 t.test('the stream is capped near its maximum length', async (t) => {
   const prefix = uniquePrefix('batcher-cap');
   t.teardown(() => redis.del(requestEventStream(prefix)));
