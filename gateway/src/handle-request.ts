@@ -58,8 +58,8 @@ function findKeyRecord(secrets: SecretMemo, table: KeyTable, secret: string, now
   return record;
 }
 
-function secondsSince(startMs: number): number {
-  return (performance.now() - startMs) / 1000;
+function secondsBetween(startMs: number, endMs: number): number {
+  return (endMs - startMs) / 1000;
 }
 
 /** Both framings at once is the request-smuggling pattern (RFC 9112 §6.3); refuse and close. */
@@ -178,17 +178,19 @@ export class RequestHandler {
 
   decided(exchange: Exchange, reply: StoreReply): void {
     const { res, route, record } = exchange;
-    this.options.metrics.recordCheck(secondsSince(exchange.checkStartedMs));
+    // One clock read ends the check and starts the upstream call.
+    const now = performance.now();
+    this.options.metrics.recordCheck(secondsBetween(exchange.checkStartedMs, now));
     // 5. Every answer to a valid key carries the rate-limit fields (and Retry-After on a 429),
     // written with the rest of the head in one writeHead.
     const headers = rateLimitHeaderList(record, reply);
     if (!reply.allowed) {
       this.options.metrics.recordRateLimited(record.tier);
       sendProblemWithHeaders(res, PROBLEMS.rateLimited, headers);
-      this.finish(exchange.req, route.name, record, 429, exchange.startedMs, true);
+      this.finish(exchange.req, route.name, record, 429, exchange.startedMs, true, now);
       return;
     }
-    this.forward(exchange, headers);
+    this.forward(exchange, headers, now);
   }
 
   /** A store failure is handled once, here, by GATEWAY_FAILURE_MODE (STYLE §5). */
@@ -199,7 +201,7 @@ export class RequestHandler {
     // No decision was made: only the fields that need none go out (headers.ts).
     if (this.options.failureMode === 'open') {
       this.options.metrics.recordFailOpen();
-      this.forward(exchange, undecidedHeaderList(record, false));
+      this.forward(exchange, undecidedHeaderList(record, false), performance.now());
       return;
     }
     sendProblemWithHeaders(exchange.res, PROBLEMS.storeUnavailable, undecidedHeaderList(record, true));
@@ -207,15 +209,15 @@ export class RequestHandler {
   }
 
   // 6. Forward: headers rewritten, bodies streamed both ways.
-  private forward(exchange: Exchange, responseHeaders: string[] | null): void {
+  private forward(exchange: Exchange, responseHeaders: string[] | null, now: number): void {
     const { req, route, record } = exchange;
     if (exchange.res.destroyed) {
       // The client left while the limiter answered: no upstream call for nobody.
-      this.finish(req, route.name, record, CLIENT_GONE, exchange.startedMs, false);
+      this.finish(req, route.name, record, CLIENT_GONE, exchange.startedMs, false, now);
       return;
     }
     exchange.responseHeaders = responseHeaders;
-    exchange.upstreamStartedMs = performance.now();
+    exchange.upstreamStartedMs = now;
     this.options.forwarder.forward(
       exchange,
       route.origin,
@@ -226,7 +228,8 @@ export class RequestHandler {
 
   upstreamFinished(exchange: Exchange, error: Error | null): void {
     const { req, res, route, record } = exchange;
-    this.options.metrics.recordUpstream(route.name, secondsSince(exchange.upstreamStartedMs));
+    const now = performance.now();
+    this.options.metrics.recordUpstream(route.name, secondsBetween(exchange.upstreamStartedMs, now));
     let status = res.statusCode;
     if (error !== null) {
       if (!res.headersSent && !res.destroyed && !req.socket.destroyed) {
@@ -242,7 +245,7 @@ export class RequestHandler {
       this.log.debug({ err: error, route: route.name }, 'upstream call failed');
     }
     // 7. Record.
-    this.finish(req, route.name, record, status, exchange.startedMs, false);
+    this.finish(req, route.name, record, status, exchange.startedMs, false, now);
   }
 
   private refuse(
@@ -314,7 +317,7 @@ export class RequestHandler {
         sendProblem(res, PROBLEMS.storeUnavailable);
       }
     }
-    this.options.metrics.recordRequest(GATEWAY_ROUTE, req.method, status, secondsSince(startedMs));
+    this.options.metrics.recordRequest(GATEWAY_ROUTE, req.method, status, secondsBetween(startedMs, performance.now()));
   }
 
   private finish(
@@ -324,8 +327,9 @@ export class RequestHandler {
     status: number,
     startedMs: number,
     limited: boolean,
+    endMs = performance.now(),
   ): void {
-    const seconds = secondsSince(startedMs);
+    const seconds = secondsBetween(startedMs, endMs);
     this.options.metrics.recordRequest(routeName, req.method, status, seconds);
     const sink = this.options.requestEvents;
     if (sink === undefined) return;
