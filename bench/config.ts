@@ -22,6 +22,11 @@ export interface BenchConfig {
    * when REDIS_URL is unset and redis-server is installed.
    */
   readonly ownRedis: boolean;
+  /**
+   * Scheduling priority (nice value) of the run's own Redis, -20…19: by default -10, so on the shared
+   * load core the load generator does not delay its replies (BENCH_REDIS_NICE; 0 leaves it as it is).
+   */
+  readonly ownRedisNice: number;
   /** Request-log lag measurement: steady rate (req/s) and seconds. */
   readonly lagRate: number;
   readonly lagDurationSeconds: number;
@@ -41,6 +46,16 @@ export function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: 
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) {
     throw new BenchConfigError(`${name}: must be an integer ≥ ${min}, got "${text}"`);
+  }
+  return value;
+}
+
+function niceValue(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < -20 || value > 19) {
+    throw new BenchConfigError(`${name}: must be an integer from -20 to 19, got "${text}"`);
   }
   return value;
 }
@@ -72,6 +87,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     systems,
     keepControlPlane: env.BENCH_KEEP_CONTROL_PLANE === '1',
     ownRedis: env.BENCH_OWN_REDIS === '1' || (env.BENCH_OWN_REDIS !== '0' && !env.REDIS_URL && isInstalled('redis-server')),
+    ownRedisNice: niceValue(env, 'BENCH_REDIS_NICE', -10),
     lagRate: positiveInteger(env, 'BENCH_LAG_RATE', 1000),
     lagDurationSeconds: positiveInteger(env, 'BENCH_LAG_DURATION', 10, 0),
   };

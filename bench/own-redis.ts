@@ -1,11 +1,14 @@
 // A Redis of the run's own (the default when redis-server is installed and REDIS_URL unset): the
 // machine's Redis on 6379 may be shared with other work (test suites), which then adds its load to
 // every Redis-backed system under test, and it runs wherever the OS puts it. The run's own is pinned
-// with the load generator, off the system-under-test core, as a Redis on its own host would be.
-// Both the gateway and the fastify peer use whichever Redis the run uses, so the comparison stays fair.
+// with the load generator, off the system-under-test core, as a Redis on its own host would be, and
+// runs at a higher scheduling priority than the load generator there: autocannon keeps that core busy,
+// and a Redis waiting behind it for the CPU would add queueing delay that a Redis host of its own
+// does not have. Both the gateway and the fastify peer use whichever Redis the run uses, so the
+// comparison stays fair.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
@@ -14,6 +17,8 @@ import { BenchProcessError } from './processes.js';
 
 export interface OwnRedis {
   readonly url: string;
+  /** The nice value it runs at (what was asked, or 0 when the OS refused a raise). */
+  readonly nice: number;
   stop(): Promise<void>;
 }
 
@@ -36,8 +41,22 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   throw new BenchProcessError(`the bench's own redis-server at ${url} did not answer within ${timeoutMs} ms`);
 }
 
-/** Starts the server; `cpuList` pins it (Placement.serviceCpu), '' leaves it to the OS. */
-export async function startOwnRedis(cpuList = ''): Promise<OwnRedis> {
+/** Sets a process's nice value; a raise needs privileges, so a refusal leaves it at 0. */
+function renice(pid: number, nice: number): number {
+  if (nice === 0) return 0;
+  try {
+    setPriority(pid, nice);
+    return nice;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Starts the server; `cpuList` pins it (Placement.serviceCpu), '' leaves it to the OS; `nice` is its
+ * scheduling priority (BenchConfig.ownRedisNice).
+ */
+export async function startOwnRedis(cpuList = '', nice = 0): Promise<OwnRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-redis-'));
   const child: ChildProcess = spawn(
@@ -46,6 +65,7 @@ export async function startOwnRedis(cpuList = ''): Promise<OwnRedis> {
     { stdio: 'ignore' },
   );
   pin(child.pid ?? 0, cpuList);
+  const actualNice = child.pid === undefined ? 0 : renice(child.pid, nice);
   const url = `redis://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -61,5 +81,5 @@ export async function startOwnRedis(cpuList = ''): Promise<OwnRedis> {
     await stop();
     throw error;
   }
-  return { url, stop };
+  return { url, nice: actualNice, stop };
 }

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const path = process.env.BENCH_PROFILE_PATH === '429' ? '429' : 'admitted';
   const placement = decidePlacement(config.pin);
   pin(process.pid, placement.loadCpu);
-  const ownRedis = config.ownRedis ? await startOwnRedis(placement.serviceCpu) : null;
+  const ownRedis = config.ownRedis ? await startOwnRedis(placement.serviceCpu, config.ownRedisNice) : null;
   const settings = {
     redisUrl: ownRedis?.url ?? config.redisUrl,
     redisPrefix: `bench-profile-${randomBytes(3).toString('hex')}`,

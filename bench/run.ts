@@ -87,7 +87,14 @@ async function readMetricsOf(tollgate: TollgateBench): Promise<GatewayMetrics | 
   }
 }
 
-async function benchmark(config: BenchConfig, placement: Placement, prefix: string, running: RunningProcess[], setTollgate: (bench: TollgateBench) => void): Promise<void> {
+async function benchmark(
+  config: BenchConfig,
+  placement: Placement,
+  redisDescription: string,
+  prefix: string,
+  running: RunningProcess[],
+  setTollgate: (bench: TollgateBench) => void,
+): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAtStart = loadavg();
   const wanted = (name: string): boolean => config.systems === null || config.systems.has(name);
@@ -152,7 +159,7 @@ async function benchmark(config: BenchConfig, placement: Placement, prefix: stri
         keepControlPlane: config.keepControlPlane,
         lagRate: config.lagRate,
         lagDurationSeconds: config.lagDurationSeconds,
-        redis: config.ownRedis ? `a redis-server of the run’s own${placement.pinned ? `, pinned to CPU ${placement.serviceCpu}` : ''}` : config.redisUrl,
+        redis: redisDescription,
       },
       systems: outcomes.map((outcome) => ({ ...outcome, summary: summaries.get(outcome.name) ?? null })),
       ratios,
@@ -173,8 +180,8 @@ async function main(): Promise<void> {
   pin(process.pid, placement.loadCpu);
   let ownRedis: OwnRedis | null = null;
   if (settings.ownRedis) {
-    ownRedis = await startOwnRedis(placement.serviceCpu);
-    log(`bench: using a redis-server of its own at ${ownRedis.url}`);
+    ownRedis = await startOwnRedis(placement.serviceCpu, settings.ownRedisNice);
+    log(`bench: using a redis-server of its own at ${ownRedis.url} (nice ${ownRedis.nice})`);
   }
   const config: BenchConfig = ownRedis ? { ...settings, redisUrl: ownRedis.url } : settings;
   const prefix = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -197,7 +204,10 @@ async function main(): Promise<void> {
     void cleanUp().finally(() => process.exit(130));
   });
   try {
-    await benchmark(config, placement, prefix, running, (bench) => {
+    const redisDescription = ownRedis
+      ? `a redis-server of the run’s own${placement.pinned ? `, pinned to CPU ${placement.serviceCpu}` : ''}, nice ${ownRedis.nice}`
+      : config.redisUrl;
+    await benchmark(config, placement, redisDescription, prefix, running, (bench) => {
       tollgate = bench;
     });
   } finally {

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.MICRO_ROUNDS ?? 3);
   const placement = decidePlacement(config.pin);
   pin(process.pid, placement.loadCpu);
-  const ownRedis = config.ownRedis ? await startOwnRedis(placement.serviceCpu) : null;
+  const ownRedis = config.ownRedis ? await startOwnRedis(placement.serviceCpu, config.ownRedisNice) : null;
   const settings = {
     redisUrl: ownRedis?.url ?? config.redisUrl,
     redisPrefix: `bench-micro-${randomBytes(3).toString('hex')}`,

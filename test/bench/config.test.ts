@@ -18,3 +18,10 @@ t.test('BENCH_OWN_REDIS=0 and =1 override the default', async (t) => {
   t.equal(readBenchConfig({ BENCH_OWN_REDIS: '0' }).ownRedis, false);
   t.equal(readBenchConfig({ BENCH_OWN_REDIS: '1', REDIS_URL: 'redis://10.0.0.5:6379' }).ownRedis, true);
 });
+
+t.test('the run’s own Redis runs at nice -10 unless BENCH_REDIS_NICE says otherwise', async (t) => {
+  t.equal(readBenchConfig({}).ownRedisNice, -10);
+  t.equal(readBenchConfig({ BENCH_REDIS_NICE: '0' }).ownRedisNice, 0);
+  t.throws(() => readBenchConfig({ BENCH_REDIS_NICE: '-21' }), { code: 'BENCH_CONFIG' });
+  t.throws(() => readBenchConfig({ BENCH_REDIS_NICE: 'high' }), { code: 'BENCH_CONFIG' });
+});
