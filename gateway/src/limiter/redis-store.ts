@@ -3,6 +3,11 @@
 // script call (SPEC §3 allows it): the call costs the gateway far less CPU than one ioredis command
 // per request. On a Redis Cluster one call may only touch one hash slot, so a turn's checks are
 // grouped by API key there.
+//
+// Group commit: while a turn's call is on its way, the checks of the turns after it wait for its
+// reply and then go out together, so under load each call carries more checks (fewer calls: less CPU
+// per check in the gateway and in Redis). A check waits at most one round trip more; a call slower
+// than `maxHoldMs`, or a full batch, no longer holds anything back.
 import { createLimiterScripts } from '../../../contracts/lua/scripts.js';
 import type { LimiterScripts, ScriptReply } from '../../../contracts/lua/scripts.js';
 import type { RedisClient } from '../redis-client.js';
@@ -16,6 +21,8 @@ export interface RedisStoreOptions {
   readonly batching?: boolean;
   /** Most checks in one script call; default 256. */
   readonly maxBatch?: number;
+  /** How long calls in flight may hold the next checks back (group commit); default 20 ms. */
+  readonly maxHoldMs?: number;
   /** Quit the client on close(); default false (the composition root owns it). */
   readonly ownsClient?: boolean;
 }
@@ -25,6 +32,7 @@ export class RedisStore implements RateLimitStore {
   private readonly client: RedisClient;
   private readonly batching: boolean;
   private readonly maxBatch: number;
+  private readonly maxHoldMs: number;
   private readonly ownsClient: boolean;
   private readonly cluster: boolean;
   // Pending checks of this turn and who gets each reply, as parallel arrays (no wrapper per request).
@@ -32,12 +40,19 @@ export class RedisStore implements RateLimitStore {
   private receivers: ReplyReceiver[] = [];
   private scheduled = false;
   private calls = 0;
+  /** Script calls sent and not yet answered, and when the oldest of them was sent. */
+  private unanswered = 0;
+  private oldestSentMs = 0;
+  /** Checks are waiting for the calls in flight (flushed when the last one is answered). */
+  private held = false;
+  private holdTimerArmed = false;
 
   constructor(options: RedisStoreOptions) {
     this.client = options.client;
     this.scripts = createLimiterScripts(options.client, options.prefix);
     this.batching = options.batching ?? true;
     this.maxBatch = options.maxBatch ?? 256;
+    this.maxHoldMs = options.maxHoldMs ?? 20;
     this.ownsClient = options.ownsClient ?? false;
     this.cluster = options.client.isCluster;
   }
@@ -84,8 +99,38 @@ export class RedisStore implements RateLimitStore {
 
   private readonly flushScheduled = (): void => {
     this.scheduled = false;
+    if (this.unanswered > 0 && performance.now() - this.oldestSentMs < this.maxHoldMs) {
+      this.held = true;
+      // A call that never comes back must not hold these checks for good.
+      this.armHoldTimer(this.maxHoldMs);
+      return;
+    }
     this.flush();
   };
+
+  private armHoldTimer(delayMs: number): void {
+    if (this.holdTimerArmed) return;
+    this.holdTimerArmed = true;
+    setTimeout(this.holdExpired, delayMs).unref();
+  }
+
+  private readonly holdExpired = (): void => {
+    this.holdTimerArmed = false;
+    if (!this.held) return;
+    const heldForMs = performance.now() - this.oldestSentMs;
+    if (heldForMs >= this.maxHoldMs) this.flushHeld();
+    else this.armHoldTimer(this.maxHoldMs - heldForMs);
+  };
+
+  private flushHeld(): void {
+    this.held = false;
+    this.flush();
+  }
+
+  private callAnswered(): void {
+    this.unanswered -= 1;
+    if (this.unanswered === 0 && this.held) this.flushHeld();
+  }
 
   private flush(): void {
     if (this.checks.length === 0) return;
@@ -114,9 +159,17 @@ export class RedisStore implements RateLimitStore {
 
   private send(checks: LimitCheck[], receivers: ReplyReceiver[]): void {
     this.calls += 1;
+    if (this.unanswered === 0) this.oldestSentMs = performance.now();
+    this.unanswered += 1;
     this.scripts.consume(checks).then(
-      (replies) => answerEach(receivers, (receiver, i) => receiver.received(replies[i] as ScriptReply)),
-      (error: unknown) => answerEach(receivers, (receiver) => receiver.failed(error)),
+      (replies) => {
+        this.callAnswered();
+        answerEach(receivers, (receiver, i) => receiver.received(replies[i] as ScriptReply));
+      },
+      (error: unknown) => {
+        this.callAnswered();
+        answerEach(receivers, (receiver) => receiver.failed(error));
+      },
     );
   }
 }

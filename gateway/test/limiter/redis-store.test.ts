@@ -162,6 +162,59 @@ t.test('one call with ten checks of one key reads and writes its counter hash on
   t.ok((await own.pttl(key)) > 7_100_000, 'and expires two windows out');
 });
 
+/** Keeps the Redis behind `admin` busy for `ms` (a script that spins), so calls sent meanwhile wait. */
+async function blockRedis(admin: Redis, ms: number): Promise<Promise<unknown>> {
+  const spin = `local s = redis.call('TIME')
+local start = s[1] * 1000 + math.floor(s[2] / 1000)
+while true do
+  local n = redis.call('TIME')
+  if n[1] * 1000 + math.floor(n[2] / 1000) - start >= tonumber(ARGV[1]) then return 1 end
+end`;
+  const done = admin.eval(spin, 0, ms);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  return done;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+t.test('while a call is on its way, the checks of later turns wait for it and share the next call', async (t) => {
+  const { own, admin } = await ownRedis(t);
+  const store = new RedisStore({ client: own, prefix: uniquePrefix('group-commit'), maxHoldMs: 5_000 });
+  const check = checkFor('sliding_window', [{ window: '1h', limit: 5 }]);
+  const unblocked = await blockRedis(admin, 200);
+  const first = store.consume(check);
+  await nextTurn();
+  await nextTurn();
+  const later = [store.consume(check)];
+  await nextTurn();
+  later.push(store.consume(check));
+  await nextTurn();
+  t.equal(store.scriptCalls, 1, 'the later checks are held while the first call waits');
+  await unblocked;
+  const replies = await Promise.all([first, ...later]);
+  t.equal(store.scriptCalls, 2, 'and then go out together in one call');
+  t.same(
+    replies.map((reply) => reply.remaining[0]),
+    [4, 3, 2],
+    'in the order they arrived',
+  );
+});
+
+t.test('checks held behind a call slower than maxHoldMs go out without waiting for it', async (t) => {
+  const { own, admin } = await ownRedis(t);
+  const store = new RedisStore({ client: own, prefix: uniquePrefix('hold-limit'), maxHoldMs: 30 });
+  const check = checkFor('sliding_window', [{ window: '1h', limit: 5 }]);
+  const unblocked = await blockRedis(admin, 400);
+  const first = store.consume(check);
+  await nextTurn();
+  await nextTurn();
+  const second = store.consume(check);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  t.equal(store.scriptCalls, 2, 'the held check was sent while the first call was still unanswered');
+  await unblocked;
+  t.same((await Promise.all([first, second])).map((reply) => reply.remaining[0]), [4, 3]);
+});
+
 t.test('a receiver that throws does not keep the other checks of its call from their replies', async (t) => {
   await waitForReady(shared);
   const store = new RedisStore({ client: shared, prefix: uniquePrefix('throwing') });
