@@ -25,3 +25,8 @@ t.test('the run’s own Redis runs at nice -10 unless BENCH_REDIS_NICE says othe
   t.throws(() => readBenchConfig({ BENCH_REDIS_NICE: '-21' }), { code: 'BENCH_CONFIG' });
   t.throws(() => readBenchConfig({ BENCH_REDIS_NICE: 'high' }), { code: 'BENCH_CONFIG' });
 });
+
+t.test('each system gets 10 s of warm-up unless BENCH_WARMUP says otherwise', async (t) => {
+  t.equal(readBenchConfig({}).warmupSeconds, 10);
+  t.equal(readBenchConfig({ BENCH_WARMUP: '0' }).warmupSeconds, 0);
+});
