@@ -4,7 +4,7 @@ import { createRedisClient, waitForReady } from '../../src/redis-client.js';
 import type { RedisClient } from '../../src/redis-client.js';
 import { RedisStore } from '../../src/limiter/redis-store.js';
 import type { LimitCheck, StoreReply } from '../../src/limiter/store.js';
-import { startRedisServer, uniquePrefix } from '../../../test-support/redis-server.js';
+import { startRedisServer, uniquePrefix, type RedisServer } from '../../../test-support/redis-server.js';
 import { admitted, checkFor, storeBehaviour, withCost } from './store-behaviour.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -20,7 +20,7 @@ t.teardown(() => shared.quit());
 
 /** A Redis server of the test's own (its command counters and scripts are the test's alone), a
  * ready client of it and an admin connection; all stopped at the test's end. */
-async function ownRedis(t: Test): Promise<{ own: RedisClient; admin: Redis }> {
+async function ownRedis(t: Test): Promise<{ server: RedisServer; own: RedisClient; admin: Redis }> {
   const server = await startRedisServer();
   t.teardown(() => server.stop());
   const own = createRedisClient({ url: server.url });
@@ -29,7 +29,7 @@ async function ownRedis(t: Test): Promise<{ own: RedisClient; admin: Redis }> {
   await waitForReady(own);
   const admin = new Redis(server.url);
   t.teardown(() => admin.quit());
-  return { own, admin };
+  return { server, own, admin };
 }
 
 storeBehaviour('RedisStore', async () => {
@@ -162,35 +162,28 @@ t.test('one call with ten checks of one key reads and writes its counter hash on
   t.ok((await own.pttl(key)) > 7_100_000, 'and expires two windows out');
 });
 
-/** Keeps the Redis behind `admin` busy for `ms` (a script that spins), so calls sent meanwhile wait. */
-async function blockRedis(admin: Redis, ms: number): Promise<Promise<unknown>> {
-  const spin = `local s = redis.call('TIME')
-local start = s[1] * 1000 + math.floor(s[2] / 1000)
-while true do
-  local n = redis.call('TIME')
-  if n[1] * 1000 + math.floor(n[2] / 1000) - start >= tonumber(ARGV[1]) then return 1 end
-end`;
-  const done = admin.eval(spin, 0, ms);
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  return done;
-}
-
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 t.test('while a call is on its way, the checks of later turns wait for it and share the next call', async (t) => {
-  const { own, admin } = await ownRedis(t);
-  const store = new RedisStore({ client: own, prefix: uniquePrefix('group-commit'), maxHoldMs: 5_000 });
+  const { server, own } = await ownRedis(t);
+  const store = new RedisStore({ client: own, prefix: uniquePrefix('group-commit'), maxHoldMs: 60_000 });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 5 }]);
-  const unblocked = await blockRedis(admin, 200);
-  const first = store.consume(check);
-  await nextTurn();
-  await nextTurn();
-  const later = [store.consume(check)];
-  await nextTurn();
-  later.push(store.consume(check));
-  await nextTurn();
-  t.equal(store.scriptCalls, 1, 'the later checks are held while the first call waits');
-  await unblocked;
+  // A frozen Redis keeps the first call unanswered for as long as the test needs.
+  server.freeze();
+  let later: Promise<StoreReply>[];
+  let first: Promise<StoreReply>;
+  try {
+    first = store.consume(check);
+    await nextTurn();
+    await nextTurn();
+    later = [store.consume(check)];
+    await nextTurn();
+    later.push(store.consume(check));
+    await nextTurn();
+    t.equal(store.scriptCalls, 1, 'the later checks are held while the first call waits');
+  } finally {
+    server.thaw();
+  }
   const replies = await Promise.all([first, ...later]);
   t.equal(store.scriptCalls, 2, 'and then go out together in one call');
   t.same(
@@ -201,17 +194,22 @@ t.test('while a call is on its way, the checks of later turns wait for it and sh
 });
 
 t.test('checks held behind a call slower than maxHoldMs go out without waiting for it', async (t) => {
-  const { own, admin } = await ownRedis(t);
+  const { server, own } = await ownRedis(t);
   const store = new RedisStore({ client: own, prefix: uniquePrefix('hold-limit'), maxHoldMs: 30 });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 5 }]);
-  const unblocked = await blockRedis(admin, 400);
-  const first = store.consume(check);
-  await nextTurn();
-  await nextTurn();
-  const second = store.consume(check);
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  t.equal(store.scriptCalls, 2, 'the held check was sent while the first call was still unanswered');
-  await unblocked;
+  server.freeze();
+  let first: Promise<StoreReply>;
+  let second: Promise<StoreReply>;
+  try {
+    first = store.consume(check);
+    await nextTurn();
+    await nextTurn();
+    second = store.consume(check);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    t.equal(store.scriptCalls, 2, 'the held check was sent while the first call was still unanswered');
+  } finally {
+    server.thaw();
+  }
   t.same((await Promise.all([first, second])).map((reply) => reply.remaining[0]), [4, 3]);
 });
 
