@@ -40,24 +40,20 @@ export class BenchConfigError extends Error {
   }
 }
 
-export function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+/** An integer setting from `min` to `max`, or `fallback` when unset; anything else is a BenchConfigError. */
+function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    throw new BenchConfigError(`${name}: must be an integer ≥ ${min}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new BenchConfigError(`${name}: must be an integer ${range}, got "${text}"`);
   }
   return value;
 }
 
-function niceValue(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < -20 || value > 19) {
-    throw new BenchConfigError(`${name}: must be an integer from -20 to 19, got "${text}"`);
-  }
-  return value;
+export function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  return integerSetting(env, name, fallback, min);
 }
 
 export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -89,7 +85,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     systems,
     keepControlPlane: env.BENCH_KEEP_CONTROL_PLANE === '1',
     ownRedis: env.BENCH_OWN_REDIS === '1' || (env.BENCH_OWN_REDIS !== '0' && !env.REDIS_URL && isInstalled('redis-server')),
-    ownRedisNice: niceValue(env, 'BENCH_REDIS_NICE', -10),
+    ownRedisNice: integerSetting(env, 'BENCH_REDIS_NICE', -10, -20, 19),
     lagRate: positiveInteger(env, 'BENCH_LAG_RATE', 1000),
     lagDurationSeconds: positiveInteger(env, 'BENCH_LAG_DURATION', 10, 0),
   };
