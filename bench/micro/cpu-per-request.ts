@@ -136,18 +136,20 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round += 1) {
       for (const target of targets) {
         const redisBefore = await redisCpuMs(settings.redisUrl);
+        const callsBefore = (await commandStats(settings.redisUrl)).scriptCalls;
         const before = cpuMs(target.pid);
         const started = performance.now();
         const result = await runRound(target.url, target.headers, target.expected, load);
         const elapsedMs = performance.now() - started;
         const spentMs = cpuMs(target.pid) - before;
         const redisSpentMs = (await redisCpuMs(settings.redisUrl)) - redisBefore;
+        const roundCalls = (await commandStats(settings.redisUrl)).scriptCalls - callsBefore;
         const perRequest = (ms: number): number => (ms * 1000) / Math.max(1, result.responses);
         const sample = { rps: result.requestsPerSecond, cpuUsPerRequest: perRequest(spentMs), cpuShare: spentMs / elapsedMs, redisUsPerRequest: perRequest(redisSpentMs) };
         target.samples.push(sample);
         if (target.expected === 200 && target.name !== 'undici-proxy') gatewayResponses += result.responses;
         const bad = result.responses - result.expectedResponses + result.errors;
-        console.log(`round ${round + 1} ${target.name}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/request, CPU ${(sample.cpuShare * 100).toFixed(0)}%, Redis ${sample.redisUsPerRequest.toFixed(1)} µs/request${bad > 0 ? `, ${bad} unexpected` : ''}, load ${loadavg()[0]?.toFixed(1)}`);
+        console.log(`round ${round + 1} ${target.name}: ${sample.rps.toFixed(0)} req/s, ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/request, CPU ${(sample.cpuShare * 100).toFixed(0)}%, Redis ${sample.redisUsPerRequest.toFixed(1)} µs/request${roundCalls > 0 ? `, ${(result.responses / roundCalls).toFixed(1)} checks per script call` : ''}${bad > 0 ? `, ${bad} unexpected` : ''}, load ${loadavg()[0]?.toFixed(1)}`);
       }
     }
     const statsAfter = await commandStats(settings.redisUrl);
