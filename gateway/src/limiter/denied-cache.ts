@@ -5,6 +5,7 @@
 //
 // Never deny what the store would admit: the deadline counts from when the check was *sent* (the
 // store's clock read it later) plus the retry-after ms that the store rounds down.
+import { performance } from 'node:perf_hooks';
 import type { KeyRecord } from '../keys/key-record.js';
 import type { StoreReply } from './store.js';
 

@@ -6,6 +6,7 @@
 // (calls fail at once). While open, a PING every `probeIntervalMs` is the half-open probe: one
 // success closes the breaker. While closed and idle, a PING every `idleProbeMs` keeps `isUp` true to
 // Redis's state (SPEC: within 2 s); a failed probe opens the breaker at once.
+import { performance } from 'node:perf_hooks';
 import { answerEach, consumeAsPromise, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './store.js';
 
 export class StoreUnavailableError extends Error {

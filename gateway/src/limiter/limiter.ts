@@ -17,6 +17,7 @@
 // - clearDeniedCache(): forget every cached denial (done by itself when a guarded store comes back up,
 //   because Redis may have restarted empty).
 // - close(): closes the store.
+import { performance } from 'node:perf_hooks';
 import type { KeyRecord } from '../keys/key-record.js';
 import { DeniedCache } from './denied-cache.js';
 import type { GuardedStore } from './guarded-store.js';
