@@ -7,9 +7,10 @@
 --   algorithm 0 (sliding_window): one hash per limit (fields i, c, p; see sliding-window.lua).
 --   algorithm 1 (sliding_log): one sorted set per limit, then the sequence counter (unused here,
 --     passed so both scripts take the same KEYS).
--- ARGV: [1] number of checks; then one item per check, its integers separated by spaces:
---   algorithm (0|1), cost, limit count M, then M pairs: window ms, limit (as in sliding-window.lua).
--- Returns one string of integers separated by spaces, per check: allowed (1|0: would `cost` be
+-- ARGV: [1] number of items; then one item per run of identical checks, its integers separated by
+--   spaces: algorithm (0|1), cost, limit count M, then M pairs: window ms, limit, then optionally
+--   the run's length N (default 1), as in sliding-window.lua.
+-- Returns one string of integers separated by spaces, per check (N per run): allowed (1|0: would `cost` be
 --   admitted now; always 1 for cost 0), retry-after ms (0 when allowed), then M pairs: remaining
 --   (now), reset ms.
 
@@ -69,52 +70,54 @@ local function log_reset(key, windowMs)
   return math.ceil(newest - now + windowMs)
 end
 
-local checks = tonumber(ARGV[1])
-for ci = 1, checks do
+local items = tonumber(ARGV[1])
+for ri = 1, items do
   local spec = {}
-  for number in string.gmatch(ARGV[ci + 1], '%S+') do spec[#spec + 1] = tonumber(number) end
+  for number in string.gmatch(ARGV[ri + 1], '%S+') do spec[#spec + 1] = tonumber(number) end
   local algorithm = spec[1]
   local cost = spec[2]
   local m = spec[3]
-  local base = #out
-  local allowed = true
-  local retry = 0
-  for j = 1, m do
-    local windowMs = spec[2 + 2 * j]
-    local limit = spec[3 + 2 * j]
-    local key = KEYS[keyi + j - 1]
-    local remaining, reset
-    if algorithm == 0 then
-      local idx, c, p, weight = counter_read(key, windowMs)
-      remaining = math.floor(limit - c - p * weight)
-      reset = counter_reset(idx, c, p, weight, windowMs)
-      if cost > 0 and c + p * weight + cost > limit then
-        allowed = false
-        local r
-        if cost > limit then r = reset else r = counter_retry(idx, c, p, cost, limit, windowMs) end
-        if r > retry then retry = r end
+  for _ = 1, spec[4 + 2 * m] or 1 do
+    local base = #out
+    local allowed = true
+    local retry = 0
+    for j = 1, m do
+      local windowMs = spec[2 + 2 * j]
+      local limit = spec[3 + 2 * j]
+      local key = KEYS[keyi + j - 1]
+      local remaining, reset
+      if algorithm == 0 then
+        local idx, c, p, weight = counter_read(key, windowMs)
+        remaining = math.floor(limit - c - p * weight)
+        reset = counter_reset(idx, c, p, weight, windowMs)
+        if cost > 0 and c + p * weight + cost > limit then
+          allowed = false
+          local r
+          if cost > limit then r = reset else r = counter_retry(idx, c, p, cost, limit, windowMs) end
+          if r > retry then retry = r end
+        end
+      else
+        local n = log_count(key, windowMs)
+        remaining = limit - n
+        reset = log_reset(key, windowMs)
+        if cost > 0 and n + cost > limit then
+          allowed = false
+          local r
+          if cost > limit then r = reset else r = log_nth(key, windowMs, n + cost - limit) - now + windowMs end
+          if r > retry then retry = r end
+        end
       end
-    else
-      local n = log_count(key, windowMs)
-      remaining = limit - n
-      reset = log_reset(key, windowMs)
-      if cost > 0 and n + cost > limit then
-        allowed = false
-        local r
-        if cost > limit then r = reset else r = log_nth(key, windowMs, n + cost - limit) - now + windowMs end
-        if r > retry then retry = r end
-      end
+      if remaining < 0 then remaining = 0 end
+      out[base + 1 + 2 * j] = remaining
+      out[base + 2 + 2 * j] = reset
     end
-    if remaining < 0 then remaining = 0 end
-    out[base + 1 + 2 * j] = remaining
-    out[base + 2 + 2 * j] = reset
-  end
-  if allowed then
-    out[base + 1] = 1
-    out[base + 2] = 0
-  else
-    out[base + 1] = 0
-    out[base + 2] = math.floor(retry)
+    if allowed then
+      out[base + 1] = 1
+      out[base + 2] = 0
+    else
+      out[base + 1] = 0
+      out[base + 2] = math.floor(retry)
+    end
   end
   keyi = keyi + m
   if algorithm == 1 then keyi = keyi + 1 end

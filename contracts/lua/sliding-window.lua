@@ -9,12 +9,14 @@
 --     and every key a script touches must be declared in KEYS.)
 --   algorithm 1 (sliding_log, exact): one sorted set per limit (score = time in ms, member unique),
 --     then one sequence counter whose INCRBY makes members unique for equal timestamps.
--- ARGV: [1] number of checks; then one item per check, its integers separated by spaces:
---   algorithm (0|1), cost, limit count M, then M pairs: window ms, limit. Limits in any order;
---   replies follow the same order. (One item per check, cached by the caller, instead of one
---   argument per number: the client encodes and Redis parses a third of the arguments.)
+-- ARGV: [1] number of items; then one item per run of identical checks, its integers separated by
+--   spaces: algorithm (0|1), cost, limit count M, then M pairs: window ms, limit, then optionally
+--   the run's length N (default 1). Limits in any order; replies follow the same order. (One item
+--   per check, cached by the caller, instead of one argument per number: the client encodes and
+--   Redis parses a third of the arguments. A run of N checks of one key, as a busy key's batch is,
+--   sends its KEYS and its item once, and is decided as N checks in a row.)
 -- Returns one string of integers separated by spaces (one bulk reply is far cheaper for the client
---   to decode than an array of integers), per check: allowed (1|0), retry-after ms (0 when allowed;
+--   to decode than an array of integers), per check (N per run): allowed (1|0), retry-after ms (0 when allowed;
 --   floor of the exact time until every limit admits `cost` again, assuming no other traffic),
 --   then M pairs: remaining (after this check), reset ms (ceil of the time until the full quota
 --   is back: at most the window for the log, at most twice the window for the counter).
@@ -111,111 +113,113 @@ local function counter_of(key, windowMs)
   return state
 end
 
-local checks = tonumber(ARGV[1])
-for ci = 1, checks do
-  local spec = spec_of(ARGV[ci + 1])
+local items = tonumber(ARGV[1])
+for ri = 1, items do
+  local spec = spec_of(ARGV[ri + 1])
   local algorithm = spec[1]
   local cost = spec[2]
   local m = spec[3]
-  local base = #out
-  local allowed = true
-  local retry = 0
-  local logCounts = nil
-  for j = 1, m do
-    local windowMs = spec[2 + 2 * j]
-    local limit = spec[3 + 2 * j]
-    local key = KEYS[keyi + j - 1]
-    if algorithm == 0 then
-      local st = counter_of(key, windowMs)
-      if st.c + st.p * st.weight + cost > limit then
-        allowed = false
-        local r
-        if cost > limit then r = counter_reset(st.idx, st.c, st.p, st.weight, windowMs)
-        else r = counter_retry(st.idx, st.c, st.p, cost, limit, windowMs) end
-        if r > retry then retry = r end
-      end
-    else
-      local n = log_count(key, windowMs)
-      logCounts = logCounts or {}
-      logCounts[j] = n
-      if n + cost > limit then
-        allowed = false
-        local r
-        if cost > limit then r = log_reset(key, windowMs)
-        else r = log_nth(key, windowMs, n + cost - limit) - now + windowMs end
-        if r > retry then retry = r end
-      end
-    end
-  end
-
-  if allowed then
-    if algorithm == 0 then
-      for j = 1, m do
-        local windowMs = spec[2 + 2 * j]
-        local limit = spec[3 + 2 * j]
-        local key = KEYS[keyi + j - 1]
-        local st = counters[key]
-        st.c = st.c + cost
-        if not written[key] then
-          written[key] = true
-          written[#written + 1] = key
-        end
-        local remaining = math.floor(limit - (st.c + st.p * st.weight))
-        if remaining < 0 then remaining = 0 end
-        out[base + 1 + 2 * j] = remaining
-        out[base + 2 + 2 * j] = counter_reset(st.idx, st.c, st.p, st.weight, windowMs)
-      end
-    else
-      local longest = 0
-      for j = 1, m do if spec[2 + 2 * j] > longest then longest = spec[2 + 2 * j] end end
-      local seqKey = KEYS[keyi + m]
-      local last = redis.call('INCRBY', seqKey, cost)
-      redis.call('PEXPIRE', seqKey, longest)
-      for j = 1, m do
-        local windowMs = spec[2 + 2 * j]
-        local key = KEYS[keyi + j - 1]
-        redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.3f', now - windowMs))
-        local score = string.format('%.3f', now)
-        local u = last - cost + 1
-        while u <= last do
-          -- ZADD in chunks: unpack has a stack limit
-          local args = {}
-          local stop = math.min(last, u + 999)
-          for v = u, stop do
-            args[#args + 1] = score
-            args[#args + 1] = v
-          end
-          redis.call('ZADD', key, unpack(args))
-          u = stop + 1
-        end
-        redis.call('PEXPIRE', key, windowMs)
-        out[base + 1 + 2 * j] = spec[3 + 2 * j] - logCounts[j] - cost
-        if cost > 0 then out[base + 2 + 2 * j] = math.ceil(windowMs)
-        else out[base + 2 + 2 * j] = log_reset(key, windowMs) end
-      end
-    end
-    out[base + 1] = 1
-    out[base + 2] = 0
-  else
+  for _ = 1, spec[4 + 2 * m] or 1 do
+    local base = #out
+    local allowed = true
+    local retry = 0
+    local logCounts = nil
     for j = 1, m do
       local windowMs = spec[2 + 2 * j]
       local limit = spec[3 + 2 * j]
       local key = KEYS[keyi + j - 1]
-      local remaining, reset
       if algorithm == 0 then
-        local st = counters[key]
-        remaining = math.floor(limit - st.c - st.p * st.weight)
-        reset = counter_reset(st.idx, st.c, st.p, st.weight, windowMs)
+        local st = counter_of(key, windowMs)
+        if st.c + st.p * st.weight + cost > limit then
+          allowed = false
+          local r
+          if cost > limit then r = counter_reset(st.idx, st.c, st.p, st.weight, windowMs)
+          else r = counter_retry(st.idx, st.c, st.p, cost, limit, windowMs) end
+          if r > retry then retry = r end
+        end
       else
-        remaining = limit - logCounts[j]
-        reset = log_reset(key, windowMs)
+        local n = log_count(key, windowMs)
+        logCounts = logCounts or {}
+        logCounts[j] = n
+        if n + cost > limit then
+          allowed = false
+          local r
+          if cost > limit then r = log_reset(key, windowMs)
+          else r = log_nth(key, windowMs, n + cost - limit) - now + windowMs end
+          if r > retry then retry = r end
+        end
       end
-      if remaining < 0 then remaining = 0 end
-      out[base + 1 + 2 * j] = remaining
-      out[base + 2 + 2 * j] = reset
     end
-    out[base + 1] = 0
-    out[base + 2] = math.floor(retry)
+
+    if allowed then
+      if algorithm == 0 then
+        for j = 1, m do
+          local windowMs = spec[2 + 2 * j]
+          local limit = spec[3 + 2 * j]
+          local key = KEYS[keyi + j - 1]
+          local st = counters[key]
+          st.c = st.c + cost
+          if not written[key] then
+            written[key] = true
+            written[#written + 1] = key
+          end
+          local remaining = math.floor(limit - (st.c + st.p * st.weight))
+          if remaining < 0 then remaining = 0 end
+          out[base + 1 + 2 * j] = remaining
+          out[base + 2 + 2 * j] = counter_reset(st.idx, st.c, st.p, st.weight, windowMs)
+        end
+      else
+        local longest = 0
+        for j = 1, m do if spec[2 + 2 * j] > longest then longest = spec[2 + 2 * j] end end
+        local seqKey = KEYS[keyi + m]
+        local last = redis.call('INCRBY', seqKey, cost)
+        redis.call('PEXPIRE', seqKey, longest)
+        for j = 1, m do
+          local windowMs = spec[2 + 2 * j]
+          local key = KEYS[keyi + j - 1]
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.3f', now - windowMs))
+          local score = string.format('%.3f', now)
+          local u = last - cost + 1
+          while u <= last do
+            -- ZADD in chunks: unpack has a stack limit
+            local args = {}
+            local stop = math.min(last, u + 999)
+            for v = u, stop do
+              args[#args + 1] = score
+              args[#args + 1] = v
+            end
+            redis.call('ZADD', key, unpack(args))
+            u = stop + 1
+          end
+          redis.call('PEXPIRE', key, windowMs)
+          out[base + 1 + 2 * j] = spec[3 + 2 * j] - logCounts[j] - cost
+          if cost > 0 then out[base + 2 + 2 * j] = math.ceil(windowMs)
+          else out[base + 2 + 2 * j] = log_reset(key, windowMs) end
+        end
+      end
+      out[base + 1] = 1
+      out[base + 2] = 0
+    else
+      for j = 1, m do
+        local windowMs = spec[2 + 2 * j]
+        local limit = spec[3 + 2 * j]
+        local key = KEYS[keyi + j - 1]
+        local remaining, reset
+        if algorithm == 0 then
+          local st = counters[key]
+          remaining = math.floor(limit - st.c - st.p * st.weight)
+          reset = counter_reset(st.idx, st.c, st.p, st.weight, windowMs)
+        else
+          remaining = limit - logCounts[j]
+          reset = log_reset(key, windowMs)
+        end
+        if remaining < 0 then remaining = 0 end
+        out[base + 1 + 2 * j] = remaining
+        out[base + 2 + 2 * j] = reset
+      end
+      out[base + 1] = 0
+      out[base + 2] = math.floor(retry)
+    end
   end
   keyi = keyi + m
   if algorithm == 1 then keyi = keyi + 1 end

@@ -1,6 +1,6 @@
 // The limiter scripts' wire format as the client reads it: one string of integers per call.
 import t from 'tap';
-import { ScriptReplyError, checkItem, parseReply, parseReplyIntegers, type ScriptCheck } from '../lua/scripts.js';
+import { ScriptReplyError, checkItem, limiterScriptArguments, parseReply, parseReplyIntegers, type ScriptCheck } from '../lua/scripts.js';
 
 const twoLimits: ScriptCheck = {
   keyId: 'k1',
@@ -15,6 +15,23 @@ const twoLimits: ScriptCheck = {
 t.test('a check becomes one ARGV item of algorithm, cost, count and window/limit pairs', async (t) => {
   t.equal(checkItem(twoLimits), '0 2 2 60000 5 3600000 100');
   t.equal(checkItem({ ...twoLimits, algorithm: 'sliding_log', limits: [{ windowSeconds: 1, limit: 1 }] }), '1 2 1 1000 1');
+});
+
+t.test('consecutive checks that are one object go to the script as one run: keys once, one item with the count', async (t) => {
+  const other: ScriptCheck = { ...twoLimits, keyId: 'k2', limits: [{ windowSeconds: 60, limit: 5 }] };
+  const keysOf = (check: ScriptCheck): string[] => check.limits.map((limit) => `{${check.keyId}}:${limit.windowSeconds}`);
+  t.same(limiterScriptArguments([twoLimits, twoLimits, twoLimits, other, twoLimits], keysOf), [
+    5,
+    '{k1}:60',
+    '{k1}:3600',
+    '{k2}:60',
+    '{k1}:60',
+    '{k1}:3600',
+    3,
+    '0 2 2 60000 5 3600000 100 3',
+    '0 2 1 60000 5',
+    '0 2 2 60000 5 3600000 100',
+  ]);
 });
 
 t.test('the integers of a reply are read in order, negative ones included', async (t) => {

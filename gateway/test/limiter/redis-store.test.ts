@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { createRedisClient, waitForReady } from '../../src/redis-client.js';
 import type { RedisClient } from '../../src/redis-client.js';
 import { RedisStore } from '../../src/limiter/redis-store.js';
+import { createLimiterScripts } from '../../../contracts/lua/scripts.js';
 import type { LimitCheck, StoreReply } from '../../src/limiter/store.js';
 import { startRedisServer, uniquePrefix, type RedisServer } from '../../../test-support/redis-server.js';
 import { admitted, checkFor, storeBehaviour, withCost } from './store-behaviour.js';
@@ -88,6 +89,51 @@ t.test('batched calls give the same results as one call per check', async (t) =>
   for (const check of sequence) fromSingle.push(await single.consume(check));
   t.same(project(fromBatch), project(fromSingle));
   t.ok(admitted(fromBatch) > 0 && admitted(fromBatch) < sequence.length, 'the sequence both admits and rejects');
+});
+
+t.test('runs of one check object among other keys give the same results as one call per check', async (t) => {
+  await waitForReady(shared);
+  const batched = new RedisStore({ client: shared, prefix: uniquePrefix('runs') });
+  const single = new RedisStore({ client: shared, prefix: uniquePrefix('runs-single'), batching: false });
+  const busy = checkFor('sliding_window', [{ window: '1m', limit: 6 }, { window: '1h', limit: 9 }]);
+  const log = checkFor('sliding_log', [{ window: '1m', limit: 4 }]);
+  const quiet = checkFor('sliding_window', [{ window: '30s', limit: 2 }]);
+  // Runs of 5, 1, 4, 3 and 2 of the same objects, so the call carries runs and single items.
+  const sequence = [
+    ...Array<LimitCheck>(5).fill(busy),
+    quiet,
+    ...Array<LimitCheck>(4).fill(log),
+    ...Array<LimitCheck>(3).fill(busy),
+    ...Array<LimitCheck>(2).fill(log),
+    quiet,
+    quiet,
+  ];
+  const project = (replies: StoreReply[]) => replies.map((reply) => ({ allowed: reply.allowed, remaining: reply.remaining }));
+  const before = batched.scriptCalls;
+  const fromBatch = await Promise.all(sequence.map((check) => batched.consume(check)));
+  t.equal(batched.scriptCalls - before, 1, 'one script call');
+  const fromSingle: StoreReply[] = [];
+  for (const check of sequence) fromSingle.push(await single.consume(check));
+  t.same(project(fromBatch), project(fromSingle));
+  t.same(
+    fromBatch.slice(0, 5).map((reply) => reply.remaining[0]),
+    [5, 4, 3, 2, 1],
+    'each check of a run sees the counts the earlier ones left',
+  );
+});
+
+t.test('peek answers every check of a run alike and consumes nothing', async (t) => {
+  await waitForReady(shared);
+  const prefix = uniquePrefix('peek-run');
+  const scripts = createLimiterScripts(shared, prefix);
+  const check = checkFor('sliding_window', [{ window: '1h', limit: 5 }]);
+  await new RedisStore({ client: shared, prefix }).consume(check);
+  const replies = await scripts.peek([check, check, check]);
+  t.same(
+    replies.map((reply) => reply.remaining[0]),
+    [4, 4, 4],
+  );
+  t.same((await scripts.peek([check])).map((reply) => reply.remaining[0]), [4], 'nothing was consumed');
 });
 
 t.test('after SCRIPT FLUSH the next call still works', async (t) => {
