@@ -72,10 +72,18 @@ class SharedFields {
 export function encodeRequestEventBatch(events: readonly RequestEvent[]): string {
   const shared = new SharedFields();
   let out = '';
+  // Epoch ms are beyond V8's small integers, so each is printed like a double: a batch's events
+  // mostly share their millisecond with the one before, and its text.
+  let timeMs = Number.NaN;
+  let time = '';
   for (const event of events) {
+    if (event.timeMs !== timeMs) {
+      timeMs = event.timeMs;
+      time = String(timeMs);
+    }
     // Sub-millisecond precision is noise for a log; three decimals keep entries short.
     const duration = Math.round(event.durationMs * 1000) / 1000;
-    out += `${text(event.id)}\t${event.timeMs}\t${shared.of(event)}\t${event.status}\t${duration}\t${event.limited ? '1' : '0'}\n`;
+    out += `${text(event.id)}\t${time}\t${shared.of(event)}\t${event.status}\t${duration}\t${event.limited ? '1' : '0'}\n`;
   }
   return out;
 }
