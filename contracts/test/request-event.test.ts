@@ -6,13 +6,13 @@ function event(id: string, extra: Partial<RequestEvent> = {}): RequestEvent {
   return { id, timeMs: 1_764_000_000_000, keyId: 'key_a', tier: 'free', route: 'api', method: 'GET', status: 200, durationMs: 1.25, limited: false, ...extra };
 }
 
-t.test('events of several keys, routes and statuses come back as they were sent', async (t) => {
+t.test('events of several keys, routes, statuses and times come back as they were sent', async (t) => {
   const events = [
     event('g.1'),
     event('g.2', { status: 429, limited: true, durationMs: 0.004 }),
-    event('g.3', { keyId: 'key_b', tier: 'pro' }),
-    event('g.4', { keyId: 'key_b', tier: 'pro', route: null, status: 404 }),
-    event('g.5', { keyId: null, tier: null, route: null, method: 'POST', status: 401 }),
+    event('g.3', { keyId: 'key_b', tier: 'pro', timeMs: 1_764_000_000_001 }),
+    event('g.4', { keyId: 'key_b', tier: 'pro', route: null, status: 404, timeMs: 1_764_000_000_001 }),
+    event('g.5', { keyId: null, tier: null, route: null, method: 'POST', status: 401, timeMs: 1_764_000_000_007 }),
     event('g.6'),
   ];
   const parsed = parseRequestEventEntry(requestEventEntryFields(events));
