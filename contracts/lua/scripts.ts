@@ -66,7 +66,9 @@ const PEEK_COMMAND = 'tollgateLimitPeek';
 export const LIMITER_SCRIPT_COMMANDS: readonly string[] = [CONSUME_COMMAND, PEEK_COMMAND];
 
 type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
-type ScriptClient = Record<typeof CONSUME_COMMAND | typeof PEEK_COMMAND, ScriptCommand>;
+// The `…Buffer` variants ioredis defines with each command: the reply stays the bytes Redis sent,
+// with no UTF-8 decoding into a string, and is scanned as bytes (parseReplyIntegers).
+type ScriptClient = Record<`${typeof CONSUME_COMMAND | typeof PEEK_COMMAND}Buffer`, ScriptCommand>;
 
 export interface LimiterScripts {
   /** Decide the checks in order, each all-or-none; one script call for all of them. On a Cluster
@@ -115,8 +117,8 @@ export function createLimiterScripts(client: Redis | Cluster, prefix: string): L
   }
 
   return {
-    consume: (checks) => call(commands[CONSUME_COMMAND], checks),
-    peek: (checks) => call(commands[PEEK_COMMAND], checks),
+    consume: (checks) => call(commands[`${CONSUME_COMMAND}Buffer`], checks),
+    peek: (checks) => call(commands[`${PEEK_COMMAND}Buffer`], checks),
   };
 }
 
@@ -171,15 +173,22 @@ const NINE = 57;
 /** More digits than any reply value has (windows are at most 31 days): also keeps them exact. */
 const MAX_DIGITS = 15;
 
-/** The integers of a reply string ("1 0 4 60000"): a hand-written scanner, no split per reply. */
-export function parseReplyIntegers(text: string): number[] {
+/**
+ * The integers of a reply ("1 0 4 60000"), as the bytes ioredis hands over or as a string: a
+ * hand-written scanner over the bytes, no split or string per reply. (Scanning a string with
+ * charCodeAt cost a generic property lookup per character in the gateway, whose replies arrive
+ * as strings of several kinds.)
+ */
+export function parseReplyIntegers(reply: Uint8Array | string): number[] {
+  const bytes = typeof reply === 'string' ? Buffer.from(reply, 'latin1') : reply;
   const out: number[] = [];
-  if (text === '') return out;
+  const length = bytes.length;
+  if (length === 0) return out;
   let value = 0;
   let digits = 0;
   let sign = 1;
-  for (let i = 0; i <= text.length; i += 1) {
-    const code = i === text.length ? SPACE : text.charCodeAt(i);
+  for (let i = 0; i <= length; i += 1) {
+    const code = i === length ? SPACE : (bytes[i] as number);
     if (code >= ZERO && code <= NINE) {
       value = value * 10 + (code - ZERO);
       digits += 1;
@@ -197,10 +206,10 @@ export function parseReplyIntegers(text: string): number[] {
   return out;
 }
 
-/** Cheap hand-written shape check (no zod on the hot path): a string of integers, as many as the
- * checks ask for. */
+/** Cheap hand-written shape check (no zod on the hot path): one bulk string (bytes or text) of
+ * integers, as many as the checks ask for. */
 export function parseReply(text: unknown, checks: readonly ScriptCheck[]): ScriptReply[] {
-  if (typeof text !== 'string') throw new ScriptReplyError('limiter script reply is not a string');
+  if (typeof text !== 'string' && !(text instanceof Uint8Array)) throw new ScriptReplyError('limiter script reply is not a string');
   const reply = parseReplyIntegers(text);
   const replies: ScriptReply[] = new Array<ScriptReply>(checks.length);
   let at = 0;

@@ -51,6 +51,12 @@ t.test('a reply gives each check its facts, per limit in the check\'s order', as
   t.same(allowed, { allowed: true, retryAfterMs: 0, retryAfterSeconds: 0, remaining: [3, 98], resetMs: [60000, 3600000], resetSeconds: [60, 3600] });
 });
 
+t.test('a reply read as bytes, as the gateway gets it from Redis, gives the same facts as the text', async (t) => {
+  const text = '0 1500 0 30001 40 3599000 1 0 3 60000 98 3600000';
+  t.same(parseReply(Buffer.from(text, 'latin1'), [twoLimits, twoLimits]), parseReply(text, [twoLimits, twoLimits]));
+  t.throws(() => parseReply(Buffer.from('1 0 3 6000x 98 3600000'), [twoLimits]), ScriptReplyError);
+});
+
 t.test('a reply that is not a string, too short or too long is refused', async (t) => {
   t.throws(() => parseReply([1, 0, 4, 60000], [twoLimits]), ScriptReplyError);
   t.throws(() => parseReply('1 0 3 60000', [twoLimits]), ScriptReplyError);
