@@ -12,6 +12,7 @@ import { createLimiter } from './limiter/limiter.js';
 import { startKeyFeed } from './keys/feed.js';
 import { createRequestLogBatcher } from './request-log/batcher.js';
 import { createGateway } from './server.js';
+import { makeStringPrototypeFast } from './fast-string-prototype.js';
 import { keepTickObjectMapsAlive } from './tick-object-maps.js';
 
 function readConfig(): GatewayConfig {
@@ -30,6 +31,7 @@ function readConfig(): GatewayConfig {
 
 async function main(): Promise<void> {
   keepTickObjectMapsAlive();
+  makeStringPrototypeFast();
   const config = readConfig();
   const logger = createLogger(config.logLevel);
   const log = componentLogger(logger, 'main');
