@@ -103,9 +103,15 @@ export function upstreamRequestHeaders(req: IncomingMessage, keyId: string, tier
   return out;
 }
 
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+// Buffer's latin1 decoder, where `toString('latin1')` ends up, called directly: `raw.toString` was a
+// generic property lookup per field in the optimised code (--print-opt-code), and toString then
+// looks the encoding up by name.
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: Latin1Slice }).latin1Slice;
+
 /** A raw header name or value as text; undici hands them over as bytes, and Node writes heads as latin1. */
 function text(raw: Buffer | string): string {
-  return typeof raw === 'string' ? raw : raw.toString('latin1');
+  return typeof raw === 'string' ? raw : latin1Slice.call(raw, 0, raw.length);
 }
 
 /**
