@@ -180,7 +180,8 @@ const MAX_DIGITS = 15;
  * had left String.prototype a dictionary: gateway/src/fast-string-prototype.ts).
  */
 export function parseReplyIntegers(reply: Uint8Array | string): number[] {
-  const bytes = typeof reply === 'string' ? Buffer.from(reply, 'latin1') : reply;
+  // Text as UTF-8: any non-ASCII character becomes bytes ≥ 0x80, which the scanner refuses.
+  const bytes = typeof reply === 'string' ? Buffer.from(reply, 'utf8') : reply;
   const out: number[] = [];
   const length = bytes.length;
   if (length === 0) return out;
