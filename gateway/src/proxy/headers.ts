@@ -126,9 +126,9 @@ const headerName: (raw: Buffer | string) => string = undiciUtil.headerNameToStri
  * The upstream's response headers (undici's raw [name, value, …] list) without hop-by-hop ones (Node
  * frames the body itself), followed by the gateway's `extra` fields (rate-limit headers) as one flat
  * list. Names are lower-cased (field names are case-insensitive, RFC 9110 §5.1); values are kept as
- * latin1 bytes, so Node writes back exactly what the upstream sent. A field the
- * upstream sent itself is kept and the gateway's one of that name left out, as when the gateway's
- * were set first and the upstream's written over them.
+ * latin1 bytes, so Node writes back exactly what the upstream sent. A field the upstream sent itself
+ * is kept and the gateway's one of that name left out, as when the gateway's were set first and the
+ * upstream's written over them.
  */
 export function clientResponseHeaders(raw: readonly (Buffer | string)[], extra: readonly string[] | null = null): string[] {
   let listed: Set<string> | null = null;
