@@ -27,6 +27,11 @@ export interface ProjectionKeys {
   readonly tiers: string;
   /** hash: `epoch` (text), `version` (integer) */
   readonly meta: string;
+  /**
+   * hash: `key:<hash>` / `tier:<name>` → the highest row revision applied, kept after a deletion, so
+   * a change older than the projection's is dropped (control plane only; gateways never read it).
+   */
+  readonly revisions: string;
 }
 
 export function projectionKeys(prefix: string): ProjectionKeys {
@@ -34,6 +39,7 @@ export function projectionKeys(prefix: string): ProjectionKeys {
     keys: `${prefix}:{config}:keys`,
     tiers: `${prefix}:{config}:tiers`,
     meta: `${prefix}:{config}:meta`,
+    revisions: `${prefix}:{config}:revisions`,
   };
 }
 

@@ -1,19 +1,32 @@
 -- Apply one committed change to the gateways' projection and announce it, atomically, so the
 -- projection, its version and the message can never disagree. Scripts run one at a time, so
 -- versions are handed out in the order changes are written, whichever control plane sends them.
+-- A change whose row revision is not above the one already applied for that row was committed
+-- before it (it reached Redis out of order): it is dropped, so it cannot undo the newer change.
 --
 -- KEYS[1]  projection hash to change ({config}:keys or {config}:tiers)
 -- KEYS[2]  meta hash ({config}:meta: epoch, version)
+-- KEYS[3]  revisions hash ({config}:revisions: kind:id → highest revision applied)
 -- ARGV[1]  change channel
 -- ARGV[2]  kind: 'key' or 'tier'
 -- ARGV[3]  id: key hash or tier name
 -- ARGV[4]  JSON view, or '' to delete
--- Returns  the new version, or -1 when the meta hash is missing (Redis lost the projection: the
---          caller rebuilds it from PostgreSQL instead of writing a partial one)
+-- ARGV[5]  the row's revision after the change
+-- Returns  the new version; -1 when the meta hash is missing (Redis lost the projection: the
+--          caller rebuilds it from PostgreSQL instead of writing a partial one); -2 when the change
+--          is older than the projection's (nothing written, nothing published)
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
 if not epoch then
   return -1
 end
+
+local field = ARGV[2] .. ':' .. ARGV[3]
+local revision = tonumber(ARGV[5])
+local applied = tonumber(redis.call('HGET', KEYS[3], field))
+if applied and applied >= revision then
+  return -2
+end
+redis.call('HSET', KEYS[3], field, ARGV[5])
 
 local value = ARGV[4]
 if value == '' then

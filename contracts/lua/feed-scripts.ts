@@ -21,7 +21,7 @@ function loadSources(): { publish: string; swap: string } {
 }
 
 interface FeedCommands {
-  [PUBLISH_COMMAND](hash: string, meta: string, ...argv: string[]): Promise<number>;
+  [PUBLISH_COMMAND](hash: string, meta: string, revisions: string, ...argv: string[]): Promise<number>;
   [SWAP_COMMAND](...args: string[]): Promise<number>;
 }
 
@@ -29,8 +29,8 @@ function commands(redis: FeedRedis): FeedCommands {
   const candidate = redis as unknown as Partial<FeedCommands>;
   if (typeof candidate[PUBLISH_COMMAND] !== 'function') {
     const sources = loadSources();
-    redis.defineCommand(PUBLISH_COMMAND, { numberOfKeys: 2, lua: sources.publish });
-    redis.defineCommand(SWAP_COMMAND, { numberOfKeys: 5, lua: sources.swap });
+    redis.defineCommand(PUBLISH_COMMAND, { numberOfKeys: 3, lua: sources.publish });
+    redis.defineCommand(SWAP_COMMAND, { numberOfKeys: 7, lua: sources.swap });
   }
   return redis as unknown as FeedCommands;
 }
@@ -38,33 +38,51 @@ function commands(redis: FeedRedis): FeedCommands {
 export type ChangeKind = 'key' | 'tier';
 
 /**
- * Writes one change to the projection and publishes it. Returns the new version, or null when the
- * projection is missing (Redis came back empty): the caller must rebuild, not write a partial one.
+ * What became of one change: `published` with its version; `missing` when the projection is gone
+ * (Redis came back empty: the caller must rebuild, not write a partial one); `stale` when the
+ * projection already holds that row at the same or a later revision (nothing was written).
  */
+export type PublishResult =
+  | { readonly outcome: 'published'; readonly version: number }
+  | { readonly outcome: 'missing' }
+  | { readonly outcome: 'stale' };
+
+/** Writes one change to the projection and publishes it, unless it is older than what is there. */
 export async function publishChange(
   redis: FeedRedis,
   prefix: string,
   kind: ChangeKind,
   id: string,
   valueJson: string | null,
-): Promise<number | null> {
+  revision: number,
+): Promise<PublishResult> {
   const keys = projectionKeys(prefix);
   const target = kind === 'key' ? keys.keys : keys.tiers;
-  const version = await commands(redis)[PUBLISH_COMMAND](
-    target,
-    keys.meta,
-    changeChannel(prefix),
-    kind,
-    id,
-    valueJson ?? '',
+  const version = Number(
+    await commands(redis)[PUBLISH_COMMAND](
+      target,
+      keys.meta,
+      keys.revisions,
+      changeChannel(prefix),
+      kind,
+      id,
+      valueJson ?? '',
+      String(revision),
+    ),
   );
-  return Number(version) < 0 ? null : Number(version);
+  if (version === -1) return { outcome: 'missing' };
+  if (version === -2) return { outcome: 'stale' };
+  return { outcome: 'published', version };
 }
 
 /** Where a rebuild stages the new projection before the swap (same hash tag as the projection). */
-export function stagingKeys(prefix: string, epoch: string): { keys: string; tiers: string } {
+export function stagingKeys(prefix: string, epoch: string): { keys: string; tiers: string; revisions: string } {
   const keys = projectionKeys(prefix);
-  return { keys: `${keys.keys}:staging:${epoch}`, tiers: `${keys.tiers}:staging:${epoch}` };
+  return {
+    keys: `${keys.keys}:staging:${epoch}`,
+    tiers: `${keys.tiers}:staging:${epoch}`,
+    revisions: `${keys.revisions}:staging:${epoch}`,
+  };
 }
 
 export interface SwapArgs {
@@ -84,6 +102,8 @@ export async function swapProjection(redis: FeedRedis, prefix: string, args: Swa
     keys.meta,
     staged.keys,
     staged.tiers,
+    keys.revisions,
+    staged.revisions,
     changeChannel(prefix),
     args.expectedEpoch ?? '',
     args.expectedVersion ?? '',

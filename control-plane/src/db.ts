@@ -7,6 +7,11 @@ import type { Limit } from '../../contracts/limits.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type TimestampDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+/**
+ * bigint from the projection_revision sequence (migration 0020): read as text by postgres.js (a
+ * number in PGlite), so use revisionOf; written only as nextval, by the repositories.
+ */
+type Revision = ColumnType<string | number, RawBuilder<unknown> | undefined, RawBuilder<unknown>>;
 /** jsonb is written as JSON text (`::jsonb`) and read back parsed. */
 type Json<T> = ColumnType<T, string, string>;
 
@@ -17,6 +22,7 @@ export interface TiersTable {
   algorithm: string;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
+  revision: Revision;
 }
 
 export interface ApiKeysTable {
@@ -32,6 +38,7 @@ export interface ApiKeysTable {
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   secret_hash: string;
   prefix: string;
+  revision: Revision;
 }
 
 export interface AuditLogTable {
@@ -69,6 +76,16 @@ export interface Database {
 }
 
 export type Db = Kysely<Database>;
+
+/** The next revision (migration 0020), for the write that changes a tier or a key. */
+export function nextRevision(): RawBuilder<string> {
+  return sql<string>`nextval('projection_revision')`;
+}
+
+/** A row's revision as a number: sequence values stay far below 2^53. */
+export function revisionOf(row: { readonly revision: string | number }): number {
+  return Number(row.revision);
+}
 
 export function createDb(dialect: Dialect): Db {
   return new Kysely<Database>({ dialect });

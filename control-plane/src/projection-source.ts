@@ -1,5 +1,5 @@
 // What the change feed rebuilds gateways' projection from: PostgreSQL, the source of truth.
-import type { Db } from './db.js';
+import { revisionOf, type Db } from './db.js';
 import type { ProjectionSource } from './feed/publisher.js';
 import { listLiveKeys } from './keys/repository.js';
 import { toKeyView } from './keys/service.js';
@@ -12,8 +12,8 @@ export function createProjectionSource(db: Db): ProjectionSource {
     async loadAll() {
       const [keys, tiers] = await Promise.all([listLiveKeys(db), listTiers(db)]);
       return {
-        keys: keys.map((row) => ({ hash: row.secret_hash, view: toKeyView(row) })),
-        tiers: tiers.map((row) => toTierView(toTier(row))),
+        keys: keys.map((row) => ({ hash: row.secret_hash, view: toKeyView(row), revision: revisionOf(row) })),
+        tiers: tiers.map((row) => ({ view: toTierView(toTier(row)), revision: revisionOf(row) })),
       };
     },
   };

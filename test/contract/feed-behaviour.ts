@@ -5,8 +5,9 @@
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import type { FeedSource, KeyView, TierView } from '../../contracts/feed.js';
-import type { ChangePublisher, ProjectionEntry, ProjectionSource } from '../../control-plane/src/feed/publisher.js';
+import type { ChangePublisher, ProjectionEntry, ProjectionSource, TierEntry } from '../../control-plane/src/feed/publisher.js';
 import { followKeyFeed, type KeyFeed } from '../../gateway/src/keys/follow-feed.js';
+import { laterRevision } from '../../test-support/revisions.js';
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -34,8 +35,12 @@ export class MemoryProjection implements ProjectionSource {
     for (const [hash, view] of Object.entries(keys)) this.keys.set(hash, view);
   }
 
-  async loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierView[] }> {
-    return { keys: [...this.keys].map(([hash, view]) => ({ hash, view })), tiers: [...this.tiers.values()] };
+  /** Rows as loaded are older than every change a test publishes (laterRevision starts above 0). */
+  async loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierEntry[] }> {
+    return {
+      keys: [...this.keys].map(([hash, view]) => ({ hash, view, revision: 0 })),
+      tiers: [...this.tiers.values()].map((view) => ({ view, revision: 0 })),
+    };
   }
 }
 
@@ -79,7 +84,7 @@ export function feedBehaviour(label: string, factory: FeedFactory): void {
     const feed = await setUp(t, new MemoryProjection());
     const followers = [feed.follow(), feed.follow()];
     await Promise.all(followers.map((follower) => follower.ready));
-    await feed.publisher.publishKey('h1', keyView('key_1'));
+    await feed.publisher.publishKey('h1', keyView('key_1'), laterRevision());
     t.ok(await until(() => followers.every((follower) => follower.get('h1')?.id === 'key_1'), 1000));
   });
 
@@ -87,7 +92,7 @@ export function feedBehaviour(label: string, factory: FeedFactory): void {
     const feed = await setUp(t, new MemoryProjection({ h1: keyView('key_1'), h2: keyView('key_2') }));
     const follower = feed.follow();
     await follower.ready;
-    await feed.publisher.publishTier('free', { ...freeTier, limits: [{ window: '1s', limit: 1 }, { window: '1h', limit: 9 }] });
+    await feed.publisher.publishTier('free', { ...freeTier, limits: [{ window: '1s', limit: 1 }, { window: '1h', limit: 9 }] }, laterRevision());
     const relimited = (hash: string) => follower.get(hash)?.limits.map((limit) => limit.window).join(',') === '1s,1h';
     t.ok(await until(() => relimited('h1') && relimited('h2'), 1000));
   });
@@ -96,8 +101,35 @@ export function feedBehaviour(label: string, factory: FeedFactory): void {
     const feed = await setUp(t, new MemoryProjection({ h1: keyView('key_1') }));
     const follower = feed.follow();
     await follower.ready;
-    await feed.publisher.publishKey('h1', null);
+    await feed.publisher.publishKey('h1', null, laterRevision());
     t.ok(await until(() => follower.get('h1') === undefined, 1000));
+  });
+
+  t.test(`${label}: a change that reaches the feed after a newer one of the same key is dropped`, async (t) => {
+    const feed = await setUp(t, new MemoryProjection({ h1: keyView('key_1') }));
+    const follower = feed.follow();
+    await follower.ready;
+    // Two control planes: the deactivation committed second but was published first.
+    const activated = laterRevision();
+    const deactivated = laterRevision();
+    await feed.publisher.publishKey('h1', { ...keyView('key_1'), active: false }, deactivated);
+    const head = await feed.source.head();
+    await feed.publisher.publishKey('h1', keyView('key_1'), activated);
+    t.same(await feed.source.head(), head, 'no new version for the older change');
+    t.ok(await until(() => follower.version === head?.version, 1000));
+    t.equal(follower.get('h1')?.active, false, 'the key stays inactive');
+  });
+
+  t.test(`${label}: an older view of a removed key does not bring it back`, async (t) => {
+    const feed = await setUp(t, new MemoryProjection({ h1: keyView('key_1') }));
+    const follower = feed.follow();
+    await follower.ready;
+    const renamed = laterRevision();
+    await feed.publisher.publishKey('h1', null, laterRevision());
+    await feed.publisher.publishKey('h1', keyView('key_1'), renamed);
+    await feed.publisher.publishKey('h2', keyView('key_2'), laterRevision());
+    t.ok(await until(() => follower.get('h2') !== undefined, 1000), 'a later change still gets through');
+    t.equal(follower.get('h1'), undefined);
   });
 
   t.test(`${label}: changes get consecutive versions and the follower ends at the feed's head`, async (t) => {
@@ -105,7 +137,7 @@ export function feedBehaviour(label: string, factory: FeedFactory): void {
     const follower = feed.follow();
     await follower.ready;
     const start = await feed.source.head();
-    for (let i = 1; i <= 5; i += 1) await feed.publisher.publishKey(`h${i}`, keyView(`key_${i}`));
+    for (let i = 1; i <= 5; i += 1) await feed.publisher.publishKey(`h${i}`, keyView(`key_${i}`), laterRevision());
     const head = await feed.source.head();
     t.equal(head?.epoch, start?.epoch);
     t.equal(head?.version, (start?.version ?? 0) + 5);
@@ -137,7 +169,7 @@ export function feedBehaviour(label: string, factory: FeedFactory): void {
     const feed = await setUp(t, new MemoryProjection());
     const follower = feed.follow();
     await follower.ready;
-    for (let i = 1; i <= 3; i += 1) await feed.publisher.publishKey(`h${i}`, keyView(`key_${i}`));
+    for (let i = 1; i <= 3; i += 1) await feed.publisher.publishKey(`h${i}`, keyView(`key_${i}`), laterRevision());
     const before = await feed.source.head();
     await feed.publisher.start();
     const after = await feed.source.head();

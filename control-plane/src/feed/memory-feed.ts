@@ -27,6 +27,8 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
   const listeners = new Set<FeedListener>();
   let keys = new Map<string, KeyView>();
   let tiers = new Map<string, TierView>();
+  // The highest revision applied per `kind:id`, deletions included (see ChangePublisher).
+  let revisions = new Map<string, number>();
   let epoch = '';
   let version = 0;
   let loaded = false;
@@ -44,7 +46,11 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
       changedDuringLoad = false;
       const data = await options.source.loadAll();
       keys = new Map(data.keys.map((entry) => [entry.hash, entry.view]));
-      tiers = new Map(data.tiers.map((tier) => [tier.name, tier]));
+      tiers = new Map(data.tiers.map((entry) => [entry.view.name, entry.view]));
+      revisions = new Map([
+        ...data.keys.map((entry) => [`key:${entry.hash}`, entry.revision] as const),
+        ...data.tiers.map((entry) => [`tier:${entry.view.name}`, entry.revision] as const),
+      ]);
       epoch = randomBytes(9).toString('base64url');
       // A new epoch goes on from the old version, as the Redis projection's swap does.
       version = loaded ? version + 1 : 0;
@@ -54,9 +60,13 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
     emit({ kind: 'rebuilt', epoch, version });
   };
 
-  const change = (kind: 'key' | 'tier', id: string, value: KeyView | TierView | null) => {
+  const change = (kind: 'key' | 'tier', id: string, value: KeyView | TierView | null, revision: number) => {
     if (loading) changedDuringLoad = true;
     if (!loaded) return;
+    const field = `${kind}:${id}`;
+    // Older than what is applied: published out of commit order, so dropped.
+    if ((revisions.get(field) ?? Number.NEGATIVE_INFINITY) >= revision) return;
+    revisions.set(field, revision);
     version += 1;
     if (kind === 'key') {
       const view = value as KeyView | null;
@@ -72,11 +82,11 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
   };
 
   return {
-    async publishKey(secretHash, view) {
-      change('key', secretHash, view);
+    async publishKey(secretHash, view, revision) {
+      change('key', secretHash, view, revision);
     },
-    async publishTier(name, view) {
-      change('tier', name, view);
+    async publishTier(name, view, revision) {
+      change('tier', name, view, revision);
     },
     async start() {
       loading ??= load().finally(() => {

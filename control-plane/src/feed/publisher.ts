@@ -6,18 +6,31 @@ import type { KeyView, TierView } from '../../../contracts/feed.js';
 export interface ProjectionEntry {
   readonly hash: string;
   readonly view: KeyView;
+  /** The row's revision (see ChangePublisher). */
+  readonly revision: number;
+}
+
+export interface TierEntry {
+  readonly view: TierView;
+  readonly revision: number;
 }
 
 /** Everything gateways need, read from PostgreSQL (the source of truth) for a rebuild. */
 export interface ProjectionSource {
-  loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierView[] }>;
+  loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierEntry[] }>;
 }
 
+/**
+ * `revision` is the changed row's revision after the change (migration 0020): a change with a
+ * revision no higher than the one already applied for that key hash or tier name is older than
+ * what the projection holds, and is dropped, so changes published out of commit order never undo
+ * a newer one.
+ */
 export interface ChangePublisher {
   /** `view` null removes the key (revoked or rotated away). */
-  publishKey(secretHash: string, view: KeyView | null): Promise<void>;
+  publishKey(secretHash: string, view: KeyView | null, revision: number): Promise<void>;
   /** `view` null removes the tier. */
-  publishTier(name: string, view: TierView | null): Promise<void>;
+  publishTier(name: string, view: TierView | null, revision: number): Promise<void>;
   /** Rebuild the projection now, then keep watching for a Redis that came back empty. */
   start(): Promise<void>;
   close(): Promise<void>;

@@ -61,8 +61,12 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       stage(
         redis,
         staged.tiers,
-        data.tiers.map((tier) => [tier.name, JSON.stringify(tier)] as const),
+        data.tiers.map((entry) => [entry.view.name, JSON.stringify(entry.view)] as const),
       ),
+      stage(redis, staged.revisions, [
+        ...data.keys.map((entry) => [`key:${entry.hash}`, String(entry.revision)] as const),
+        ...data.tiers.map((entry) => [`tier:${entry.view.name}`, String(entry.revision)] as const),
+      ]),
     ]);
     const swapped = await swapProjection(redis, prefix, {
       expectedEpoch: expectedEpoch ?? null,

@@ -123,7 +123,7 @@ export function createRedisChangePublisher(options: RedisChangePublisherOptions)
     void check();
   };
 
-  const publish = async (kind: ChangeKind, id: string, view: KeyView | TierView | null) => {
+  const publish = async (kind: ChangeKind, id: string, view: KeyView | TierView | null, revision: number) => {
     if (closed) return;
     if (redis.status !== 'ready') {
       markDirty();
@@ -131,11 +131,12 @@ export function createRedisChangePublisher(options: RedisChangePublisherOptions)
       return;
     }
     try {
-      const version = await withTimeout(
-        publishChange(redis, prefix, kind, id, view === null ? null : JSON.stringify(view)),
+      const result = await withTimeout(
+        publishChange(redis, prefix, kind, id, view === null ? null : JSON.stringify(view), revision),
         publishTimeoutMs,
       );
-      if (version === null) {
+      if (result.outcome === 'stale') logger.debug({ kind, revision }, 'change older than the projection dropped');
+      if (result.outcome === 'missing') {
         markDirty();
         void rebuild('projection missing at publish');
       }
@@ -149,8 +150,8 @@ export function createRedisChangePublisher(options: RedisChangePublisherOptions)
     get dirty() {
       return dirtySeq !== cleanSeq;
     },
-    publishKey: (secretHash, view) => publish('key', secretHash, view),
-    publishTier: (name, view) => publish('tier', name, view),
+    publishKey: (secretHash, view, revision) => publish('key', secretHash, view, revision),
+    publishTier: (name, view, revision) => publish('tier', name, view, revision),
     rebuild,
     async start() {
       redis.on('ready', onReady);

@@ -1,7 +1,7 @@
 // api_keys rows. The secret never reaches this module: only its SHA-256 hash and prefix.
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Limit } from '../../../contracts/limits.js';
-import { jsonb, type ApiKeysTable, type Database } from '../db.js';
+import { jsonb, nextRevision, type ApiKeysTable, type Database } from '../db.js';
 
 export type KeyRow = Selectable<ApiKeysTable>;
 
@@ -88,6 +88,7 @@ export async function updateKey(db: Kysely<Database>, id: string, changes: KeyCh
       ...(changes.active !== undefined ? { active: changes.active } : {}),
       ...(changes.expiresAt !== undefined ? { expires_at: changes.expiresAt } : {}),
       updated_at: now,
+      revision: nextRevision(),
     })
     .where('id', '=', id)
     .returningAll()
@@ -102,7 +103,7 @@ export async function replaceSecret(
 ): Promise<KeyRow> {
   return db
     .updateTable('api_keys')
-    .set({ secret_hash: secret.hash, prefix: secret.prefix, updated_at: now })
+    .set({ secret_hash: secret.hash, prefix: secret.prefix, updated_at: now, revision: nextRevision() })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -111,7 +112,7 @@ export async function replaceSecret(
 export async function revokeKey(db: Kysely<Database>, id: string, now: Date): Promise<KeyRow> {
   return db
     .updateTable('api_keys')
-    .set({ active: false, revoked_at: now, updated_at: now })
+    .set({ active: false, revoked_at: now, updated_at: now, revision: nextRevision() })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();

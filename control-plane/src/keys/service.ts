@@ -4,7 +4,7 @@
 import type { KeyView } from '../../../contracts/feed.js';
 import { insertAuditEntry } from '../audit/repository.js';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db.js';
+import { revisionOf, type Db } from '../db.js';
 import type { ChangePublisher } from '../feed/publisher.js';
 import {
   ConflictError,
@@ -110,7 +110,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
           return created;
         })
         .catch(mapForeignKey(input.tier));
-      await publish(`key ${row.id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row)));
+      await publish(`key ${row.id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row), revisionOf(row)));
       return { ...toApiKey(row), secret: secret.secret };
     },
 
@@ -166,7 +166,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
           return after;
         })
         .catch(mapForeignKey(changes.tier));
-      await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row)));
+      await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row), revisionOf(row)));
       return toApiKey(row);
     },
 
@@ -182,8 +182,8 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
         return { oldHash: before.secret_hash, row: after };
       });
       // Remove the old secret first: for a moment neither works, never both.
-      await publish(`key ${id}`, () => publisher.publishKey(oldHash, null));
-      await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row)));
+      await publish(`key ${id}`, () => publisher.publishKey(oldHash, null, revisionOf(row)));
+      await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row), revisionOf(row)));
       return { ...toApiKey(row), secret: secret.secret };
     },
 
@@ -198,7 +198,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
         await insertAuditEntry(trx, audit('key.revoke', id, toApiKey(before), toApiKey(after), now));
         return after;
       });
-      if (row) await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, null));
+      if (row) await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, null, revisionOf(row)));
     },
   };
 }

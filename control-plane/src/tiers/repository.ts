@@ -1,7 +1,7 @@
 // tiers rows. Plain rows in, plain rows out; the service decides what they mean.
 import type { Kysely, Selectable } from 'kysely';
 import type { Limit } from '../../../contracts/limits.js';
-import { jsonb, type Database, type TiersTable } from '../db.js';
+import { jsonb, nextRevision, revisionOf, type Database, type TiersTable } from '../db.js';
 
 export type TierRow = Selectable<TiersTable>;
 
@@ -21,7 +21,7 @@ export interface TierChanges {
 }
 
 export async function insertTier(db: Kysely<Database>, tier: NewTierRow): Promise<TierRow> {
-  return db
+  await db
     .insertInto('tiers')
     .values({
       name: tier.name,
@@ -31,6 +31,13 @@ export async function insertTier(db: Kysely<Database>, tier: NewTierRow): Promis
       created_at: tier.now,
       updated_at: tier.now,
     })
+    .execute();
+  // The insert's default revision was drawn before it could wait for a concurrent deletion of the
+  // same name to commit; drawn again now that the name is ours, it is above that deletion's.
+  return db
+    .updateTable('tiers')
+    .set({ revision: nextRevision() })
+    .where('name', '=', tier.name)
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -52,14 +59,21 @@ export async function updateTier(db: Kysely<Database>, name: string, changes: Ti
       ...(changes.limits !== undefined ? { limits: jsonb(changes.limits) } : {}),
       ...(changes.algorithm !== undefined ? { algorithm: changes.algorithm } : {}),
       updated_at: changes.now,
+      revision: nextRevision(),
     })
     .where('name', '=', name)
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
-export async function deleteTier(db: Kysely<Database>, name: string): Promise<void> {
-  await db.deleteFrom('tiers').where('name', '=', name).execute();
+/** Deletes the tier; returns the deletion's revision (drawn while the deleted row is held). */
+export async function deleteTier(db: Kysely<Database>, name: string): Promise<number> {
+  const row = await db
+    .deleteFrom('tiers')
+    .where('name', '=', name)
+    .returning(nextRevision().as('revision'))
+    .executeTakeFirstOrThrow();
+  return revisionOf(row);
 }
 
 export async function countKeysOfTier(db: Kysely<Database>, name: string): Promise<number> {

@@ -4,7 +4,7 @@ import type { TierView } from '../../../contracts/feed.js';
 import type { Algorithm, Limit } from '../../../contracts/limits.js';
 import { insertAuditEntry } from '../audit/repository.js';
 import type { Clock } from '../clock.js';
-import type { Db } from '../db.js';
+import { revisionOf, type Db } from '../db.js';
 import type { ChangePublisher } from '../feed/publisher.js';
 import { ConflictError, FOREIGN_KEY_VIOLATION, NotFoundError, UNIQUE_VIOLATION, sqlState } from '../http/errors.js';
 import type { Publish } from '../publish-after-commit.js';
@@ -54,19 +54,17 @@ export function createTierService({ db, publisher, publish, clock }: TierService
   return {
     async create(input) {
       const now = clock();
-      let tier: Tier;
+      let row: repository.TierRow;
       try {
-        tier = await db.transaction().execute(async (trx) => {
-          const created = toTier(
-            await repository.insertTier(trx, {
-              name: input.name,
-              description: input.description ?? null,
-              limits: input.limits,
-              algorithm: input.algorithm ?? 'sliding_window',
-              now,
-            }),
-          );
-          await insertAuditEntry(trx, audit('tier.create', created.name, null, created, now));
+        row = await db.transaction().execute(async (trx) => {
+          const created = await repository.insertTier(trx, {
+            name: input.name,
+            description: input.description ?? null,
+            limits: input.limits,
+            algorithm: input.algorithm ?? 'sliding_window',
+            now,
+          });
+          await insertAuditEntry(trx, audit('tier.create', created.name, null, toTier(created), now));
           return created;
         });
       } catch (error) {
@@ -75,7 +73,8 @@ export function createTierService({ db, publisher, publish, clock }: TierService
         }
         throw error;
       }
-      await publish(`tier ${tier.name}`, () => publisher.publishTier(tier.name, toTierView(tier)));
+      const tier = toTier(row);
+      await publish(`tier ${tier.name}`, () => publisher.publishTier(tier.name, toTierView(tier), revisionOf(row)));
       return tier;
     },
 
@@ -91,35 +90,38 @@ export function createTierService({ db, publisher, publish, clock }: TierService
 
     async update(name, changes) {
       const now = clock();
-      const tier = await db.transaction().execute(async (trx) => {
+      const row = await db.transaction().execute(async (trx) => {
         const before = await repository.findTier(trx, name, true);
         if (!before) throw notFound(name);
-        const after = toTier(await repository.updateTier(trx, name, { ...changes, now }));
-        await insertAuditEntry(trx, audit('tier.update', name, toTier(before), after, now));
+        const after = await repository.updateTier(trx, name, { ...changes, now });
+        await insertAuditEntry(trx, audit('tier.update', name, toTier(before), toTier(after), now));
         return after;
       });
-      await publish(`tier ${name}`, () => publisher.publishTier(name, toTierView(tier)));
+      const tier = toTier(row);
+      await publish(`tier ${name}`, () => publisher.publishTier(name, toTierView(tier), revisionOf(row)));
       return tier;
     },
 
     async remove(name) {
       const now = clock();
+      let revision: number;
       try {
-        await db.transaction().execute(async (trx) => {
+        revision = await db.transaction().execute(async (trx) => {
           const before = await repository.findTier(trx, name, true);
           if (!before) throw notFound(name);
           // Revoked keys count too: they keep their tier for the record.
           const keys = await repository.countKeysOfTier(trx, name);
           if (keys > 0) throw tierInUse(name, keys);
-          await repository.deleteTier(trx, name);
+          const deletedAt = await repository.deleteTier(trx, name);
           await insertAuditEntry(trx, audit('tier.delete', name, toTier(before), null, now));
+          return deletedAt;
         });
       } catch (error) {
         // A key created between the count and the delete: the foreign key still says no.
         if (sqlState(error) === FOREIGN_KEY_VIOLATION) throw tierInUse(name, 1, error);
         throw error;
       }
-      await publish(`tier ${name}`, () => publisher.publishTier(name, null));
+      await publish(`tier ${name}`, () => publisher.publishTier(name, null, revision));
     },
   };
 }

@@ -8,6 +8,7 @@ import { startRedisServer, uniquePrefix } from '../../../test-support/redis-serv
 import { createRedisClient } from '../../src/feed/redis-connection.js';
 import { createRedisChangePublisher } from '../../src/feed/redis-publisher.js';
 import { MemorySource, keyView, silentLogger, waitFor } from './feed-helpers.js';
+import { laterRevision } from '../../../test-support/revisions.js';
 
 interface FollowerState {
   readonly follower: number;
@@ -69,7 +70,7 @@ t.test('changes, revocations and a Redis restarted empty reach two gateway feeds
     const hash = `p${i}`;
     source.keys.set(hash, keyView(`key_p${i}`));
     const started = performance.now();
-    await publisher.publishKey(hash, keyView(`key_p${i}`));
+    await publisher.publishKey(hash, keyView(`key_p${i}`), laterRevision());
     await Promise.all(followers.map((follower) => waitFor(() => follower.has(hash), 1000, `change ${i}`)));
     const seen = followers.map((follower) => follower.states.find((entry) => entry.state.hashes.includes(hash))?.at ?? 0);
     samples.push(Math.max(...seen) - started);
@@ -80,7 +81,7 @@ t.test('changes, revocations and a Redis restarted empty reach two gateway feeds
   );
 
   source.keys.delete('h1');
-  await publisher.publishKey('h1', null);
+  await publisher.publishKey('h1', null, laterRevision());
   await Promise.all(followers.map((follower) => waitFor(() => !follower.has('h1'), 1000, 'the revocation')));
 
   const before = followers.map((follower) => follower.states.length);

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import pino from 'pino';
 import { type ChangeMessage, type KeyView, type TierView, parseChangeMessage } from '../../../contracts/feed.js';
 import { changeChannel, projectionKeys } from '../../../contracts/redis-keys.js';
-import type { ProjectionEntry, ProjectionSource } from '../../src/feed/publisher.js';
+import type { ProjectionEntry, ProjectionSource, TierEntry } from '../../src/feed/publisher.js';
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -19,6 +19,8 @@ export function keyView(id: string, tier = 'free'): KeyView {
 export class MemorySource implements ProjectionSource {
   readonly keys = new Map<string, KeyView>();
   readonly tiers = new Map<string, TierView>([[freeTier.name, freeTier]]);
+  /** Row revisions by `key:<hash>` / `tier:<name>`; 0 (older than any laterRevision) when not set. */
+  readonly revisions = new Map<string, number>();
   loads = 0;
 
   constructor(
@@ -28,11 +30,12 @@ export class MemorySource implements ProjectionSource {
     for (const [hash, view] of Object.entries(keys)) this.keys.set(hash, view);
   }
 
-  async loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierView[] }> {
+  async loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierEntry[] }> {
     this.loads += 1;
     // Copy first: that is the moment the "transaction" reads.
-    const keys = [...this.keys].map(([hash, view]) => ({ hash, view }));
-    const tiers = [...this.tiers.values()];
+    const revision = (field: string) => this.revisions.get(field) ?? 0;
+    const keys = [...this.keys].map(([hash, view]) => ({ hash, view, revision: revision(`key:${hash}`) }));
+    const tiers = [...this.tiers.values()].map((view) => ({ view, revision: revision(`tier:${view.name}`) }));
     if (this.loadDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.loadDelayMs));
     return { keys, tiers };
   }

@@ -2,6 +2,7 @@ import t from 'tap';
 import { type ChangeMessage, parseChangeMessage } from '../../../contracts/feed.js';
 import { createMemoryChangeFeed } from '../../src/feed/memory-feed.js';
 import { MemorySource, freeTier, keyView, silentLogger, waitFor } from './feed-helpers.js';
+import { laterRevision } from '../../../test-support/revisions.js';
 
 function listen(feed: ReturnType<typeof createMemoryChangeFeed>) {
   const messages: ChangeMessage[] = [];
@@ -32,9 +33,9 @@ t.test('each change is delivered to subscribers in order with the next version',
   const listener = listen(feed);
   await listener.subscribed;
   await feed.start();
-  await feed.publishKey('h1', keyView('key_1'));
-  await feed.publishTier('free', { ...freeTier, limits: [{ window: '1s', limit: 1 }] });
-  await feed.publishKey('h1', null);
+  await feed.publishKey('h1', keyView('key_1'), laterRevision());
+  await feed.publishTier('free', { ...freeTier, limits: [{ window: '1s', limit: 1 }] }, laterRevision());
+  await feed.publishKey('h1', null, laterRevision());
   await waitFor(() => listener.messages.length === 4, 1000, 'four messages');
   const epoch = (await feed.head())?.epoch;
   t.same(
@@ -50,7 +51,7 @@ t.test('a snapshot is a copy that later changes do not touch', async (t) => {
   const feed = createMemoryChangeFeed({ source: new MemorySource(), logger: silentLogger });
   await feed.start();
   const before = await feed.snapshot();
-  await feed.publishKey('h1', keyView('key_1'));
+  await feed.publishKey('h1', keyView('key_1'), laterRevision());
   t.equal(before?.keys.size, 0);
   t.equal((await feed.snapshot())?.keys.size, 1);
   await feed.close();
@@ -62,7 +63,7 @@ t.test('an unsubscribed listener receives nothing more', async (t) => {
   const unsubscribe = await listener.subscribed;
   await feed.start();
   await unsubscribe();
-  await feed.publishKey('h1', keyView('key_1'));
+  await feed.publishKey('h1', keyView('key_1'), laterRevision());
   await new Promise((resolve) => setTimeout(resolve, 20));
   t.equal(listener.messages.length, 1, 'only the rebuilt message before unsubscribing');
   await feed.close();
@@ -74,7 +75,7 @@ t.test('a change published while start is loading is not lost', async (t) => {
   const starting = feed.start();
   await waitFor(() => source.loads === 1, 1000, 'the load to begin');
   source.keys.set('h1', keyView('key_1'));
-  await feed.publishKey('h1', keyView('key_1'));
+  await feed.publishKey('h1', keyView('key_1'), laterRevision());
   await starting;
   t.equal(source.loads, 2, 'loaded again');
   t.equal((await feed.snapshot())?.keys.has('h1'), true);

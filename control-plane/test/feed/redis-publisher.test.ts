@@ -15,6 +15,7 @@ import {
   silentLogger,
   waitFor,
 } from './feed-helpers.js';
+import { laterRevision } from '../../../test-support/revisions.js';
 
 const admin = new Redis(SHARED_REDIS_URL);
 t.teardown(() => admin.quit());
@@ -55,8 +56,8 @@ t.test('a key change is written to the projection and published with the next ve
   const recorder = await recordMessages(client(t), prefix);
   const publisher = publisherOn(t, client(t), prefix, new MemorySource());
   await publisher.start();
-  await publisher.publishKey('h1', keyView('key_1'));
-  await publisher.publishTier('pro', { ...freeTier, name: 'pro' });
+  await publisher.publishKey('h1', keyView('key_1'), laterRevision());
+  await publisher.publishTier('pro', { ...freeTier, name: 'pro' }, laterRevision());
   const projection = await readProjection(admin, prefix);
   t.same(projection.keys, { h1: keyView('key_1') });
   t.same(projection.tiers.pro, { ...freeTier, name: 'pro' });
@@ -68,12 +69,32 @@ t.test('a key change is written to the projection and published with the next ve
   t.equal(recorder.bad, 0, 'every message the script builds passes the contract schema');
 });
 
+t.test('a rebuild keeps each row revision, so a change older than the loaded row is dropped', async (t) => {
+  const prefix = isolated(t, 'pub-stale');
+  const recorder = await recordMessages(client(t), prefix);
+  const source = new MemorySource({ h1: keyView('key_1') });
+  source.revisions.set('key:h1', 50);
+  const publisher = publisherOn(t, client(t), prefix, source);
+  await publisher.start();
+  const inactive = { ...keyView('key_1'), active: false };
+  await publisher.publishKey('h1', inactive, 40);
+  let projection = await readProjection(admin, prefix);
+  t.same(projection.keys, { h1: keyView('key_1') }, 'the older change left the projection alone');
+  t.equal(projection.meta.version, '0');
+  t.notOk(publisher.dirty, 'an older change is no failure: nothing to rebuild');
+  await publisher.publishKey('h1', inactive, 51);
+  projection = await readProjection(admin, prefix);
+  t.same(projection.keys, { h1: inactive }, 'a newer one is applied');
+  await waitFor(() => recorder.messages.length === 2, 1000, 'the newer change');
+  t.match(recorder.messages[1], { kind: 'key', version: 1, id: 'h1', value: inactive });
+});
+
 t.test('publishing null removes the key and announces the removal', async (t) => {
   const prefix = isolated(t, 'pub-revoke');
   const recorder = await recordMessages(client(t), prefix);
   const publisher = publisherOn(t, client(t), prefix, new MemorySource({ h1: keyView('key_1') }));
   await publisher.start();
-  await publisher.publishKey('h1', null);
+  await publisher.publishKey('h1', null, laterRevision());
   t.same((await readProjection(admin, prefix)).keys, {});
   await waitFor(() => recorder.messages.length === 2, 1000, 'the removal message');
   t.match(recorder.messages[1], { kind: 'key', version: 1, id: 'h1', value: null });
@@ -86,7 +107,7 @@ t.test('changes from two control planes get consecutive versions in the order th
   const second = publisherOn(t, client(t), prefix, new MemorySource());
   await first.start();
   await Promise.all(
-    Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? first : second).publishKey(`h${i}`, keyView(`key_${i}`))),
+    Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? first : second).publishKey(`h${i}`, keyView(`key_${i}`), laterRevision())),
   );
   await waitFor(() => recorder.messages.length === 101, 2000, 'every message');
   t.same(
@@ -124,7 +145,7 @@ t.test('a change published during a rebuild is not overwritten by older data', a
   await waitFor(() => slow.loads === 1, 1000, 'the rebuild to start loading');
   // Another control plane commits and publishes while the slow load is in flight.
   slow.keys.set('h2', keyView('key_2'));
-  await other.publishKey('h2', keyView('key_2'));
+  await other.publishKey('h2', keyView('key_2'), laterRevision());
   const result = await rebuild;
   t.ok(result && result.attempts >= 2, 'the first swap was refused and the load repeated');
   t.same(Object.keys((await readProjection(admin, prefix)).keys).sort(), ['h1', 'h2']);
@@ -159,7 +180,7 @@ t.test('a change published while Redis is down does not throw and reaches the pr
   await waitFor(() => redis.status !== 'ready', 2000, 'the client to notice');
   source.keys.set('h2', keyView('key_2'));
   const started = Date.now();
-  await publisher.publishKey('h2', keyView('key_2'));
+  await publisher.publishKey('h2', keyView('key_2'), laterRevision());
   t.ok(Date.now() - started < 1500, 'the REST caller is not held up');
   t.equal(publisher.dirty, true);
   await server.start();
@@ -176,7 +197,7 @@ t.test('the publisher works on a 3-master Redis Cluster', async (t) => {
   const redis = client(t, { clusterNodes: cluster.nodes });
   const publisher = publisherOn(t, redis, prefix, new MemorySource({ h1: keyView('key_1') }));
   await publisher.start();
-  await publisher.publishKey('h2', keyView('key_2'));
+  await publisher.publishKey('h2', keyView('key_2'), laterRevision());
   t.same(Object.keys((await readProjection(redis, prefix)).keys).sort(), ['h1', 'h2']);
   await waitFor(() => recorder.messages.length === 2, 2000, 'both messages through the cluster');
   t.match(recorder.messages[1], { kind: 'key', version: 1, id: 'h2' });

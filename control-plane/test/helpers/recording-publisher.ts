@@ -4,21 +4,21 @@ import type { KeyView, TierView } from '../../../contracts/feed.js';
 import type { ChangePublisher } from '../../src/feed/publisher.js';
 
 export type Published =
-  | { readonly kind: 'key'; readonly hash: string; readonly view: KeyView | null }
-  | { readonly kind: 'tier'; readonly name: string; readonly view: TierView | null };
+  | { readonly kind: 'key'; readonly hash: string; readonly view: KeyView | null; readonly revision: number }
+  | { readonly kind: 'tier'; readonly name: string; readonly view: TierView | null; readonly revision: number };
 
 export class RecordingPublisher implements ChangePublisher {
   readonly published: Published[] = [];
   failing = false;
 
-  async publishKey(secretHash: string, view: KeyView | null): Promise<void> {
+  async publishKey(secretHash: string, view: KeyView | null, revision: number): Promise<void> {
     if (this.failing) throw new Error('feed unavailable');
-    this.published.push({ kind: 'key', hash: secretHash, view });
+    this.published.push({ kind: 'key', hash: secretHash, view, revision });
   }
 
-  async publishTier(name: string, view: TierView | null): Promise<void> {
+  async publishTier(name: string, view: TierView | null, revision: number): Promise<void> {
     if (this.failing) throw new Error('feed unavailable');
-    this.published.push({ kind: 'tier', name, view });
+    this.published.push({ kind: 'tier', name, view, revision });
   }
 
   async start(): Promise<void> {}

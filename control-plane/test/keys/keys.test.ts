@@ -251,7 +251,30 @@ t.test('ProjectionSource.loadAll returns every unrevoked key by hash and every t
   t.same(byHash.get(sha256Hex(live.secret)), { id: live.id, tier, limits: null, active: true, expires_at: null });
   t.notOk(byHash.has(sha256Hex(revoked.secret)));
   t.same(
-    tiers.find((entry) => entry.name === tier),
+    tiers.find((entry) => entry.view.name === tier)?.view,
     { name: tier, limits: tierLimits, algorithm: 'sliding_window' },
   );
+});
+
+t.test('every change of a key is published at a higher revision; a rotation retires the old hash at the new one', async (t) => {
+  const key = await createKey();
+  const firstHash = sha256Hex(key.secret);
+  await ctx.call('PATCH', `/v1/keys/${key.id}`, { active: false });
+  await ctx.call('PATCH', `/v1/keys/${key.id}`, { active: true });
+  const rotated = (await ctx.call('POST', `/v1/keys/${key.id}/rotate`)).body;
+  const secondHash = sha256Hex(rotated.secret);
+  await ctx.call('DELETE', `/v1/keys/${key.id}`);
+  const changes = ctx.publisher.published.flatMap((entry) =>
+    entry.kind === 'key' && (entry.hash === firstHash || entry.hash === secondHash)
+      ? [{ hash: entry.hash === firstHash ? 'first' : 'second', removed: entry.view === null, revision: entry.revision }]
+      : [],
+  );
+  t.same(
+    changes.map(({ hash, removed }) => `${hash}${removed ? ' removed' : ''}`),
+    ['first', 'first', 'first', 'first removed', 'second', 'second removed'],
+  );
+  const [created, deactivated, activated, retired, replacement, revoked] = changes.map((change) => change.revision);
+  t.ok((created ?? 0) < (deactivated ?? 0) && (deactivated ?? 0) < (activated ?? 0) && (activated ?? 0) < (retired ?? 0));
+  t.equal(retired, replacement, 'the old hash goes at the revision the new one comes in');
+  t.ok((replacement ?? 0) < (revoked ?? 0));
 });

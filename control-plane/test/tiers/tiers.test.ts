@@ -188,3 +188,22 @@ t.test('a failing publisher does not fail the change, which is logged', async (t
   t.equal((await ctx.call('GET', `/v1/tiers/${name}`)).status, 200);
   t.ok(ctx.logs.lines.some((line) => line.includes('publish failed')));
 });
+
+t.test('a tier deleted and created again is published at a revision above its deletion', async (t) => {
+  const tier = await createTier();
+  await ctx.call('PATCH', `/v1/tiers/${tier.name}`, { description: 'changed' });
+  t.equal((await ctx.call('DELETE', `/v1/tiers/${tier.name}`)).status, 204);
+  await createTier(tier.name);
+  const revisions = ctx.publisher.published.flatMap((entry) =>
+    entry.kind === 'tier' && entry.name === tier.name ? [[entry.view === null ? 'deleted' : 'view', entry.revision] as const] : [],
+  );
+  t.same(
+    revisions.map(([what]) => what),
+    ['view', 'view', 'deleted', 'view'],
+  );
+  const numbers = revisions.map(([, revision]) => revision);
+  t.ok(
+    numbers.every((revision, index) => index === 0 || revision > (numbers[index - 1] ?? Infinity)),
+    `revisions rise with every change: ${numbers.join(', ')}`,
+  );
+});

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import pino from 'pino';
 import type { KeyView, TierView } from '../../../contracts/feed.js';
-import { type FeedRedis, publishChange, stagingKeys, swapProjection } from '../../../contracts/lua/feed-scripts.js';
+import { type FeedRedis, type PublishResult, publishChange, stagingKeys, swapProjection } from '../../../contracts/lua/feed-scripts.js';
 import { projectionKeys } from '../../../contracts/redis-keys.js';
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -35,6 +35,8 @@ export function keyView(id: string, tier = 'free', extra: Partial<KeyView> = {})
 
 /** Stands in for the control plane: full rebuilds and single changes through the contract scripts. */
 export function testPublisher(redis: FeedRedis, prefix: string) {
+  // Each change as a later commit than the one before (migration 0020's row revisions).
+  let revision = 0;
   return {
     async rebuild(keys: Record<string, KeyView>, tiers: TierView[]): Promise<string> {
       const meta = projectionKeys(prefix).meta;
@@ -55,16 +57,16 @@ export function testPublisher(redis: FeedRedis, prefix: string) {
       return newEpoch;
     },
     key: (hash: string, view: KeyView | null) =>
-      published(publishChange(redis, prefix, 'key', hash, view === null ? null : JSON.stringify(view))),
+      published(publishChange(redis, prefix, 'key', hash, view === null ? null : JSON.stringify(view), ++revision)),
     tier: (name: string, view: TierView | null) =>
-      published(publishChange(redis, prefix, 'tier', name, view === null ? null : JSON.stringify(view))),
+      published(publishChange(redis, prefix, 'tier', name, view === null ? null : JSON.stringify(view), ++revision)),
   };
 }
 
-async function published(version: Promise<number | null>): Promise<number> {
-  const value = await version;
-  if (value === null) throw new Error('no projection to publish into');
-  return value;
+async function published(pending: Promise<PublishResult>): Promise<number> {
+  const result = await pending;
+  if (result.outcome !== 'published') throw new Error(`change not published: ${result.outcome}`);
+  return result.version;
 }
 
 export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
