@@ -1,5 +1,10 @@
 // The systems Tollgate is compared with, each forked as a process of its own on the
 // system-under-test core: the upstream alone, three bare proxies and the fastify peer (admitted and 429).
+// Each runs with the gateway's Node flags (gateway/src/node-flags.ts: V8 heap sizes, no memory
+// reducer): every system idles for minutes between its rounds, and with V8's defaults the first
+// seconds after an idle spell go to shrunken-heap scavenges and recompiling, so the ratios would
+// partly compare GC settings instead of request paths.
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags.js';
 import type { Placement } from './placement.js';
 import { forkChild, siblingModule, type RunningProcess } from './processes.js';
 import { describeError, type SkippedSystem, type SystemUnderTest } from './systems.js';
@@ -48,7 +53,7 @@ export async function startComparisonSystems(
     if (!wanted(item.name)) continue;
     const { name, description, expectedStatus } = item;
     try {
-      const child = await forkChild(name, siblingModule(item.module), item.env, placement.systemCpu);
+      const child = await forkChild(name, siblingModule(item.module), item.env, placement.systemCpu, { nodeArgs: GATEWAY_NODE_FLAGS });
       running.push(child);
       systems.push({ name, description, expectedStatus, url: `http://127.0.0.1:${child.port}/`, headers: { 'x-api-key': PEER_KEY }, pid: child.child.pid });
     } catch (error) {

@@ -64,12 +64,15 @@ export async function forkChild(
   modulePath: string,
   env: Record<string, string>,
   cpuList: string,
-  options: { timeoutMs?: number; wrapper?: readonly string[] } = {},
+  options: { timeoutMs?: number; wrapper?: readonly string[]; nodeArgs?: readonly string[] } = {},
 ): Promise<RunningProcess & { port: number }> {
   const timeoutMs = options.timeoutMs ?? 15_000;
-  // fork runs `execPath ...execArgv module`: valgrind's flags, then node, then the module.
-  const wrapped = options.wrapper ? { execPath: options.wrapper[0], execArgv: [...options.wrapper.slice(1), process.execPath] } : {};
-  const child = fork(modulePath, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...wrapped });
+  const nodeArgs = options.nodeArgs ?? [];
+  // fork runs `execPath ...execArgv module`: valgrind's flags, then node and its flags, then the module.
+  const launch = options.wrapper
+    ? { execPath: options.wrapper[0], execArgv: [...options.wrapper.slice(1), process.execPath, ...nodeArgs] }
+    : { execArgv: [...process.execArgv, ...nodeArgs] };
+  const child = fork(modulePath, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...launch });
   pin(child.pid ?? 0, cpuList);
   const tail = keepTail(child);
   const port = await new Promise<number>((resolve, reject) => {

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadavg } from 'node:os';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/node-flags.js';
 import { readBenchConfig } from '../config.js';
 import { processCpuMs } from '../process-cpu.js';
 import { runRound } from '../load.js';
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
   };
   const upstream = await forkChild('upstream', siblingModule('children/upstream'), {}, placement.upstreamCpu);
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
-  const proxy = await forkChild('undici-proxy', siblingModule('children/undici-proxy'), { BENCH_UPSTREAM_URL: upstreamUrl }, placement.systemCpu);
+  const proxy = await forkChild('undici-proxy', siblingModule('children/undici-proxy'), { BENCH_UPSTREAM_URL: upstreamUrl }, placement.systemCpu, { nodeArgs: GATEWAY_NODE_FLAGS });
   const controlPlane = await startControlPlane(settings, await prepareDatabase(settings), randomBytes(24).toString('hex'));
   const gateway = await startGateway(settings, upstreamUrl, placement.systemCpu);
   const baseMain = process.env.MICRO_BASE_GATEWAY;

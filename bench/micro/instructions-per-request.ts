@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startOwnRedis } from '../own-redis.js';
 import { forkChild, siblingModule, type RunningProcess } from '../processes.js';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/node-flags.js';
 import { positiveInteger, readBenchConfig } from '../config.js';
 import { prepareDatabase, startControlPlane, startGateway, waitForStatus } from '../tollgate-stack.js';
 
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     const results: Measured[] = [];
 
     if (process.env.MICRO_SKIP_PROXY !== '1') {
-      const proxy = await forkChild('undici-proxy', siblingModule('children/undici-proxy'), { BENCH_UPSTREAM_URL: upstreamUrl }, '', { wrapper, timeoutMs: START_TIMEOUT_MS });
+      const proxy = await forkChild('undici-proxy', siblingModule('children/undici-proxy'), { BENCH_UPSTREAM_URL: upstreamUrl }, '', { wrapper, timeoutMs: START_TIMEOUT_MS, nodeArgs: GATEWAY_NODE_FLAGS });
       running.push(proxy);
       results.push(await measure('undici-proxy', proxy, `http://127.0.0.1:${proxy.port}/`, { 'x-api-key': 'micro' }, dir, warmup, requests));
       await proxy.stop();
