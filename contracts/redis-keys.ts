@@ -28,8 +28,9 @@ export interface ProjectionKeys {
   /** hash: `epoch` (text), `version` (integer) */
   readonly meta: string;
   /**
-   * hash: `key:<hash>` / `tier:<name>` → the highest row revision applied, kept after a deletion, so
-   * a change older than the projection's is dropped (control plane only; gateways never read it).
+   * hash: `key:<hash>` / `tier:<name>` → the highest row revision applied, kept after a deletion and
+   * through rebuilds, so a change older than the projection's is dropped (control plane only;
+   * gateways never read it). One field per key hash and tier ever published.
    */
   readonly revisions: string;
 }

@@ -10,19 +10,23 @@ export type FeedRedis = Redis | Cluster;
 
 const PUBLISH_COMMAND = 'tollgateFeedPublish';
 const SWAP_COMMAND = 'tollgateFeedSwap';
+const RAISE_COMMAND = 'tollgateFeedRaiseRevisions';
 
 let publishSource: string | undefined;
 let swapSource: string | undefined;
+let raiseSource: string | undefined;
 
-function loadSources(): { publish: string; swap: string } {
+function loadSources(): { publish: string; swap: string; raise: string } {
   publishSource ??= readFileSync(new URL('./feed-publish.lua', import.meta.url), 'utf8');
   swapSource ??= readFileSync(new URL('./feed-swap.lua', import.meta.url), 'utf8');
-  return { publish: publishSource, swap: swapSource };
+  raiseSource ??= readFileSync(new URL('./feed-raise-revisions.lua', import.meta.url), 'utf8');
+  return { publish: publishSource, swap: swapSource, raise: raiseSource };
 }
 
 interface FeedCommands {
   [PUBLISH_COMMAND](hash: string, meta: string, revisions: string, ...argv: string[]): Promise<number>;
   [SWAP_COMMAND](...args: string[]): Promise<number>;
+  [RAISE_COMMAND](revisions: string, ...fieldsAndRevisions: string[]): Promise<number>;
 }
 
 function commands(redis: FeedRedis): FeedCommands {
@@ -30,7 +34,8 @@ function commands(redis: FeedRedis): FeedCommands {
   if (typeof candidate[PUBLISH_COMMAND] !== 'function') {
     const sources = loadSources();
     redis.defineCommand(PUBLISH_COMMAND, { numberOfKeys: 3, lua: sources.publish });
-    redis.defineCommand(SWAP_COMMAND, { numberOfKeys: 7, lua: sources.swap });
+    redis.defineCommand(SWAP_COMMAND, { numberOfKeys: 5, lua: sources.swap });
+    redis.defineCommand(RAISE_COMMAND, { numberOfKeys: 1, lua: sources.raise });
   }
   return redis as unknown as FeedCommands;
 }
@@ -76,13 +81,22 @@ export async function publishChange(
 }
 
 /** Where a rebuild stages the new projection before the swap (same hash tag as the projection). */
-export function stagingKeys(prefix: string, epoch: string): { keys: string; tiers: string; revisions: string } {
+export function stagingKeys(prefix: string, epoch: string): { keys: string; tiers: string } {
   const keys = projectionKeys(prefix);
-  return {
-    keys: `${keys.keys}:staging:${epoch}`,
-    tiers: `${keys.tiers}:staging:${epoch}`,
-    revisions: `${keys.revisions}:staging:${epoch}`,
-  };
+  return { keys: `${keys.keys}:staging:${epoch}`, tiers: `${keys.tiers}:staging:${epoch}` };
+}
+
+/**
+ * Raises the applied revisions (`kind:id` → revision) to those of rows read from PostgreSQL, for a
+ * rebuild (feed-raise-revisions.lua); in chunks, so no one script call blocks Redis for long.
+ */
+export async function raiseRevisions(redis: FeedRedis, prefix: string, revisions: readonly (readonly [string, number])[]): Promise<void> {
+  const target = projectionKeys(prefix).revisions;
+  const chunk = 500;
+  for (let start = 0; start < revisions.length; start += chunk) {
+    const args = revisions.slice(start, start + chunk).flatMap(([field, revision]) => [field, String(revision)]);
+    await commands(redis)[RAISE_COMMAND](target, ...args);
+  }
 }
 
 export interface SwapArgs {
@@ -102,8 +116,6 @@ export async function swapProjection(redis: FeedRedis, prefix: string, args: Swa
     keys.meta,
     staged.keys,
     staged.tiers,
-    keys.revisions,
-    staged.revisions,
     changeChannel(prefix),
     args.expectedEpoch ?? '',
     args.expectedVersion ?? '',

@@ -6,8 +6,8 @@
 --
 -- KEYS[1]  keys hash           KEYS[2]  tiers hash        KEYS[3]  meta hash
 -- KEYS[4]  staged keys hash    KEYS[5]  staged tiers hash
--- KEYS[6]  revisions hash      KEYS[7]  staged revisions hash (the loaded rows' revisions; the
---          revisions of deletions are not in PostgreSQL and are dropped with the old hash)
+-- (The applied revisions, {config}:revisions, are raised beforehand by feed-raise-revisions.lua and
+-- not swapped: they outlive deletions.)
 -- ARGV[1]  change channel
 -- ARGV[2]  epoch read before loading ('' when the meta hash was missing)
 -- ARGV[3]  version read before loading ('' when missing)
@@ -16,7 +16,7 @@
 -- Returns  1 when swapped, 0 when the projection changed meanwhile (staged hashes are dropped)
 local current = redis.call('HMGET', KEYS[3], 'epoch', 'version')
 if (current[1] or '') ~= ARGV[2] or (current[2] or '') ~= ARGV[3] then
-  redis.call('DEL', KEYS[4], KEYS[5], KEYS[7])
+  redis.call('DEL', KEYS[4], KEYS[5])
   return 0
 end
 
@@ -30,7 +30,6 @@ local function swap(staged, target)
 end
 swap(KEYS[4], KEYS[1])
 swap(KEYS[5], KEYS[2])
-swap(KEYS[7], KEYS[6])
 
 -- The new epoch goes on from the old one's version (0 only when Redis lost it), so a gateway's
 -- tollgate_gateway_config_version does not drop back at every control plane start.

@@ -132,6 +132,21 @@ export function feedBehaviour(label: string, factory: FeedFactory): void {
     t.equal(follower.get('h1'), undefined);
   });
 
+  t.test(`${label}: a rebuild keeps a removed key's revision, so an older view of it stays out`, async (t) => {
+    const projection = new MemoryProjection({ h1: keyView('key_1') });
+    const feed = await setUp(t, projection);
+    const follower = feed.follow();
+    await follower.ready;
+    const renamed = laterRevision();
+    await feed.publisher.publishKey('h1', null, laterRevision());
+    projection.keys.delete('h1');
+    await feed.publisher.start();
+    await feed.publisher.publishKey('h1', keyView('key_1'), renamed);
+    await feed.publisher.publishKey('h2', keyView('key_2'), laterRevision());
+    t.ok(await until(() => follower.get('h2') !== undefined, 2000), 'a later change still gets through');
+    t.equal(follower.get('h1'), undefined);
+  });
+
   t.test(`${label}: changes get consecutive versions and the follower ends at the feed's head`, async (t) => {
     const feed = await setUp(t, new MemoryProjection());
     const follower = feed.follow();

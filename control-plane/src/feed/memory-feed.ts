@@ -13,7 +13,7 @@ import {
   type TierView,
   encodeChangeMessage,
 } from '../../../contracts/feed.js';
-import type { ChangePublisher, ProjectionSource } from './publisher.js';
+import { revisionFields, type ChangePublisher, type ProjectionSource } from './publisher.js';
 
 export interface MemoryChangeFeedOptions {
   readonly source: ProjectionSource;
@@ -28,7 +28,7 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
   let keys = new Map<string, KeyView>();
   let tiers = new Map<string, TierView>();
   // The highest revision applied per `kind:id`, deletions included (see ChangePublisher).
-  let revisions = new Map<string, number>();
+  const revisions = new Map<string, number>();
   let epoch = '';
   let version = 0;
   let loaded = false;
@@ -47,10 +47,10 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
       const data = await options.source.loadAll();
       keys = new Map(data.keys.map((entry) => [entry.hash, entry.view]));
       tiers = new Map(data.tiers.map((entry) => [entry.view.name, entry.view]));
-      revisions = new Map([
-        ...data.keys.map((entry) => [`key:${entry.hash}`, entry.revision] as const),
-        ...data.tiers.map((entry) => [`tier:${entry.view.name}`, entry.revision] as const),
-      ]);
+      // Raised, never reset: the revisions of deleted rows (gone from the source) stay.
+      for (const [field, revision] of revisionFields(data)) {
+        if ((revisions.get(field) ?? Number.NEGATIVE_INFINITY) < revision) revisions.set(field, revision);
+      }
       epoch = randomBytes(9).toString('base64url');
       // A new epoch goes on from the old version, as the Redis projection's swap does.
       version = loaded ? version + 1 : 0;

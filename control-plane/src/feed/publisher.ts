@@ -15,9 +15,22 @@ export interface TierEntry {
   readonly revision: number;
 }
 
+export interface ProjectionData {
+  readonly keys: ProjectionEntry[];
+  readonly tiers: TierEntry[];
+}
+
 /** Everything gateways need, read from PostgreSQL (the source of truth) for a rebuild. */
 export interface ProjectionSource {
-  loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierEntry[] }>;
+  loadAll(): Promise<ProjectionData>;
+}
+
+/** The loaded rows' revisions by `key:<hash>` / `tier:<name>`, the fields the projection keeps. */
+export function revisionFields(data: ProjectionData): (readonly [string, number])[] {
+  return [
+    ...data.keys.map((entry) => [`key:${entry.hash}`, entry.revision] as const),
+    ...data.tiers.map((entry) => [`tier:${entry.view.name}`, entry.revision] as const),
+  ];
 }
 
 /**

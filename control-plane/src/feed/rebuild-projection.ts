@@ -3,10 +3,10 @@
 // (the staged data could be older than that change). Refused swaps are retried with a fresh load.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type FeedRedis, stagingKeys, swapProjection } from '../../../contracts/lua/feed-scripts.js';
+import { type FeedRedis, raiseRevisions, stagingKeys, swapProjection } from '../../../contracts/lua/feed-scripts.js';
 import { META_EPOCH_FIELD, META_VERSION_FIELD } from '../../../contracts/feed.js';
 import { projectionKeys } from '../../../contracts/redis-keys.js';
-import type { ProjectionSource } from './publisher.js';
+import { revisionFields, type ProjectionSource } from './publisher.js';
 
 /** Staged hashes expire if their writer dies before the swap. */
 const STAGING_TTL_SECONDS = 300;
@@ -63,11 +63,10 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
         staged.tiers,
         data.tiers.map((entry) => [entry.view.name, JSON.stringify(entry.view)] as const),
       ),
-      stage(redis, staged.revisions, [
-        ...data.keys.map((entry) => [`key:${entry.hash}`, String(entry.revision)] as const),
-        ...data.tiers.map((entry) => [`tier:${entry.view.name}`, String(entry.revision)] as const),
-      ]),
     ]);
+    // After the staging, not beside it: sharing one auto-pipeline with the staging commands, the
+    // script's reply went missing in ioredis 5 ("results[i] is not iterable", every rebuild test).
+    await raiseRevisions(redis, prefix, revisionFields(data));
     const swapped = await swapProjection(redis, prefix, {
       expectedEpoch: expectedEpoch ?? null,
       expectedVersion: expectedVersion ?? null,
