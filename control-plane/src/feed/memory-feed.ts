@@ -29,6 +29,12 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
   let tiers = new Map<string, TierView>();
   // The highest revision applied per `kind:id`, deletions included (see ChangePublisher).
   const revisions = new Map<string, number>();
+  /** Records `revision` for `field` unless one as high is there; false when it was not higher. */
+  const raiseRevision = (field: string, revision: number): boolean => {
+    if ((revisions.get(field) ?? Number.NEGATIVE_INFINITY) >= revision) return false;
+    revisions.set(field, revision);
+    return true;
+  };
   let epoch = '';
   let version = 0;
   let loaded = false;
@@ -48,9 +54,7 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
       keys = new Map(data.keys.map((entry) => [entry.hash, entry.view]));
       tiers = new Map(data.tiers.map((entry) => [entry.view.name, entry.view]));
       // Raised, never reset: the revisions of deleted rows (gone from the source) stay.
-      for (const [field, revision] of revisionFields(data)) {
-        if ((revisions.get(field) ?? Number.NEGATIVE_INFINITY) < revision) revisions.set(field, revision);
-      }
+      for (const [field, revision] of revisionFields(data)) raiseRevision(field, revision);
       epoch = randomBytes(9).toString('base64url');
       // A new epoch goes on from the old version, as the Redis projection's swap does.
       version = loaded ? version + 1 : 0;
@@ -63,10 +67,8 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
   const change = (kind: 'key' | 'tier', id: string, value: KeyView | TierView | null, revision: number) => {
     if (loading) changedDuringLoad = true;
     if (!loaded) return;
-    const field = `${kind}:${id}`;
     // Older than what is applied: published out of commit order, so dropped.
-    if ((revisions.get(field) ?? Number.NEGATIVE_INFINITY) >= revision) return;
-    revisions.set(field, revision);
+    if (!raiseRevision(`${kind}:${id}`, revision)) return;
     version += 1;
     if (kind === 'key') {
       const view = value as KeyView | null;

@@ -112,9 +112,9 @@ export function createTierService({ db, publisher, publish, clock }: TierService
           // Revoked keys count too: they keep their tier for the record.
           const keys = await repository.countKeysOfTier(trx, name);
           if (keys > 0) throw tierInUse(name, keys);
-          const deletedAt = await repository.deleteTier(trx, name);
+          const deletion = await repository.deleteTier(trx, name);
           await insertAuditEntry(trx, audit('tier.delete', name, toTier(before), null, now));
-          return deletedAt;
+          return deletion;
         });
       } catch (error) {
         // A key created between the count and the delete: the foreign key still says no.
