@@ -7,14 +7,13 @@
 // Group commit: while a turn's call is on its way, the checks of the turns after it wait for its
 // reply and then go out together, so under load each call carries more checks (fewer calls: less CPU
 // per check in the gateway and in Redis). A check waits at most one round trip more; a call slower
-// than `maxHoldMs`, or a full batch, no longer holds anything back.
+// than `maxHoldMs`, or a full batch, no longer holds anything back. With one call in flight at a time,
+// a gateway sends Redis at most one call per round trip: a Redis that slows down under load gets
+// fewer, larger calls, so it costs less per check just when that matters.
 //
-// Spacing under load: once a call carries `busyBatch` checks or more, the gateway is busy, and the
-// next call waits until `busyIntervalMs` after the last one was sent (one timer tick, 1 ms). Calls
-// then carry about twice as many checks, for at most a millisecond more per check: in the micro bench
-// 22-25 checks per call instead of 10, and Redis CPU per request about 5 µs instead of 9, so one
-// Redis serves about twice the traffic. Light traffic (small batches, a lone client's requests one
-// after another) is never spaced.
+// There is no other wait. Holding checks back for a fixed interval under load (tried: 1 ms) made
+// calls twice as large while Redis was far from busy, and cost the gateway about 8% of its
+// throughput under the bench's 50 connections: every request waited for it (README "Algorithms").
 import { performance } from 'node:perf_hooks';
 import { createLimiterScripts } from '../../../contracts/lua/scripts.js';
 import type { LimiterScripts, ScriptReply } from '../../../contracts/lua/scripts.js';
@@ -31,10 +30,6 @@ export interface RedisStoreOptions {
   readonly maxBatch?: number;
   /** How long calls in flight may hold the next checks back (group commit); default 20 ms. */
   readonly maxHoldMs?: number;
-  /** A call with at least this many checks means load: the next one is spaced; default 8. */
-  readonly busyBatch?: number;
-  /** Least time between two calls under load; default 1 ms (0: never spaced). */
-  readonly busyIntervalMs?: number;
   /** Quit the client on close(); default false (the composition root owns it). */
   readonly ownsClient?: boolean;
 }
@@ -45,8 +40,6 @@ export class RedisStore implements RateLimitStore {
   private readonly batching: boolean;
   private readonly maxBatch: number;
   private readonly maxHoldMs: number;
-  private readonly busyBatch: number;
-  private readonly busyIntervalMs: number;
   private readonly ownsClient: boolean;
   private readonly cluster: boolean;
   // Pending checks of this turn and who gets each reply, as parallel arrays (no wrapper per request).
@@ -57,10 +50,7 @@ export class RedisStore implements RateLimitStore {
   /** Script calls sent and not yet answered, and when the oldest of them was sent. */
   private unanswered = 0;
   private oldestSentMs = 0;
-  /** When the last call was sent and how many checks it carried (spacing under load). */
-  private lastSentMs = 0;
-  private lastBatch = 0;
-  /** Checks are waiting for the calls in flight or for the spacing (flushed by callAnswered or the timer). */
+  /** Checks are waiting for the calls in flight (flushed by callAnswered or the timer). */
   private held = false;
   /** The one timer that sends held checks, and when it fires. */
   private holdTimer: NodeJS.Timeout | null = null;
@@ -72,8 +62,6 @@ export class RedisStore implements RateLimitStore {
     this.batching = options.batching ?? true;
     this.maxBatch = options.maxBatch ?? 256;
     this.maxHoldMs = options.maxHoldMs ?? 20;
-    this.busyBatch = options.busyBatch ?? 8;
-    this.busyIntervalMs = options.busyIntervalMs ?? 1;
     this.ownsClient = options.ownsClient ?? false;
     this.cluster = options.client.isCluster;
   }
@@ -118,12 +106,10 @@ export class RedisStore implements RateLimitStore {
     if (this.ownsClient) await this.client.quit();
   }
 
-  /** Ms the pending checks must still wait: for the calls in flight (group commit), and for the
-   * spacing after a busy call; 0 or less when they may go now. */
+  /** Ms the pending checks must still wait for the calls in flight (group commit); 0 or less when
+   * they may go now. */
   private waitMs(now: number): number {
-    const hold = this.unanswered > 0 ? this.maxHoldMs - (now - this.oldestSentMs) : 0;
-    const spacing = this.lastBatch >= this.busyBatch ? this.busyIntervalMs - (now - this.lastSentMs) : 0;
-    return Math.max(hold, spacing);
+    return this.unanswered > 0 ? this.maxHoldMs - (now - this.oldestSentMs) : 0;
   }
 
   private readonly flushScheduled = (): void => {
@@ -171,7 +157,6 @@ export class RedisStore implements RateLimitStore {
     const receivers = this.receivers;
     this.checks = [];
     this.receivers = [];
-    this.lastBatch = checks.length;
     if (!this.cluster || checks.length === 1) {
       this.send(checks, receivers);
       return;
@@ -193,9 +178,7 @@ export class RedisStore implements RateLimitStore {
 
   private send(checks: LimitCheck[], receivers: ReplyReceiver[]): void {
     this.calls += 1;
-    const now = performance.now();
-    this.lastSentMs = now;
-    if (this.unanswered === 0) this.oldestSentMs = now;
+    if (this.unanswered === 0) this.oldestSentMs = performance.now();
     this.unanswered += 1;
     this.scripts.consume(checks).then(
       (replies) => {
