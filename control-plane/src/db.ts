@@ -60,6 +60,12 @@ export interface AdminUsersTable {
   created_at: TimestampDefault;
 }
 
+export interface ProjectionTombstonesTable {
+  field: string;
+  revision: ColumnType<string | number, number, number>;
+  retired_at: TimestampDefault;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -72,6 +78,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
   admin_users: AdminUsersTable;
+  projection_tombstones: ProjectionTombstonesTable;
   schema_migrations: SchemaMigrationsTable;
 }
 

@@ -5,7 +5,7 @@
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import type { FeedSource, KeyView, TierView } from '../../contracts/feed.js';
-import type { ChangePublisher, ProjectionEntry, ProjectionSource, TierEntry } from '../../control-plane/src/feed/publisher.js';
+import type { ChangePublisher, ProjectionData, ProjectionSource } from '../../control-plane/src/feed/publisher.js';
 import { followKeyFeed, type KeyFeed } from '../../gateway/src/keys/follow-feed.js';
 import { laterRevision } from '../../test-support/revisions.js';
 
@@ -30,16 +30,19 @@ export function keyView(id: string, tier = 'free'): KeyView {
 export class MemoryProjection implements ProjectionSource {
   readonly keys = new Map<string, KeyView>();
   readonly tiers = new Map<string, TierView>([[freeTier.name, freeTier]]);
+  /** Entries that left the projection (a rotated-away hash, a deleted tier): field → revision. */
+  readonly retired = new Map<string, number>();
 
   constructor(keys: Record<string, KeyView> = {}) {
     for (const [hash, view] of Object.entries(keys)) this.keys.set(hash, view);
   }
 
   /** Rows as loaded are older than every change a test publishes (laterRevision starts above 0). */
-  async loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierEntry[] }> {
+  async loadAll(): Promise<ProjectionData> {
     return {
       keys: [...this.keys].map(([hash, view]) => ({ hash, view, revision: 0 })),
       tiers: [...this.tiers.values()].map((view) => ({ view, revision: 0 })),
+      retired: [...this.retired].map(([field, revision]) => ({ field, revision })),
     };
   }
 }
@@ -145,6 +148,24 @@ export function feedBehaviour(label: string, factory: FeedFactory): void {
     await feed.publisher.publishKey('h2', keyView('key_2'), laterRevision());
     t.ok(await until(() => follower.get('h2') !== undefined, 2000), 'a later change still gets through');
     t.equal(follower.get('h1'), undefined);
+  });
+
+  t.test(`${label}: a feed built from the source knows its retired entries, so a stale view of a rotated-away key stays out`, async (t) => {
+    // What a rebuild after Redis lost its data sees: no applied revisions, only PostgreSQL's rows and
+    // tombstones. The old hash of a rotated key left at the rotation's revision; a change of it
+    // published before the rotation arrives only now.
+    const projection = new MemoryProjection({ h2: keyView('key_1') });
+    const stale = laterRevision();
+    projection.retired.set('key:h1', laterRevision());
+    const feed = await setUp(t, projection);
+    const follower = feed.follow();
+    await follower.ready;
+    const head = await feed.source.head();
+    await feed.publisher.publishKey('h1', keyView('key_1'), stale);
+    t.same(await feed.source.head(), head, 'no new version for the stale change');
+    await feed.publisher.publishKey('h3', keyView('key_3'), laterRevision());
+    t.ok(await until(() => follower.get('h3') !== undefined, 2000), 'a later change still gets through');
+    t.equal(follower.get('h1'), undefined, 'the old secret stays dead');
   });
 
   t.test(`${label}: changes get consecutive versions and the follower ends at the feed's head`, async (t) => {

@@ -15,9 +15,20 @@ export interface TierEntry {
   readonly revision: number;
 }
 
+/**
+ * A projection entry no row names any more (a key hash before its rotation, a revoked key, a deleted
+ * tier), by its field in the projection's revisions: a rebuild raises it like a row's, so a stale
+ * change of the entry stays out even after Redis lost its data (migration 0030).
+ */
+export interface RetiredEntry {
+  readonly field: string;
+  readonly revision: number;
+}
+
 export interface ProjectionData {
   readonly keys: ProjectionEntry[];
   readonly tiers: TierEntry[];
+  readonly retired: RetiredEntry[];
 }
 
 /** Everything gateways need, read from PostgreSQL (the source of truth) for a rebuild. */
@@ -25,11 +36,22 @@ export interface ProjectionSource {
   loadAll(): Promise<ProjectionData>;
 }
 
-/** The loaded rows' revisions by `key:<hash>` / `tier:<name>`, the fields the projection keeps. */
+/** A key hash's field in the projection's revisions (feed-publish.lua: `<kind>:<id>`). */
+export function keyRevisionField(hash: string): string {
+  return `key:${hash}`;
+}
+
+/** A tier's field in the projection's revisions. */
+export function tierRevisionField(name: string): string {
+  return `tier:${name}`;
+}
+
+/** The loaded revisions by field, the ones the projection keeps: live rows' and retired entries'. */
 export function revisionFields(data: ProjectionData): (readonly [string, number])[] {
   return [
-    ...data.keys.map((entry) => [`key:${entry.hash}`, entry.revision] as const),
-    ...data.tiers.map((entry) => [`tier:${entry.view.name}`, entry.revision] as const),
+    ...data.keys.map((entry) => [keyRevisionField(entry.hash), entry.revision] as const),
+    ...data.tiers.map((entry) => [tierRevisionField(entry.view.name), entry.revision] as const),
+    ...data.retired.map((entry) => [entry.field, entry.revision] as const),
   ];
 }
 

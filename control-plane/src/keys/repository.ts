@@ -123,6 +123,12 @@ export async function listLiveKeys(db: Kysely<Database>): Promise<KeyRow[]> {
   return db.selectFrom('api_keys').selectAll().where('revoked_at', 'is', null).execute();
 }
 
+/** Revoked keys' hashes and revisions: out of the projection for good, their revisions still count. */
+export async function listRevokedKeyRevisions(db: Kysely<Database>): Promise<{ hash: string; revision: number }[]> {
+  const rows = await db.selectFrom('api_keys').select(['secret_hash', 'revision']).where('revoked_at', 'is not', null).execute();
+  return rows.map((row) => ({ hash: row.secret_hash, revision: Number(row.revision) }));
+}
+
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

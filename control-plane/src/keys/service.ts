@@ -5,7 +5,8 @@ import type { KeyView } from '../../../contracts/feed.js';
 import { insertAuditEntry } from '../audit/repository.js';
 import type { Clock } from '../clock.js';
 import { revisionOf, type Db } from '../db.js';
-import type { ChangePublisher } from '../feed/publisher.js';
+import { keyRevisionField, type ChangePublisher } from '../feed/publisher.js';
+import { retireProjectionEntry } from '../feed/tombstones.js';
 import {
   ConflictError,
   FOREIGN_KEY_VIOLATION,
@@ -178,6 +179,9 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
         if (!before) throw notFound(id);
         if (before.revoked_at !== null) throw revoked(id);
         const after = await repository.replaceSecret(trx, id, secret, now);
+        // The old hash leaves the projection at the new one's revision; a rebuild after Redis lost
+        // its data must still know that (migration 0030).
+        await retireProjectionEntry(trx, keyRevisionField(before.secret_hash), revisionOf(after));
         await insertAuditEntry(trx, audit('key.rotate', id, toApiKey(before), toApiKey(after), now));
         return { oldHash: before.secret_hash, row: after };
       });

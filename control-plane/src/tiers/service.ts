@@ -5,7 +5,8 @@ import type { Algorithm, Limit } from '../../../contracts/limits.js';
 import { insertAuditEntry } from '../audit/repository.js';
 import type { Clock } from '../clock.js';
 import { revisionOf, type Db } from '../db.js';
-import type { ChangePublisher } from '../feed/publisher.js';
+import { tierRevisionField, type ChangePublisher } from '../feed/publisher.js';
+import { retireProjectionEntry } from '../feed/tombstones.js';
 import { ConflictError, FOREIGN_KEY_VIOLATION, NotFoundError, UNIQUE_VIOLATION, sqlState } from '../http/errors.js';
 import type { Publish } from '../publish-after-commit.js';
 import * as repository from './repository.js';
@@ -113,6 +114,7 @@ export function createTierService({ db, publisher, publish, clock }: TierService
           const keys = await repository.countKeysOfTier(trx, name);
           if (keys > 0) throw tierInUse(name, keys);
           const deletion = await repository.deleteTier(trx, name);
+          await retireProjectionEntry(trx, tierRevisionField(name), deletion);
           await insertAuditEntry(trx, audit('tier.delete', name, toTier(before), null, now));
           return deletion;
         });

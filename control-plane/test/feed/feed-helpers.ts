@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import pino from 'pino';
 import { type ChangeMessage, type KeyView, type TierView, parseChangeMessage } from '../../../contracts/feed.js';
 import { changeChannel, projectionKeys } from '../../../contracts/redis-keys.js';
-import type { ProjectionEntry, ProjectionSource, TierEntry } from '../../src/feed/publisher.js';
+import type { ProjectionData, ProjectionSource } from '../../src/feed/publisher.js';
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -21,6 +21,8 @@ export class MemorySource implements ProjectionSource {
   readonly tiers = new Map<string, TierView>([[freeTier.name, freeTier]]);
   /** Row revisions by `key:<hash>` / `tier:<name>`; 0 (older than any laterRevision) when not set. */
   readonly revisions = new Map<string, number>();
+  /** Revisions of entries that left the projection (a rotated-away hash, a deleted tier), by field. */
+  readonly retired = new Map<string, number>();
   loads = 0;
 
   constructor(
@@ -30,14 +32,15 @@ export class MemorySource implements ProjectionSource {
     for (const [hash, view] of Object.entries(keys)) this.keys.set(hash, view);
   }
 
-  async loadAll(): Promise<{ keys: ProjectionEntry[]; tiers: TierEntry[] }> {
+  async loadAll(): Promise<ProjectionData> {
     this.loads += 1;
     // Copy first: that is the moment the "transaction" reads.
     const revision = (field: string) => this.revisions.get(field) ?? 0;
     const keys = [...this.keys].map(([hash, view]) => ({ hash, view, revision: revision(`key:${hash}`) }));
     const tiers = [...this.tiers.values()].map((view) => ({ view, revision: revision(`tier:${view.name}`) }));
+    const retired = [...this.retired].map(([field, revision]) => ({ field, revision }));
     if (this.loadDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.loadDelayMs));
-    return { keys, tiers };
+    return { keys, tiers, retired };
   }
 }
 

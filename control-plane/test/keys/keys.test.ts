@@ -256,6 +256,22 @@ t.test('ProjectionSource.loadAll returns every unrevoked key by hash and every t
   );
 });
 
+t.test('ProjectionSource.loadAll lists revoked keys and rotated-away hashes as retired, at their last revisions', async (t) => {
+  const { createProjectionSource } = await import('../../src/projection-source.js');
+  const revoked = await createKey();
+  await ctx.call('DELETE', `/v1/keys/${revoked.id}`);
+  const rotated = await createKey();
+  const rotation = (await ctx.call('POST', `/v1/keys/${rotated.id}/rotate`)).body;
+  const published = (hash: string) => ctx.publisher.published.filter((entry) => entry.kind === 'key' && entry.hash === hash).at(-1)?.revision;
+  const { keys, retired } = await createProjectionSource(ctx.db).loadAll();
+  const retiredAt = new Map(retired.map((entry) => [entry.field, entry.revision]));
+  const oldHash = sha256Hex(rotated.secret);
+  t.equal(retiredAt.get(`key:${sha256Hex(revoked.secret)}`), published(sha256Hex(revoked.secret)), 'the revoked key, at its revocation');
+  t.equal(retiredAt.get(`key:${oldHash}`), published(oldHash), 'the old hash, at the rotation');
+  t.ok(keys.some((entry) => entry.hash === sha256Hex(rotation.secret)), 'the new hash is a live key');
+  t.notOk(retiredAt.has(`key:${sha256Hex(rotation.secret)}`));
+});
+
 t.test('every change of a key is published at a higher revision; a rotation retires the old hash at the new one', async (t) => {
   const key = await createKey();
   const firstHash = sha256Hex(key.secret);

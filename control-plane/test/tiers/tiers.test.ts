@@ -207,3 +207,16 @@ t.test('a tier deleted and created again is published at a revision above its de
     `revisions rise with every change: ${numbers.join(', ')}`,
   );
 });
+
+t.test('a deleted tier stays in what a rebuild loads, as retired at its deletion revision', async (t) => {
+  const { createProjectionSource } = await import('../../src/projection-source.js');
+  const tier = await createTier();
+  t.equal((await ctx.call('DELETE', `/v1/tiers/${tier.name}`)).status, 204);
+  const deletion = ctx.publisher.published.find((entry) => entry.kind === 'tier' && entry.name === tier.name && entry.view === null);
+  const { tiers, retired } = await createProjectionSource(ctx.db).loadAll();
+  t.notOk(tiers.some((entry) => entry.view.name === tier.name), 'not a tier any more');
+  t.same(
+    retired.filter((entry) => entry.field === `tier:${tier.name}`),
+    [{ field: `tier:${tier.name}`, revision: deletion?.revision }],
+  );
+});
