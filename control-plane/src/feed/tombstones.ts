@@ -2,7 +2,7 @@
 // rotation, a tier's deletion), read by a rebuild. Kept a week, pruned as new ones are written: a
 // stale change of an entry is minutes old at most.
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db.js';
+import { revisionOf, type Database } from '../db.js';
 import type { RetiredEntry } from './publisher.js';
 
 const KEPT = sql`interval '7 days'`;
@@ -29,5 +29,5 @@ export async function listTombstones(db: Kysely<Database>): Promise<RetiredEntry
     .select(['field', 'revision'])
     .where('retired_at', '>=', sql<Date>`now() - ${KEPT}`)
     .execute();
-  return rows.map((row) => ({ field: row.field, revision: Number(row.revision) }));
+  return rows.map((row) => ({ field: row.field, revision: revisionOf(row) }));
 }

@@ -1,7 +1,7 @@
 // api_keys rows. The secret never reaches this module: only its SHA-256 hash and prefix.
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Limit } from '../../../contracts/limits.js';
-import { jsonb, nextRevision, type ApiKeysTable, type Database } from '../db.js';
+import { jsonb, nextRevision, revisionOf, type ApiKeysTable, type Database } from '../db.js';
 
 export type KeyRow = Selectable<ApiKeysTable>;
 
@@ -126,7 +126,7 @@ export async function listLiveKeys(db: Kysely<Database>): Promise<KeyRow[]> {
 /** Revoked keys' hashes and revisions: out of the projection for good, their revisions still count. */
 export async function listRevokedKeyRevisions(db: Kysely<Database>): Promise<{ hash: string; revision: number }[]> {
   const rows = await db.selectFrom('api_keys').select(['secret_hash', 'revision']).where('revoked_at', 'is not', null).execute();
-  return rows.map((row) => ({ hash: row.secret_hash, revision: Number(row.revision) }));
+  return rows.map((row) => ({ hash: row.secret_hash, revision: revisionOf(row) }));
 }
 
 function escapeLike(text: string): string {
