@@ -13,7 +13,7 @@ import {
   type TierView,
   encodeChangeMessage,
 } from '../../../contracts/feed.js';
-import { revisionFields, type ChangePublisher, type ProjectionSource } from './publisher.js';
+import { revisionField, revisionFields, type ChangePublisher, type ProjectionSource } from './publisher.js';
 
 export interface MemoryChangeFeedOptions {
   readonly source: ProjectionSource;
@@ -68,7 +68,7 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
     if (loading) changedDuringLoad = true;
     if (!loaded) return;
     // Older than what is applied: published out of commit order, so dropped.
-    if (!raiseRevision(`${kind}:${id}`, revision)) return;
+    if (!raiseRevision(revisionField(kind, id), revision)) return;
     version += 1;
     if (kind === 'key') {
       const view = value as KeyView | null;

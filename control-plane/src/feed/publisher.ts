@@ -36,14 +36,19 @@ export interface ProjectionSource {
   loadAll(): Promise<ProjectionData>;
 }
 
-/** A key hash's field in the projection's revisions (feed-publish.lua: `<kind>:<id>`). */
+/** A change's field in the projection's revisions: `<kind>:<id>`, as feed-publish.lua builds it. */
+export function revisionField(kind: 'key' | 'tier', id: string): string {
+  return `${kind}:${id}`;
+}
+
+/** A key hash's field in the projection's revisions. */
 export function keyRevisionField(hash: string): string {
-  return `key:${hash}`;
+  return revisionField('key', hash);
 }
 
 /** A tier's field in the projection's revisions. */
 export function tierRevisionField(name: string): string {
-  return `tier:${name}`;
+  return revisionField('tier', name);
 }
 
 /** The loaded revisions by field, the ones the projection keeps: live rows' and retired entries'. */
