@@ -33,14 +33,24 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-/** `type` is a stable URN per problem kind, so clients can branch on it without parsing text. */
+/**
+ * Every problem `type` is this base plus a kebab-case kind (`…/rate-limited`): one stable URI per
+ * kind, the same style in both services, so clients branch on it without parsing text. The kinds
+ * are listed in docs/errors.md.
+ */
+export const PROBLEM_TYPE_BASE = 'https://tollgate.dev/problems/';
+
+export function problemType(kind: string): string {
+  return PROBLEM_TYPE_BASE + kind;
+}
+
 export function problem(
   status: number,
   kind: string,
   detail: string,
   extensions: Record<string, unknown> = {},
 ): Problem {
-  return { type: `urn:tollgate:problem:${kind}`, title: TITLES[status] ?? 'Error', status, detail, ...extensions };
+  return { type: problemType(kind), title: TITLES[status] ?? 'Error', status, detail, ...extensions };
 }
 
 export function problemBody(value: Problem): string {

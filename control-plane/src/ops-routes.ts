@@ -7,7 +7,7 @@ import { registry } from './metrics.js';
 
 export class NotReadyError extends ApiError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(503, 'not_ready', message, options);
+    super(503, 'not-ready', message, options);
   }
 }
 

@@ -16,13 +16,13 @@ export class ApiError extends Error {
 
 export class ValidationError extends ApiError {
   constructor(readonly errors: readonly ProblemFieldError[], message = 'the request is invalid') {
-    super(400, 'validation_failed', message);
+    super(400, 'validation-failed', message);
   }
 }
 
 export class MalformedJsonError extends ApiError {
   constructor(cause?: unknown) {
-    super(400, 'malformed_json', 'the request body is not valid JSON', { cause });
+    super(400, 'malformed-json', 'the request body is not valid JSON', { cause });
   }
 }
 
@@ -34,13 +34,13 @@ export class UnauthorizedError extends ApiError {
 
 export class NotFoundError extends ApiError {
   constructor(message: string) {
-    super(404, 'not_found', message);
+    super(404, 'not-found', message);
   }
 }
 
 export class MethodNotAllowedError extends ApiError {
   constructor(readonly allowed: readonly string[]) {
-    super(405, 'method_not_allowed', `this resource allows ${allowed.join(', ')}`);
+    super(405, 'method-not-allowed', `this resource allows ${allowed.join(', ')}`);
   }
 }
 
@@ -52,13 +52,13 @@ export class ConflictError extends ApiError {
 
 export class PayloadTooLargeError extends ApiError {
   constructor(limitBytes: number) {
-    super(413, 'payload_too_large', `the request body exceeds ${limitBytes} bytes`);
+    super(413, 'payload-too-large', `the request body exceeds ${limitBytes} bytes`);
   }
 }
 
 export class UnsupportedMediaTypeError extends ApiError {
   constructor() {
-    super(415, 'unsupported_media_type', 'the request body must be application/json');
+    super(415, 'unsupported-media-type', 'the request body must be application/json');
   }
 }
 

@@ -10,7 +10,7 @@ export function toProblem(error: unknown): Problem {
     return problem(error.status, error.code, error.message, { errors: error.errors });
   }
   if (error instanceof ApiError) return problem(error.status, error.code, error.message);
-  return problem(500, 'internal_error', 'an unexpected error occurred');
+  return problem(500, 'internal-error', 'an unexpected error occurred');
 }
 
 export function sendProblem(response: ServerResponse, error: unknown, logger: Logger): void {

@@ -74,7 +74,7 @@ export function toKeyView(row: repository.KeyRow): KeyView {
 export function createKeyService({ db, publisher, publish, clock }: KeyServiceDeps): KeyService {
   const notFound = (id: string) => new NotFoundError(`key ${id} does not exist`);
   const unknownTier = (tier: string, cause?: unknown) =>
-    new UnprocessableError('unknown_tier', `tier ${tier} does not exist`, { cause });
+    new UnprocessableError('unknown-tier', `tier ${tier} does not exist`, { cause });
 
   const mapForeignKey = (tier: string | undefined) => (error: unknown) => {
     // The tier was deleted between our check and the write.
@@ -208,7 +208,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
 }
 
 function revoked(id: string): ConflictError {
-  return new ConflictError('key_revoked', `key ${id} is revoked`);
+  return new ConflictError('key-revoked', `key ${id} is revoked`);
 }
 
 function audit(action: string, id: string, before: ApiKey | null, after: ApiKey | null, at: Date) {

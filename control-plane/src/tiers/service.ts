@@ -70,7 +70,7 @@ export function createTierService({ db, publisher, publish, clock }: TierService
         });
       } catch (error) {
         if (sqlState(error) === UNIQUE_VIOLATION) {
-          throw new ConflictError('tier_exists', `tier ${input.name} already exists`, { cause: error });
+          throw new ConflictError('tier-exists', `tier ${input.name} already exists`, { cause: error });
         }
         throw error;
       }
@@ -129,7 +129,7 @@ export function createTierService({ db, publisher, publish, clock }: TierService
 }
 
 function tierInUse(name: string, keys: number, cause?: unknown): ConflictError {
-  return new ConflictError('tier_in_use', `tier ${name} is used by ${keys} key(s)`, { cause });
+  return new ConflictError('tier-in-use', `tier ${name} is used by ${keys} key(s)`, { cause });
 }
 
 function audit(action: string, name: string, before: Tier | null, after: Tier | null, at: Date) {

@@ -12,7 +12,7 @@ import type { Usage } from './schema.js';
 
 export class UsageUnavailableError extends ApiError {
   constructor(cause: unknown) {
-    super(503, 'limiter_store_unavailable', 'the limiter store cannot be read right now', { cause });
+    super(503, 'limiter-store-unavailable', 'the limiter store cannot be read right now', { cause });
   }
 }
 

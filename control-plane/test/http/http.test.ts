@@ -55,7 +55,7 @@ t.test('a /v1 call without a token, with a wrong one or with another scheme answ
     const response = await ctx.call('GET', '/v1/tiers', undefined, { authorization });
     t.equal(response.status, 401, authorization || 'no header');
     t.equal(response.headers.get('content-type'), 'application/problem+json');
-    t.match(response.body, { type: 'urn:tollgate:problem:unauthorized', status: 401, title: 'Unauthorized' });
+    t.match(response.body, { type: 'https://tollgate.dev/problems/unauthorized', status: 401, title: 'Unauthorized' });
   }
   t.equal((await ctx.call('GET', '/v1/tiers')).status, 200, 'the right token passes');
 });
@@ -73,7 +73,7 @@ t.test('an unknown route answers 404 problem+json and a wrong method 405 with Al
 t.test('a body that is not application/json answers 415', async (t) => {
   const text = await ctx.call('POST', '/v1/tiers', '{"name":"x"}', { 'content-type': 'text/plain' });
   t.equal(text.status, 415);
-  t.equal(text.body.type, 'urn:tollgate:problem:unsupported_media_type');
+  t.equal(text.body.type, 'https://tollgate.dev/problems/unsupported-media-type');
   const form = await ctx.call('PATCH', '/v1/tiers/x', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' });
   t.equal(form.status, 415);
   const charset = await ctx.call('POST', '/v1/tiers', '{', { 'content-type': 'application/json; charset=utf-8' });
@@ -84,7 +84,7 @@ t.test('malformed JSON answers 400 without echoing parser internals', async (t) 
   const response = await ctx.call('POST', '/v1/tiers', '{"name": "gold",');
   t.equal(response.status, 400);
   t.same(response.body, {
-    type: 'urn:tollgate:problem:malformed_json',
+    type: 'https://tollgate.dev/problems/malformed-json',
     title: 'Bad Request',
     status: 400,
     detail: 'the request body is not valid JSON',
@@ -99,7 +99,7 @@ t.test('a declared body over 1 MiB answers 413 before it is read', async (t) => 
     (write) => write(Buffer.from('{"name":')),
   );
   t.equal(response.status, 413);
-  t.equal(JSON.parse(response.body).type, 'urn:tollgate:problem:payload_too_large');
+  t.equal(JSON.parse(response.body).type, 'https://tollgate.dev/problems/payload-too-large');
 });
 
 t.test('a chunked body that grows past 1 MiB answers 413', async (t) => {
@@ -114,7 +114,7 @@ t.test('an unexpected failure answers 500 without stack or SQL and is logged', a
   const response = await ctx.call('GET', '/v1/explode');
   t.equal(response.status, 500);
   t.same(response.body, {
-    type: 'urn:tollgate:problem:internal_error',
+    type: 'https://tollgate.dev/problems/internal-error',
     title: 'Internal Server Error',
     status: 500,
     detail: 'an unexpected error occurred',
@@ -162,7 +162,7 @@ t.test('readyz answers 503 problem+json when PostgreSQL refuses connections', as
   t.teardown(() => ready.close());
   t.equal(ready.response.status, 503);
   t.equal(ready.response.headers.get('content-type'), 'application/problem+json');
-  t.equal(ready.body.type, 'urn:tollgate:problem:not_ready');
+  t.equal(ready.body.type, 'https://tollgate.dev/problems/not-ready');
   t.notMatch(ready.body.detail, /ECONNREFUSED|127\.0\.0\.1/);
   t.equal(ready.healthz, 200, 'healthz stays 200');
 });
@@ -182,7 +182,7 @@ t.test('readyz answers 503 within its budget when PostgreSQL accepts connections
     await ready.close();
   });
   t.equal(ready.response.status, 503);
-  t.equal(ready.body.type, 'urn:tollgate:problem:not_ready');
+  t.equal(ready.body.type, 'https://tollgate.dev/problems/not-ready');
   t.equal(ready.healthz, 200, 'healthz stays 200');
 });
 

@@ -57,7 +57,7 @@ t.test('creating a key returns 201 with a tg_ secret shown once and publishes it
 t.test('creating a key for an unknown tier answers 422', async (t) => {
   const response = await ctx.call('POST', '/v1/keys', { name: 'x', tier: 'no-such-tier' });
   t.equal(response.status, 422);
-  t.equal(response.body.type, 'urn:tollgate:problem:unknown_tier');
+  t.equal(response.body.type, 'https://tollgate.dev/problems/unknown-tier');
 });
 
 t.test('invalid key bodies answer 400 naming each bad field', async (t) => {
@@ -183,7 +183,7 @@ t.test('a revoked key cannot be patched or rotated (409)', async (t) => {
   await ctx.call('DELETE', `/v1/keys/${key.id}`);
   const patched = await ctx.call('PATCH', `/v1/keys/${key.id}`, { active: true });
   t.equal(patched.status, 409);
-  t.equal(patched.body.type, 'urn:tollgate:problem:key_revoked');
+  t.equal(patched.body.type, 'https://tollgate.dev/problems/key-revoked');
   t.equal((await ctx.call('POST', `/v1/keys/${key.id}/rotate`)).status, 409);
 });
 

@@ -50,7 +50,7 @@ t.test('creating a tier whose name exists answers 409', async (t) => {
   const response = await ctx.call('POST', '/v1/tiers', { name: tier.name, limits });
   t.equal(response.status, 409);
   t.equal(response.headers.get('content-type'), 'application/problem+json');
-  t.equal(response.body.type, 'urn:tollgate:problem:tier_exists');
+  t.equal(response.body.type, 'https://tollgate.dev/problems/tier-exists');
 });
 
 t.test('two concurrent creations of one name give one 201 and one 409', async (t) => {
@@ -87,7 +87,7 @@ t.test('invalid tier bodies answer 400 naming each bad field', async (t) => {
   for (const [label, body, path] of cases) {
     const response = await ctx.call('POST', '/v1/tiers', body);
     t.equal(response.status, 400, label);
-    t.equal(response.body.type, 'urn:tollgate:problem:validation_failed', label);
+    t.equal(response.body.type, 'https://tollgate.dev/problems/validation-failed', label);
     t.ok(
       response.body.errors.some((error: { path: string }) => error.path === path),
       `${label}: ${JSON.stringify(response.body.errors)}`,
@@ -117,7 +117,7 @@ t.test('getting a tier returns it, an unknown one answers 404', async (t) => {
   t.same(found.body, tier);
   const missing = await ctx.call('GET', '/v1/tiers/nope-nope');
   t.equal(missing.status, 404);
-  t.equal(missing.body.type, 'urn:tollgate:problem:not_found');
+  t.equal(missing.body.type, 'https://tollgate.dev/problems/not-found');
 });
 
 t.test('patching a tier changes its limits and publishes the new view', async (t) => {
@@ -173,7 +173,7 @@ t.test('deleting a tier that a key uses answers 409 and keeps the tier', async (
   t.equal((await ctx.call('POST', '/v1/keys', { name: 'user', tier: tier.name })).status, 201);
   const response = await ctx.call('DELETE', `/v1/tiers/${tier.name}`);
   t.equal(response.status, 409);
-  t.equal(response.body.type, 'urn:tollgate:problem:tier_in_use');
+  t.equal(response.body.type, 'https://tollgate.dev/problems/tier-in-use');
   t.equal((await ctx.call('GET', `/v1/tiers/${tier.name}`)).status, 200);
 });
 
