@@ -3,7 +3,7 @@
 // true sliding window. The store is the in-memory one, which runs the same maths and rounding as
 // the Lua script (one behaviour suite keeps the two in step), so thousands of windows take seconds.
 import type { Algorithm } from '../contracts/limits.js';
-import { MemoryStore } from '../gateway/src/limiter/memory-store.js';
+import { MemoryStore } from '../gateway/src/index.js';
 
 /** mulberry32: a small seeded generator, so a run can be repeated exactly. */
 export function seededRandom(seed: number): () => number {
@@ -90,7 +90,9 @@ export function simulate(algorithm: Algorithm, limit: number, windowMs: number, 
   try {
     for (const time of arrivals) {
       now = time;
-      if (store.consumeNow(check).allowed) admitted.push(time);
+      let allowed = false;
+      store.consume(check, { received: (reply) => (allowed = reply.allowed), failed: (error) => { throw error; } });
+      if (allowed) admitted.push(time);
     }
   } finally {
     void store.close();

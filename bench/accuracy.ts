@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Algorithm } from '../contracts/limits.js';
 import { limiterLogSequenceKey, limiterWindowKey } from '../contracts/redis-keys.js';
-import { RedisStore } from '../gateway/src/limiter/redis-store.js';
+import { createLimiterScripts } from '../contracts/lua/scripts.js';
 import {
   boundaryBursts,
   burstThenOverload,
@@ -68,7 +68,7 @@ interface RedisRun {
 async function realRedisRun(client: Redis, prefix: string, algorithm: Algorithm, seconds: number): Promise<RedisRun> {
   const limit = 20;
   const windowMs = 1_000;
-  const store = new RedisStore({ client, prefix, batching: false });
+  const scripts = createLimiterScripts(client, prefix);
   const check = { keyId: `accuracy-${algorithm}`, limits: [{ window: '1s', windowSeconds: 1, limit }], algorithm, cost: 1 };
   const arrivals = poissonArrivals(limit / windowMs, seconds * 1000, seededRandom(SEED + 7));
   const started = performance.now();
@@ -79,8 +79,8 @@ async function realRedisRun(client: Redis, prefix: string, algorithm: Algorithm,
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const sentAt = performance.now() - started;
     pending.push(
-      store.consume(check).then((reply) => {
-        if (reply.allowed) admitted.push(sentAt);
+      scripts.consume([check]).then(([reply]) => {
+        if (reply?.allowed) admitted.push(sentAt);
       }),
     );
   }
@@ -97,11 +97,11 @@ interface MemoryRow {
 
 /** MEMORY USAGE of one limit's Redis keys after `limit` admitted requests in one window. */
 async function memoryPerLimit(client: Redis, prefix: string, algorithm: Algorithm, limit: number): Promise<MemoryRow> {
-  const store = new RedisStore({ client, prefix, batching: true, maxBatch: 1000 });
+  const scripts = createLimiterScripts(client, prefix);
   const keyId = `memory-${algorithm}-${limit}`;
   const check = { keyId, limits: [{ window: '1h', windowSeconds: 3600, limit }], algorithm, cost: 1 };
   for (let sent = 0; sent < limit; sent += 1000) {
-    await Promise.all(Array.from({ length: Math.min(1000, limit - sent) }, () => store.consume(check)));
+    await scripts.consume(Array.from({ length: Math.min(1000, limit - sent) }, () => check));
   }
   const keys = [limiterWindowKey(prefix, keyId, algorithm, 3600)];
   if (algorithm === 'sliding_log') keys.push(limiterLogSequenceKey(prefix, keyId));

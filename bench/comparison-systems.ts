@@ -4,7 +4,7 @@
 // reducer): every system idles for minutes between its rounds, and with V8's defaults the first
 // seconds after an idle spell go to shrunken-heap scavenges and recompiling, so the ratios would
 // partly compare GC settings instead of request paths.
-import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/index.js';
 import type { Placement } from './placement.js';
 import { forkChild, siblingModule, type RunningProcess } from './processes.js';
 import { describeError, type SkippedSystem, type SystemUnderTest } from './systems.js';

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { AdminClient } from './admin-client.js';
 import { freePort } from './free-port.js';
-import { GATEWAY_NODE_FLAGS } from '../gateway/src/node-flags.js';
+import { GATEWAY_NODE_FLAGS } from '../gateway/src/index.js';
 import { controlPlaneMain, gatewayMain, migrateCli, missingReason } from './paths.js';
 import { BenchProcessError, spawnService, type RunningProcess } from './processes.js';
 

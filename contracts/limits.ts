@@ -71,3 +71,12 @@ export function toWindowLimits(limits: readonly Limit[]): WindowLimit[] {
     .map((item) => ({ window: item.window, windowSeconds: parseDurationSeconds(item.window) ?? 0, limit: item.limit }))
     .sort((a, b) => a.windowSeconds - b.windowSeconds);
 }
+
+/**
+ * Ms as the whole seconds clients are told (`t` in RateLimit, X-RateLimit-Reset, `reset_seconds`):
+ * rounded up, so a client that waits that long finds the quota back. The gateway and the control
+ * plane's usage endpoint both use it, so they give the same numbers.
+ */
+export function wholeSeconds(ms: number): number {
+  return Math.ceil(ms / 1000);
+}

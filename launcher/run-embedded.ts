@@ -8,8 +8,7 @@ import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js';
 import { startEmbedded, type EmbeddedSystem } from './embedded.js';
 import { createLauncherLogger, reportStartFailure } from './log.js';
 import { gatewayConfigWithUpstream, LaunchSettingsError, loadLaunchSettings, type LaunchSettings } from './settings.js';
-import { makeStringPrototypeFast } from '../gateway/src/fast-string-prototype.js';
-import { keepTickObjectMapsAlive } from '../gateway/src/tick-object-maps.js';
+import { applyRuntimeTweaks } from '../gateway/src/index.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -19,9 +18,8 @@ function fail(message: string): never {
 }
 
 export async function runEmbedded(env: Env, startedAtMs: number): Promise<void> {
-  // The gateway runs in this process (see gateway/src/tick-object-maps.ts and fast-string-prototype.ts).
-  keepTickObjectMapsAlive();
-  makeStringPrototypeFast();
+  // The gateway runs in this process (gateway/src/runtime/).
+  applyRuntimeTweaks();
   let settings: LaunchSettings;
   let unlock: () => void;
   try {

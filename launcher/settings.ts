@@ -1,7 +1,7 @@
 // Settings shared by both modes, checked before anything heavy starts: the data directory, the
 // admin token and the two services' own configuration (their loaders name the bad variable).
-import { ConfigError as ControlPlaneConfigError, loadConfig as loadControlPlaneConfig, type Config as ControlPlaneConfig } from '../control-plane/src/config.js';
-import { ConfigError as GatewayConfigError, loadConfig as loadGatewayConfig, type GatewayConfig } from '../gateway/src/config.js';
+import { ConfigError as ControlPlaneConfigError, loadConfig as loadControlPlaneConfig, type Config as ControlPlaneConfig } from '../control-plane/src/index.js';
+import { ConfigError as GatewayConfigError, loadConfig as loadGatewayConfig, type GatewayConfig } from '../gateway/src/index.js';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
 import { DataDirError, ensureDataDir, resolveDataDir } from './data-dir.js';
 

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadavg } from 'node:os';
-import { GATEWAY_NODE_FLAGS } from '../../gateway/src/node-flags.js';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/index.js';
 import { readBenchConfig } from '../config.js';
 import { processCpuMs } from '../process-cpu.js';
 import { runRound } from '../load.js';

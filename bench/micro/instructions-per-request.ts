@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startOwnRedis } from '../own-redis.js';
 import { forkChild, siblingModule, type RunningProcess } from '../processes.js';
-import { GATEWAY_NODE_FLAGS } from '../../gateway/src/node-flags.js';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/index.js';
 import { positiveInteger, readBenchConfig } from '../config.js';
 import { prepareDatabase, startControlPlane, startGateway, waitForStatus } from '../tollgate-stack.js';
 

@@ -31,12 +31,8 @@ export interface ScriptReply {
   readonly remaining: readonly number[];
   /** Ms until each window's full quota is back (≤ 2 windows for the counter). */
   readonly resetMs: readonly number[];
-  /** `resetMs` rounded up to whole seconds. */
-  readonly resetSeconds: readonly number[];
   /** 0 when allowed; else ms (rounded down, so never late) until every limit admits `cost`. */
   readonly retryAfterMs: number;
-  /** 0 when allowed; else whole seconds, rounded up, at least 1. */
-  readonly retryAfterSeconds: number;
 }
 
 export class ScriptReplyError extends Error {
@@ -221,21 +217,11 @@ export function parseReply(text: unknown, checks: readonly ScriptCheck[]): Scrip
     const retryAfterMs = allowed ? 0 : Math.max(0, reply[at + 1] as number);
     const remaining = new Array<number>(count);
     const resetMs = new Array<number>(count);
-    const resetSeconds = new Array<number>(count);
     for (let j = 0; j < count; j += 1) {
       remaining[j] = reply[at + 2 + 2 * j] as number;
-      const reset = Math.max(0, reply[at + 3 + 2 * j] as number);
-      resetMs[j] = reset;
-      resetSeconds[j] = Math.ceil(reset / 1000);
+      resetMs[j] = Math.max(0, reply[at + 3 + 2 * j] as number);
     }
-    replies[c] = {
-      allowed,
-      remaining,
-      resetMs,
-      resetSeconds,
-      retryAfterMs,
-      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil(retryAfterMs / 1000)),
-    };
+    replies[c] = { allowed, remaining, resetMs, retryAfterMs };
     at += 2 + 2 * count;
   }
   if (at !== reply.length) throw new ScriptReplyError('limiter script reply has extra items');

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
+import { redisNodesSchema, type RedisNode } from '../../contracts/redis-connection.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -11,7 +12,7 @@ export interface Config {
   readonly databaseUrl: string;
   readonly redisUrl: string;
   /** Empty unless REDIS_CLUSTER_NODES is set (then Redis Cluster is used). */
-  readonly redisClusterNodes: readonly { host: string; port: number }[];
+  readonly redisClusterNodes: readonly RedisNode[];
   readonly redisKeyPrefix: string;
   readonly port: number;
   readonly adminToken: string;
@@ -36,20 +37,10 @@ const urlWithProtocols = (protocols: readonly string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
-const clusterNodesSchema = z
-  .string()
-  .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, 'must be a list of host:port separated by commas')
-  .transform((text) =>
-    text.split(',').map((node) => {
-      const [host = '', port = '0'] = node.split(':');
-      return { host, port: Number(port) };
-    }),
-  );
-
 const envSchema = z.object({
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/tollgate'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  REDIS_CLUSTER_NODES: clusterNodesSchema.optional(),
+  REDIS_CLUSTER_NODES: redisNodesSchema.optional(),
   REDIS_KEY_PREFIX: redisKeyPrefixSchema,
   CONTROL_PLANE_PORT: z
     .string()

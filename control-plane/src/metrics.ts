@@ -1,10 +1,11 @@
-// Every metric of the control plane, in one registry of its own (SPEC §5). Labels come from closed
+// Every metric of the control plane, in one registry of its own. Labels come from closed
 // sets: route templates, normalised methods and status codes — never a raw path, key id or secret.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../contracts/process-metrics.js';
 
 export const registry = new Registry();
 
-collectDefaultMetrics({ register: registry, prefix: 'tollgate_control_plane_' });
+collectProcessMetrics(registry, 'tollgate_control_plane_');
 
 export const httpRequestsTotal = new Counter({
   name: 'tollgate_control_plane_http_requests_total',

@@ -51,7 +51,7 @@ t.test('invalid settings stop the process with exit 1 and one line naming the va
     [{ LOG_LEVEL: 'loud' }, 'invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
     [{ DATABASE_URL: 'mysql://db/tollgate' }, 'invalid configuration: DATABASE_URL must be a URL starting with postgres:// or postgresql://'],
     [{ REDIS_URL: 'localhost:6379' }, 'invalid configuration: REDIS_URL must be a URL starting with redis:// or rediss://'],
-    [{ REDIS_CLUSTER_NODES: 'a:1,b' }, 'invalid configuration: REDIS_CLUSTER_NODES must be a list of host:port separated by commas'],
+    [{ REDIS_CLUSTER_NODES: 'a:1,b' }, 'invalid configuration: REDIS_CLUSTER_NODES must be a comma-separated list of host:port ("b" is not host:port)'],
     [{ REDIS_KEY_PREFIX: 'has space' }, 'invalid configuration: REDIS_KEY_PREFIX must be 1 to 64 letters, digits or : _ . -'],
     [{ REQUEST_LOG_RETENTION_DAYS: '0' }, 'invalid configuration: REQUEST_LOG_RETENTION_DAYS must be a whole number of days, at least 1'],
   ];

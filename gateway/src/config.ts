@@ -1,9 +1,10 @@
-// Environment → frozen gateway configuration (SPEC §1, §3). Every setting is validated with zod at
-// start; the first problem becomes one line naming the variable, and main.ts exits with it.
+// Environment → frozen gateway configuration. Every setting is validated with zod at start; the
+// first problem becomes one line naming the variable, and main.ts exits with it.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
+import { redisNodesSchema, type RedisNode } from '../../contracts/redis-connection.js';
 
 export const FAILURE_MODES = ['open', 'closed'] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
@@ -23,7 +24,7 @@ export interface RouteConfig {
 export interface GatewayConfig {
   readonly redisUrl: string;
   /** Empty unless REDIS_CLUSTER_NODES is set. */
-  readonly redisClusterNodes: readonly string[];
+  readonly redisClusterNodes: readonly RedisNode[];
   readonly redisKeyPrefix: string;
   readonly port: number;
   readonly opsPort: number;
@@ -70,10 +71,7 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
     .default('redis://127.0.0.1:6379'),
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .regex(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, 'must be a comma-separated list of host:port')
-    .optional(),
+  REDIS_CLUSTER_NODES: redisNodesSchema.optional(),
   REDIS_KEY_PREFIX: redisKeyPrefixSchema,
   GATEWAY_PORT: port(8080),
   GATEWAY_OPS_PORT: port(9080),
@@ -175,7 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
 
   return Object.freeze({
     redisUrl: settings.REDIS_URL,
-    redisClusterNodes: Object.freeze(settings.REDIS_CLUSTER_NODES?.split(',') ?? []),
+    redisClusterNodes: Object.freeze(settings.REDIS_CLUSTER_NODES ?? []),
     redisKeyPrefix: settings.REDIS_KEY_PREFIX,
     port: settings.GATEWAY_PORT,
     opsPort: settings.GATEWAY_OPS_PORT,

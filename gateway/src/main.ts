@@ -1,19 +1,9 @@
-// Composition root of one production gateway (SPEC §1 `npm run start:gateway`): configuration,
-// logger, Redis connections, the limiter (guarded Redis store + denied cache), the key feed, the
-// request-event batcher, the public and ops servers, and signals. Everything else is a factory, so
-// tests and the embedded mode wire the same pieces differently.
+// `npm run start:gateway`: one production gateway process. Reads the settings (a bad one stops it
+// with one line naming the variable), applies the runtime tweaks, starts the gateway and drains it
+// on SIGTERM or SIGINT (in-flight requests get up to 30 s), then exits 0.
 import { existsSync } from 'node:fs';
-import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
-import { createLogger, componentLogger } from './log.js';
-import { createRedisClient, createSubscriberClient, type RedisClientOptions } from './redis-client.js';
-import { RedisStore } from './limiter/redis-store.js';
-import { createGuardedStore } from './limiter/guarded-store.js';
-import { createLimiter } from './limiter/limiter.js';
-import { startKeyFeed } from './keys/feed.js';
-import { createRequestLogBatcher } from './request-log/batcher.js';
-import { createGateway } from './server.js';
-import { makeStringPrototypeFast } from './fast-string-prototype.js';
-import { keepTickObjectMapsAlive } from './tick-object-maps.js';
+import { applyRuntimeTweaks, ConfigError, loadConfig, startGateway, type GatewayConfig } from './index.js';
+import { componentLogger, createLogger } from './log.js';
 
 function readConfig(): GatewayConfig {
   // Real environment variables win over .env (process.loadEnvFile never overwrites).
@@ -30,68 +20,22 @@ function readConfig(): GatewayConfig {
 }
 
 async function main(): Promise<void> {
-  keepTickObjectMapsAlive();
-  makeStringPrototypeFast();
   const config = readConfig();
+  applyRuntimeTweaks();
   const logger = createLogger(config.logLevel);
   const log = componentLogger(logger, 'main');
-  const redisOptions: RedisClientOptions = { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
-
-  // The limiter's connection fails fast; the feed's connections wait for Redis instead.
-  // RedisStore already sends one script call per event-loop turn; auto-pipelining on top would only
-  // wrap each of those calls in a Pipeline of one (a Pipeline object, a tick and promises per call).
-  const limiterRedis = createRedisClient({ ...redisOptions, connectionName: 'tollgate-gateway-limiter', autoPipelining: false });
-  const eventsRedis = createRedisClient({ ...redisOptions, connectionName: 'tollgate-gateway-events' });
-  const feedRedis = createSubscriberClient({ ...redisOptions, connectionName: 'tollgate-gateway-feed' });
-  const subscriberRedis = createSubscriberClient({ ...redisOptions, connectionName: 'tollgate-gateway-subscriber' });
-  for (const client of [limiterRedis, eventsRedis, feedRedis, subscriberRedis]) {
-    // ioredis reconnects by itself; without a listener an 'error' event would crash the process.
-    client.on('error', (error: Error) => log.debug({ err: error }, 'redis connection error'));
-  }
-
-  const store = createGuardedStore({
-    store: new RedisStore({ client: limiterRedis, prefix: config.redisKeyPrefix }),
-    timeoutMs: config.redisTimeoutMs,
-    onChange: (up) => (up ? log.info('redis up') : log.warn('redis down')),
-  });
-  const limiter = createLimiter({ store });
-  const feed = startKeyFeed({
-    redis: feedRedis,
-    subscriber: subscriberRedis,
-    prefix: config.redisKeyPrefix,
-    logger,
-  });
-  // GATEWAY_REQUEST_LOG=off: no sink, so no request events are built or sent.
-  const requestEvents = config.requestLog !== false
-    ? createRequestLogBatcher({
-        redis: eventsRedis,
-        prefix: config.redisKeyPrefix,
-        logger: componentLogger(logger, 'request-log'),
-        // `gateway` is assigned below; no event can be dropped before the servers exist.
-        onDrop: (count) => gateway.metrics.recordRequestLogDropped(count),
-      })
-    : undefined;
-  const gateway = createGateway({
-    config,
-    keys: () => feed.table(),
-    limiter,
-    logger,
-    storeHealth: store,
-    requestEvents,
-  });
-  const { port, opsPort } = await gateway.listen();
-  log.info({ port, ops_port: opsPort, routes: config.routes.length, failure_mode: config.failureMode }, 'gateway listening');
+  const gateway = await startGateway({ config, logger });
+  log.info(
+    { port: gateway.port, ops_port: gateway.opsPort, routes: config.routes.length, failure_mode: config.failureMode },
+    'gateway listening',
+  );
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'draining');
-    // Stop accepting and let in-flight requests finish (up to 30 s), then release the rest.
     await gateway.close();
-    await Promise.allSettled([feed.close(), requestEvents?.close()]);
-    await limiter.close();
-    for (const client of [limiterRedis, eventsRedis, feedRedis, subscriberRedis]) client.disconnect();
     log.info('stopped');
     process.exit(0);
   };

@@ -1,7 +1,8 @@
-// Every gateway metric of SPEC §5, declared in one place. Labels come from closed sets only: the
+// Every gateway metric, declared in one place. Labels come from closed sets only: the
 // configured route name, a normalised method, the status code and the tier; never a key id, raw
 // path or IP. Labelled children are cached so a request costs map lookups, not label hashing.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../contracts/process-metrics.js';
 import { FastCounter, FastHistogram, type CounterChild, type HistogramChild } from './fast-metrics.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -34,12 +35,14 @@ export interface GatewayMetrics {
   recordRateLimited(tier: string): void;
   recordStoreError(): void;
   recordFailOpen(): void;
+  /** A check refused because too many checks were waiting for Redis (the gateway is overloaded). */
+  recordShed(): void;
   /** Request events dropped because Redis stayed away longer than the buffer lasts. */
   recordRequestLogDropped(count: number): void;
 }
 
 export function createGatewayMetrics(sources: GatewayMetricsSources, registry = new Registry()): GatewayMetrics {
-  collectDefaultMetrics({ register: registry, prefix: 'tollgate_gateway_process_' });
+  collectProcessMetrics(registry, 'tollgate_gateway_');
 
   // The per-request metrics are fast-metrics.ts ones (no label hashing per call); the rest are
   // prom-client's.
@@ -87,6 +90,11 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
   const failOpen = new Counter({
     name: 'tollgate_gateway_failopen_total',
     help: 'Requests forwarded without a limiter decision because the store failed (failure mode open).',
+    registers: [registry],
+  });
+  const shed = new Counter({
+    name: 'tollgate_gateway_overload_shed_total',
+    help: 'Requests refused with 503 because too many checks were waiting for Redis (the gateway, not Redis, was overloaded).',
     registers: [registry],
   });
   const requestLogDropped = new Counter({
@@ -171,6 +179,9 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     },
     recordFailOpen() {
       failOpen.inc();
+    },
+    recordShed() {
+      shed.inc();
     },
     recordRequestLogDropped(count) {
       requestLogDropped.inc(count);

@@ -1,37 +1,42 @@
-// The public HTTP server and the composition of one gateway (SPEC §3): createGateway wires the hot
-// path, proxy, metrics and ops server from what it is given, so main.ts (Redis), tests and the
-// embedded mode (in-memory store) can each supply their own limiter and key table.
+// One gateway's servers: the public server (hot path, upgrades) and the ops server, wired from what
+// they are given, so the entry module (index.ts), tests and the single-machine mode can each supply
+// their own limiter store and key table.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { RequestEventSink } from '../../contracts/request-event.js';
+import { Admission } from './admission.js';
 import type { GatewayConfig } from './config.js';
 import { RequestHandler } from './handle-request.js';
+import { UpgradeHandler } from './handle-upgrade.js';
+import { KeyLookup } from './keys/key-lookup.js';
 import type { KeyTable } from './keys/key-record.js';
-import type { Limiter } from './limiter/limiter.js';
+import type { StoreHealth } from './limiter/breaker.js';
+import type { RateLimitStore } from './limiter/store.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createOpsServer } from './ops/server.js';
 import { createForwarder } from './proxy/forward.js';
 import { PROBLEMS, writeRawProblem } from './proxy/respond.js';
 import { createRouter } from './proxy/routes.js';
-import { createWebSocketProxy } from './proxy/websocket.js';
+import { createWebSocketProxy, isWebSocketUpgrade } from './proxy/websocket.js';
+import { RequestRecorder } from './request-recorder.js';
 
-/** Node's limit is on all header bytes of a request; past it the client gets 431 (SPEC §3). */
+/** Node's limit is on all header bytes of a request; past it the client gets 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
-/** SPEC §3: in-flight requests get this long to finish after SIGTERM. */
+/** In-flight requests get this long to finish after SIGTERM. */
 export const DRAIN_GRACE_MS = 30_000;
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
-  /** The current key table; called per request, so a feed can swap tables underneath. */
+  /** The current key table; read per request, so a feed can swap tables underneath. */
   readonly keys: () => KeyTable;
-  readonly limiter: Limiter;
+  readonly store: RateLimitStore;
+  /** Redis's health (the Redis store's breaker); absent for the in-memory store, which needs none. */
+  readonly storeHealth?: StoreHealth;
   readonly logger: Logger;
   /** Epoch ms for key expiry; default Date.now. */
   readonly clock?: () => number;
-  /** Whether Redis answers (a GuardedStore fits): /readyz and tollgate_gateway_redis_up. Absent: always up. */
-  readonly storeHealth?: { readonly isUp: boolean };
   readonly requestEvents?: RequestEventSink;
   /** Listen address; default all interfaces. */
   readonly host?: string;
@@ -41,9 +46,10 @@ export interface Gateway {
   readonly server: Server;
   readonly opsServer: Server;
   readonly metrics: GatewayMetrics;
+  readonly admission: Admission;
   /** Binds config.port and config.opsPort (0 picks a free port); resolves to the bound ports. */
   listen(): Promise<{ port: number; opsPort: number }>;
-  /** Stop accepting, let in-flight requests finish (up to graceMs), then close everything. */
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes the servers. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -67,17 +73,27 @@ function onClientError(error: Error & { code?: string }, socket: Duplex): void {
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
-  const { config, logger } = options;
-  const keys = options.keys;
-  const storeHealth = options.storeHealth;
-  const redisUp = (): boolean => storeHealth === undefined || storeHealth.isUp;
+  const { config, logger, keys, storeHealth } = options;
+  const storeUp = (): boolean => storeHealth === undefined || storeHealth.isUp;
   const metrics = createGatewayMetrics({
     activeKeysByTier: () => {
       const table = keys() as KeyTable & { activeKeysByTier?: ReadonlyMap<string, number> };
       return table.activeKeysByTier ?? new Map<string, number>();
     },
     configVersion: () => keys().version,
-    redisUp,
+    redisUp: storeUp,
+  });
+  const admission = new Admission({
+    store: options.store,
+    failureMode: config.failureMode,
+    metrics,
+    logger: logger.child({ component: 'admission' }),
+    // An answer without I/O (the in-memory store) gains nothing from remembering denials.
+    deniedCache: storeHealth !== undefined,
+  });
+  // Redis may have come back empty: a remembered denial could deny what it now admits.
+  storeHealth?.subscribe((up) => {
+    if (up) admission.clearDeniedCache();
   });
   const router = createRouter(config.routes);
   const forwarder = createForwarder({
@@ -85,20 +101,22 @@ export function createGateway(options: GatewayOptions): Gateway {
     origins: router.routes.map((route) => route.origin),
   });
   const webSockets = createWebSocketProxy(logger.child({ component: 'websocket' }));
+  const recorder = new RequestRecorder(metrics, options.requestEvents);
+  const keyLookup = new KeyLookup(keys, options.clock ?? Date.now);
   const handler = new RequestHandler({
-    keys,
+    keys: keyLookup,
     router,
-    limiter: options.limiter,
+    admission,
     forwarder,
-    webSockets,
-    metrics,
-    failureMode: config.failureMode,
-    clock: options.clock ?? Date.now,
+    recorder,
     logger: logger.child({ component: 'hot-path' }),
-    requestEvents: options.requestEvents,
   });
 
   let draining = false;
+  const serveHttp = (req: Parameters<RequestHandler['handle']>[0], res: Parameters<RequestHandler['handle']>[1]): void => {
+    if (draining) res.shouldKeepAlive = false;
+    handler.handle(req, res);
+  };
   const server = createServer(
     {
       maxHeaderSize: MAX_HEADER_BYTES,
@@ -106,13 +124,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       headersTimeout: 10_000,
       requestTimeout: 300_000,
       keepAliveTimeout: 5_000,
-    },
-    (req, res) => {
-      if (draining) res.shouldKeepAlive = false;
-      handler.handle(req, res);
-    },
+      // Only WebSocket handshakes are upgrades; Node versions that know this option serve the rest
+      // (h2c, …) as plain HTTP themselves, the others leave it to the upgrade handler.
+      shouldUpgradeCallback: isWebSocketUpgrade,
+    } as Parameters<typeof createServer>[0],
+    serveHttp,
   );
   server.on('clientError', onClientError);
+  const upgrades = new UpgradeHandler({ keys: keyLookup, router, admission, webSockets, recorder, serveHttp });
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {
     if (draining) {
@@ -121,12 +140,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
-    handler.handleUpgrade(req, socket, head);
+    upgrades.handle(req, socket, head);
   });
 
   const opsServer = createOpsServer({
     registry: metrics.registry,
-    redisUp,
+    store: storeHealth === undefined ? 'memory' : 'redis',
+    storeUp,
     keysLoaded: () => keys().loaded,
   });
 
@@ -134,6 +154,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     server,
     opsServer,
     metrics,
+    admission,
     async listen() {
       const port = await listenOn(server, config.port, options.host);
       const opsPort = await listenOn(opsServer, config.opsPort, options.host);

@@ -55,7 +55,10 @@ t.test('GATEWAY_REQUEST_LOG=off turns request events off', async (t) => {
 });
 
 t.test('REDIS_CLUSTER_NODES is split into nodes', async (t) => {
-  t.same(loadConfig({ ...UPSTREAM, REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).redisClusterNodes, ['a:7000', 'b:7001']);
+  t.same(loadConfig({ ...UPSTREAM, REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).redisClusterNodes, [
+    { host: 'a', port: 7000 },
+    { host: 'b', port: 7001 },
+  ]);
 });
 
 // Each case: environment → the exact line on stderr.
@@ -71,7 +74,7 @@ const invalid: [string, Record<string, string>, string][] = [
   ['an ops port out of range', { ...UPSTREAM, GATEWAY_OPS_PORT: '70000' }, 'invalid configuration: GATEWAY_OPS_PORT must be an integer from 0 to 65535'],
   ['an upstream that is not http', { GATEWAY_UPSTREAM: 'ftp://127.0.0.1' }, 'invalid configuration: GATEWAY_UPSTREAM must be an http:// or https:// URL without query'],
   ['a Redis URL that is not redis://', { ...UPSTREAM, REDIS_URL: 'http://127.0.0.1' }, 'invalid configuration: REDIS_URL must be a redis:// or rediss:// URL'],
-  ['cluster nodes without ports', { ...UPSTREAM, REDIS_CLUSTER_NODES: 'a,b' }, 'invalid configuration: REDIS_CLUSTER_NODES must be a comma-separated list of host:port'],
+  ['cluster nodes without ports', { ...UPSTREAM, REDIS_CLUSTER_NODES: 'a,b' }, 'invalid configuration: REDIS_CLUSTER_NODES must be a comma-separated list of host:port ("a" is not host:port)'],
   ['a key prefix with a space', { ...UPSTREAM, REDIS_KEY_PREFIX: 'a b' }, 'invalid configuration: REDIS_KEY_PREFIX must be 1 to 64 letters, digits or : _ . -'],
   ['an upstream timeout below 1', { ...UPSTREAM, GATEWAY_UPSTREAM_TIMEOUT_MS: '-5' }, 'invalid configuration: GATEWAY_UPSTREAM_TIMEOUT_MS must be a positive whole number of milliseconds'],
   ['a Redis timeout of 0', { ...UPSTREAM, GATEWAY_REDIS_TIMEOUT_MS: '0' }, 'invalid configuration: GATEWAY_REDIS_TIMEOUT_MS must be a positive whole number of milliseconds'],

@@ -8,7 +8,7 @@ import { projectionKeys } from '../../contracts/redis-keys.js';
 import type { KeyView, TierView } from '../../contracts/feed.js';
 import { freePort } from '../../test-support/ports.js';
 import { uniquePrefix } from '../../test-support/redis-server.js';
-import { hashApiKey } from '../src/proxy/api-key.js';
+import { hashApiKey } from '../src/keys/secret-hash.js';
 import { startUpstream, type TestUpstream } from './helpers/upstream.js';
 import { spawnGateway, type SpawnedGateway } from './helpers/spawn-gateway.js';
 import { eventually } from './helpers/eventually.js';

@@ -1,5 +1,5 @@
-// The ops port (/healthz, /readyz, /metrics), the metric names and labels of SPEC §5, and log
-// redaction.
+// The ops port (/healthz, /readyz, /metrics), the metric names and labels the gateway promises,
+// and log redaction.
 import t from 'tap';
 import { request } from 'undici';
 import { emptyKeyTable } from '../src/keys/cache.js';
@@ -52,7 +52,9 @@ t.test('/healthz answers 200 while the process runs', async (t) => {
 t.test('/readyz is 503 until the key table is loaded, then 200', async (t) => {
   t.equal((await ops('/readyz')).status, 503);
   current = loaded;
-  t.equal((await ops('/readyz')).status, 200);
+  const ready = await ops('/readyz');
+  t.equal(ready.status, 200);
+  t.same(JSON.parse(ready.text), { status: 'ready', store: 'redis', redis: 'up', keys: 'loaded' }, 'Redis named as the store');
 });
 
 t.test('/metrics exposes every gateway metric of the spec', async (t) => {

@@ -1,5 +1,5 @@
 // HTTP/1.1 edge cases at the public port, over raw sockets: request smuggling, oversized headers,
-// obsolete line folding, and WebSocket upgrades.
+// obsolete line folding, WebSocket upgrades and upgrades to anything else.
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
@@ -11,6 +11,8 @@ import { rawHttp, rawHeader } from './helpers/raw-http.js';
 const keys = new TestKeys().tier('basic', [{ window: '1m', limit: 100 }]).tier('one', [{ window: '1m', limit: 1 }]);
 const key = keys.key();
 const single = keys.key({ tier: 'one' });
+const h2c = keys.key({ tier: 'one' });
+const h2cWithBody = keys.key({ tier: 'one' });
 const table = keys.table();
 
 let upstream: TestUpstream;
@@ -136,4 +138,46 @@ t.test('a WebSocket upgrade past the limit of its key gets a 429 HTTP response w
   t.match(head, /^HTTP\/1\.1 429/);
   t.match(rawHeader(head, 'retry-after') ?? '', /^[1-9]\d*$/);
   t.equal(rawHeader(head, 'ratelimit-policy'), '"1m";q=1;w=60');
+});
+
+/** The key's quota as the gateway reports it (consumes nothing). */
+async function remainingOf(secret: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${gw.port}/_gateway/quota`, { headers: { 'x-api-key': secret } });
+  const body = (await res.json()) as { limits: { remaining: number }[] };
+  return body.limits[0]?.remaining ?? -1;
+}
+
+t.test('an Upgrade to h2c (curl --http2) is served as plain HTTP/1.1 and consumes one unit', async (t) => {
+  const before = upstream.received.length;
+  const res = await rawHttp(
+    gw.port,
+    'GET /plain HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n' +
+      `HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nX-API-Key: ${h2c.secret}\r\n\r\n`,
+  );
+  t.equal(res.status, 200, 'a real response, not an empty reply');
+  t.equal(upstream.received.length, before + 1, 'forwarded once');
+  t.equal(upstream.received.at(-1)?.headers.upgrade, undefined, 'Upgrade is hop-by-hop: not forwarded');
+  t.equal(rawHeader(res.text, 'ratelimit-policy'), '"1m";q=1;w=60');
+  t.equal(await remainingOf(h2c.secret), 0, 'exactly one unit consumed');
+});
+
+t.test('an h2c upgrade with a body is served, or refused with a problem, and consumes only when served', async (t) => {
+  const before = upstream.received.length;
+  const res = await rawHttp(
+    gw.port,
+    'POST /plain HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n' +
+      `HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nX-API-Key: ${h2cWithBody.secret}\r\nContent-Length: 5\r\n\r\nhello`,
+  );
+  // Node versions with shouldUpgradeCallback parse the body and serve it; older ones cannot.
+  t.ok(res.status === 200 || res.status === 400, `status ${res.status}`);
+  if (res.status === 400) {
+    t.equal(rawHeader(res.text, 'content-type'), 'application/problem+json');
+    t.match(res.text, /unsupported-upgrade/);
+    t.equal(upstream.received.length, before, 'nothing forwarded');
+    t.equal(await remainingOf(h2cWithBody.secret), 1, 'nothing consumed');
+  } else {
+    t.equal(upstream.received.length, before + 1, 'forwarded once');
+    t.equal(upstream.received.at(-1)?.headers['content-length'], '5', 'with its body');
+    t.equal(await remainingOf(h2cWithBody.secret), 0, 'one unit consumed');
+  }
 });

@@ -2,11 +2,10 @@
 // shared Redis under a prefix of the test's own) and the in-process feed of the embedded mode.
 import { Redis } from 'ioredis';
 import t from 'tap';
-import { createRedisClient as createPublisherClient } from '../../control-plane/src/feed/redis-connection.js';
 import { createMemoryChangeFeed } from '../../control-plane/src/feed/memory-feed.js';
 import { createRedisChangePublisher } from '../../control-plane/src/feed/redis-publisher.js';
 import { createRedisFeedSource } from '../../gateway/src/keys/redis-feed-source.js';
-import { createRedisClient, createSubscriberClient } from '../../gateway/src/redis-client.js';
+import { createRedisConnection } from '../../contracts/redis-connection.js';
 import { uniquePrefix } from '../../test-support/redis-server.js';
 import { feedBehaviour, silentLogger } from './feed-behaviour.js';
 
@@ -21,9 +20,9 @@ feedBehaviour('in-process feed', async (projection) => {
 
 feedBehaviour('Redis feed', async (projection) => {
   const prefix = uniquePrefix('contract-feed');
-  const publisherRedis = createPublisherClient({ url: REDIS_URL });
-  const reader = createRedisClient({ url: REDIS_URL, connectionName: 'test-contract-feed-reader' });
-  const subscriber = createSubscriberClient({ url: REDIS_URL, connectionName: 'test-contract-feed-subscriber' });
+  const publisherRedis = createRedisConnection({ url: REDIS_URL , behaviour: 'patient', connectionName: 'test-publisher' });
+  const reader = createRedisConnection({ url: REDIS_URL, behaviour: 'patient', connectionName: 'test-contract-feed-reader' });
+  const subscriber = createRedisConnection({ url: REDIS_URL, behaviour: 'patient', autoPipelining: false, connectionName: 'test-contract-feed-subscriber' });
   const publisher = createRedisChangePublisher({ redis: publisherRedis, prefix, source: projection, logger: silentLogger });
   const source = createRedisFeedSource({ redis: reader, subscriber, prefix, logger: silentLogger });
   return {

@@ -70,6 +70,12 @@ t.test('the banner says it is the single-machine mode and shows the admin token,
   t.equal(statSync(file).mode & 0o777, 0o600, 'readable by its owner only');
 });
 
+t.test('readiness names the in-memory limiter store for what it is, not as a Redis', async (t) => {
+  const response = await fetch(`http://127.0.0.1:${ports.ops}/readyz`);
+  t.equal(response.status, 200);
+  t.same(await response.json(), { status: 'ready', store: 'memory', keys: 'loaded' });
+});
+
 t.test('the demo key from the banner is admitted, then answered 429 after five requests in a minute', async (t) => {
   const secret = bannerValue(banner, /secret (tg_[0-9A-Za-z]+)/);
   const statuses: number[] = [];

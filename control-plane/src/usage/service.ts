@@ -1,6 +1,6 @@
 // Usage of one key: its effective limits (the key's override or its tier's) peeked in Redis with
 // the limiter's read-only script — nothing is consumed — and its request totals from request_log.
-import { toWindowLimits, type Algorithm } from '../../../contracts/limits.js';
+import { toWindowLimits, wholeSeconds, type Algorithm } from '../../../contracts/limits.js';
 import type { LimiterScripts } from '../../../contracts/lua/scripts.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db.js';
@@ -60,7 +60,7 @@ export function createUsageService({ db, scripts, clock = systemClock }: UsageSe
             limit: limit.limit,
             used: Math.max(0, limit.limit - remaining),
             remaining,
-            reset_seconds: peeked?.resetSeconds[index] ?? 0,
+            reset_seconds: wholeSeconds(peeked?.resetMs[index] ?? 0),
           };
         }),
         totals: { last_hour: totals(lastHour), last_day: totals(lastDay) },

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startRedisServer, uniquePrefix } from '../../../test-support/redis-server.js';
-import { createRedisClient } from '../../src/feed/redis-connection.js';
+import { createRedisConnection } from '../../../contracts/redis-connection.js';
 import { createRedisChangePublisher } from '../../src/feed/redis-publisher.js';
 import { MemorySource, keyView, silentLogger, waitFor } from './feed-helpers.js';
 import { laterRevision } from '../../../test-support/revisions.js';
@@ -48,7 +48,7 @@ t.test('changes, revocations and a Redis restarted empty reach two gateway feeds
   const server = await startRedisServer();
   t.teardown(() => server.stop());
   const prefix = uniquePrefix('feed-e2e');
-  const redis = createRedisClient({ url: server.url, maxBackoffMs: 500 });
+  const redis = createRedisConnection({ url: server.url, maxReconnectDelayMs: 500, behaviour: 'patient', connectionName: 'test-control-plane' });
   redis.on('error', () => {});
   t.teardown(() => redis.disconnect());
   const source = new MemorySource({ h1: keyView('key_1') });

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
 import { startRedisCluster, startRedisServer, uniquePrefix } from '../../../test-support/redis-server.js';
-import { createRedisClient, parseClusterNodes } from '../../src/feed/redis-connection.js';
+import { createRedisConnection, parseRedisNodes } from '../../../contracts/redis-connection.js';
 import { createRedisChangePublisher } from '../../src/feed/redis-publisher.js';
-import type { RedisConnection } from '../../src/feed/redis-connection.js';
+import type { RedisConnection } from '../../../contracts/redis-connection.js';
 import {
   MemorySource,
   SHARED_REDIS_URL,
@@ -21,7 +21,7 @@ const admin = new Redis(SHARED_REDIS_URL);
 t.teardown(() => admin.quit());
 
 function client(t: Test, options: { url?: string; clusterNodes?: string } = {}): RedisConnection {
-  const redis = createRedisClient({ url: options.url ?? SHARED_REDIS_URL, clusterNodes: options.clusterNodes, maxBackoffMs: 200 });
+  const redis = createRedisConnection({ url: options.url ?? SHARED_REDIS_URL, clusterNodes: options.clusterNodes === undefined ? undefined : parseRedisNodes(options.clusterNodes), maxReconnectDelayMs: 200, behaviour: 'patient', connectionName: 'test-control-plane' });
   t.teardown(() => redis.disconnect());
   return redis;
 }
@@ -204,9 +204,9 @@ t.test('the publisher works on a 3-master Redis Cluster', async (t) => {
 });
 
 t.test('cluster nodes are read from host:port pairs', async (t) => {
-  t.same(parseClusterNodes('10.0.0.1:7000, redis-b:7001'), [
+  t.same(parseRedisNodes('10.0.0.1:7000, redis-b:7001'), [
     { host: '10.0.0.1', port: 7000 },
     { host: 'redis-b', port: 7001 },
   ]);
-  t.throws(() => parseClusterNodes('redis-b'), /host:port/);
+  t.throws(() => parseRedisNodes('redis-b'), /host:port/);
 });

@@ -1,9 +1,8 @@
 // Builds the immutable key table the hot path reads: every record is complete (effective limits,
-// algorithm, expiry, RateLimit-Policy value) so a request does one Map lookup and nothing else.
+// algorithm, expiry) so a request does one Map lookup and nothing else.
 // The feed never mutates a table; it builds a new one and swaps the reference (STYLE.md §4).
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { type Limit, type WindowLimit, toWindowLimits } from '../../../contracts/limits.js';
-import { policyHeaderValue } from '../limiter/policy-header.js';
 import type { KeyRecord, KeyTable } from './key-record.js';
 
 export interface KeyTableInput {
@@ -50,14 +49,10 @@ class ImmutableKeyTable implements BuiltKeyTable {
   }
 }
 
-interface ResolvedLimits {
-  readonly limits: readonly WindowLimit[];
-  readonly policyHeader: string;
-}
+type ResolvedLimits = readonly WindowLimit[];
 
 function resolveLimits(limits: readonly Limit[]): ResolvedLimits {
-  const windows = Object.freeze(toWindowLimits(limits).map((item) => Object.freeze(item)));
-  return { limits: windows, policyHeader: policyHeaderValue(windows) };
+  return Object.freeze(toWindowLimits(limits).map((item) => Object.freeze(item)));
 }
 
 /**
@@ -90,12 +85,11 @@ export function buildKeyRecord(
   return {
     id: view.id,
     tier: view.tier,
-    limits: resolved.limits,
+    limits: resolved,
     algorithm: tier.algorithm,
     active: view.active,
     // An unparsable date must not turn into "never expires".
     expiresAtMs: expiresAtMs === null ? null : Number.isNaN(expiresAtMs) ? 0 : expiresAtMs,
-    policyHeader: resolved.policyHeader,
   };
 }
 

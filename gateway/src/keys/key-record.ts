@@ -12,8 +12,6 @@ export interface KeyRecord {
   readonly active: boolean;
   /** Epoch milliseconds, or null for never. */
   readonly expiresAtMs: number | null;
-  /** `RateLimit-Policy` value, built once per table swap. */
-  readonly policyHeader: string;
 }
 
 /** Read side of the in-memory key table; the feed swaps whole tables, never mutates one. */

@@ -6,7 +6,7 @@
 // - A new table (the feed swapped it) starts a new memo, so a revoked or changed key is never
 //   answered from an old one. Activity and expiry are checked by the caller on every request.
 // - At most `capacity` secrets; when full it starts over.
-import { hashApiKey } from '../proxy/api-key.js';
+import { hashApiKey } from './secret-hash.js';
 import type { KeyRecord, KeyTable } from './key-record.js';
 
 export class SecretMemo {

@@ -1,6 +1,7 @@
-// RateLimitStore in process (embedded mode, one gateway): the same two algorithms, maths and
+// RateLimitStore in process (single-machine mode, one gateway): the same two algorithms, maths and
 // rounding as contracts/lua/sliding-window.lua, and the same behaviour suite keeps them in step.
-// JavaScript runs one check at a time, so "atomic" is free here.
+// JavaScript runs one check at a time, so "atomic" is free here, and every answer is given before
+// `consume` returns.
 import type { LimitCheck, RateLimitStore, ReplyReceiver, StoreReply } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -43,24 +44,13 @@ export class MemoryStore implements RateLimitStore {
     this.sweeper.unref();
   }
 
-  consume(check: LimitCheck): Promise<StoreReply> {
-    return Promise.resolve(this.decide(check, true));
-  }
-
-  consumeTo(check: LimitCheck, receiver: ReplyReceiver): void {
+  consume(check: LimitCheck, receiver: ReplyReceiver): void {
     receiver.received(this.decide(check, true));
   }
 
-  peek(check: LimitCheck): Promise<StoreReply> {
-    return Promise.resolve(this.decide(check, false));
+  peek(check: LimitCheck, receiver: ReplyReceiver): void {
+    receiver.received(this.decide(check, false));
   }
-
-  /** The same as consume, without a Promise (the embedded hot path may call it directly). */
-  consumeNow(check: LimitCheck): StoreReply {
-    return this.decide(check, true);
-  }
-
-  async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
@@ -209,13 +199,5 @@ function logReset(log: LogState, windowMs: number, now: number): number {
 }
 
 function reply(allowed: boolean, remaining: number[], resetMs: number[], retry: number): StoreReply {
-  const retryAfterMs = allowed ? 0 : Math.max(0, Math.floor(retry));
-  return {
-    allowed,
-    remaining,
-    resetMs,
-    resetSeconds: resetMs.map((ms) => Math.ceil(ms / 1000)),
-    retryAfterMs,
-    retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil(retryAfterMs / 1000)),
-  };
+  return { allowed, remaining, resetMs, retryAfterMs: allowed ? 0 : Math.max(0, Math.floor(retry)) };
 }

@@ -1,164 +1,164 @@
-// RateLimitStore on Redis: the Lua scripts of contracts/lua decide every check atomically with Redis
-// TIME. With `batching` on (the default), the checks that arrive in one event-loop turn share one
-// script call (SPEC §3 allows it): the call costs the gateway far less CPU than one ioredis command
-// per request. On a Redis Cluster one call may only touch one hash slot, so a turn's checks are
-// grouped by API key there.
+// RateLimitStore on Redis: the Lua scripts of contracts/lua decide every check atomically with
+// Redis TIME. Checks (and peeks) go through group commit (group-commit.ts), so the checks of one
+// event-loop turn share one script call; on a Redis Cluster one call may only touch one hash slot,
+// so a batch is split by API key there.
 //
-// Group commit: while a turn's call is on its way, the checks of the turns after it wait for its
-// reply and then go out together, so under load each call carries more checks (fewer calls: less CPU
-// per check in the gateway and in Redis). A check waits at most one round trip more; a call slower
-// than `maxHoldMs`, or a full batch, no longer holds anything back. With one call in flight at a time,
-// a gateway sends Redis at most one call per round trip: a Redis that slows down under load gets
-// fewer, larger calls, so it costs less per check just when that matters.
-//
-// There is no other wait. Holding checks back for a fixed interval under load (tried: 1 ms) made
-// calls twice as large while Redis was far from busy, and cost the gateway about 8% of its
-// throughput under the bench's 50 connections: every request waited for it (README "Algorithms").
-import { performance } from 'node:perf_hooks';
+// Failure handling lives here, at the level of script calls: the breaker (breaker.ts) fails checks
+// at once while Redis is known to be down, each call gets the budget GATEWAY_REDIS_TIMEOUT_MS from
+// when it is written (call-deadlines.ts), and more queued checks than the queue holds are refused
+// as overload, never let through unchecked.
 import { createLimiterScripts } from '../../../contracts/lua/scripts.js';
 import type { LimiterScripts, ScriptReply } from '../../../contracts/lua/scripts.js';
-import type { RedisClient } from '../redis-client.js';
-import { answerEach, consumeAsPromise, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './store.js';
+import type { RedisConnection } from '../../../contracts/redis-connection.js';
+import { Breaker, type StoreHealth } from './breaker.js';
+import { CallDeadlines, type DeadlineCall } from './call-deadlines.js';
+import { GroupCommit } from './group-commit.js';
+import {
+  StoreOverloadedError,
+  StoreUnavailableError,
+  answerEach,
+  type LimitCheck,
+  type RateLimitStore,
+  type ReplyReceiver,
+} from './store.js';
 
 export interface RedisStoreOptions {
-  readonly client: RedisClient;
+  readonly client: RedisConnection;
   /** REDIS_KEY_PREFIX. */
   readonly prefix: string;
-  /** Share one script call among the checks of one event-loop turn; default true. */
-  readonly batching?: boolean;
-  /** Most checks in one script call; default 256. */
+  /** Budget of one script call from when it is written (GATEWAY_REDIS_TIMEOUT_MS); default 100. */
+  readonly timeoutMs?: number;
+  /** Most checks in one script call before it goes out early; default 256. */
   readonly maxBatch?: number;
   /** How long calls in flight may hold the next checks back (group commit); default 20 ms. */
   readonly maxHoldMs?: number;
+  /** Checks that may wait for Redis at once; more are refused as overload; default 20 000. */
+  readonly maxQueued?: number;
+  /** Failed calls in a row that open the breaker; default 3. */
+  readonly failureThreshold?: number;
+  /** PING period while the breaker is open; default 500. */
+  readonly probeIntervalMs?: number;
   /** Quit the client on close(); default false (the composition root owns it). */
   readonly ownsClient?: boolean;
 }
 
+type ScriptCall = LimiterScripts['consume'];
+
+/** One script call in flight: answered, failed or expired, whichever comes first, once. */
+class SentCall implements DeadlineCall {
+  settled = false;
+
+  constructor(
+    private readonly store: RedisStore,
+    private readonly receivers: readonly ReplyReceiver[],
+    private readonly done: () => void,
+    readonly deadlineMs: number,
+  ) {}
+
+  answered(replies: readonly ScriptReply[]): void {
+    if (this.settled) return;
+    this.settle(true);
+    answerEach(this.receivers, (receiver, i) => receiver.received(replies[i] as ScriptReply));
+  }
+
+  failed(error: unknown): void {
+    if (this.settled) return;
+    this.settle(false);
+    const unavailable = new StoreUnavailableError('redis could not run the limiter script', { cause: error });
+    answerEach(this.receivers, (receiver) => receiver.failed(unavailable));
+  }
+
+  expire(error: StoreUnavailableError): void {
+    this.settle(false);
+    answerEach(this.receivers, (receiver) => receiver.failed(error));
+  }
+
+  private settle(ok: boolean): void {
+    this.settled = true;
+    this.done();
+    this.store.callSettled(ok);
+  }
+}
+
 export class RedisStore implements RateLimitStore {
+  /** Whether Redis answers: tollgate_gateway_redis_up and /readyz read it. */
+  readonly health: StoreHealth;
+  private readonly client: RedisConnection;
   private readonly scripts: LimiterScripts;
-  private readonly client: RedisClient;
-  private readonly batching: boolean;
-  private readonly maxBatch: number;
-  private readonly maxHoldMs: number;
+  private readonly breaker: Breaker;
+  private readonly deadlines: CallDeadlines;
+  private readonly consumes: GroupCommit<LimitCheck, ReplyReceiver>;
+  private readonly peeks: GroupCommit<LimitCheck, ReplyReceiver>;
   private readonly ownsClient: boolean;
   private readonly cluster: boolean;
-  // Pending checks of this turn and who gets each reply, as parallel arrays (no wrapper per request).
-  private checks: LimitCheck[] = [];
-  private receivers: ReplyReceiver[] = [];
-  private scheduled = false;
-  private calls = 0;
-  /** Script calls sent and not yet answered, and when the oldest of them was sent. */
-  private unanswered = 0;
-  private oldestSentMs = 0;
-  /** Checks are waiting for the calls in flight (flushed by callAnswered or the timer). */
-  private held = false;
-  /** The one timer that sends held checks, and when it fires. */
-  private holdTimer: NodeJS.Timeout | null = null;
-  private holdDeadlineMs = 0;
+  // While the breaker is open every check fails with these (no stack per request).
+  private readonly openError = new StoreUnavailableError('redis is unavailable (circuit open)');
+  private readonly overloadError = new StoreOverloadedError('too many checks are waiting for redis');
 
   constructor(options: RedisStoreOptions) {
     this.client = options.client;
     this.scripts = createLimiterScripts(options.client, options.prefix);
-    this.batching = options.batching ?? true;
-    this.maxBatch = options.maxBatch ?? 256;
-    this.maxHoldMs = options.maxHoldMs ?? 20;
     this.ownsClient = options.ownsClient ?? false;
     this.cluster = options.client.isCluster;
+    this.breaker = new Breaker({
+      ping: () => this.client.ping(),
+      failureThreshold: options.failureThreshold,
+      probeIntervalMs: options.probeIntervalMs,
+    });
+    this.health = this.breaker;
+    this.deadlines = new CallDeadlines(options.timeoutMs ?? 100);
+    const batching = { maxBatch: options.maxBatch, maxHoldMs: options.maxHoldMs, maxQueued: options.maxQueued };
+    this.consumes = new GroupCommit({ ...batching, send: (checks, receivers, done) => this.send(this.scripts.consume, checks, receivers, done) });
+    this.peeks = new GroupCommit({ ...batching, send: (checks, receivers, done) => this.send(this.scripts.peek, checks, receivers, done) });
   }
 
   /** Script calls sent so far (consume and peek): shows how well batching works. */
   get scriptCalls(): number {
-    return this.calls;
+    return this.consumes.sent + this.peeks.sent;
   }
 
-  consume(check: LimitCheck): Promise<StoreReply> {
-    return consumeAsPromise(this, check);
+  /** Script calls watched by the deadline timer (unanswered ones, and answered ones behind them). */
+  get callsInFlight(): number {
+    return this.deadlines.watched;
   }
 
-  consumeTo(check: LimitCheck, receiver: ReplyReceiver): void {
-    if (!this.batching) {
-      this.send([check], [receiver]);
-      return;
-    }
-    this.checks.push(check);
-    this.receivers.push(receiver);
-    if (this.checks.length >= this.maxBatch) {
-      this.flush();
-    } else if (!this.scheduled) {
-      this.scheduled = true;
-      // setImmediate, not nextTick: it runs after every I/O callback of this loop turn, so all
-      // the requests parsed in this turn join the batch.
-      setImmediate(this.flushScheduled);
-    }
+  consume(check: LimitCheck, receiver: ReplyReceiver): void {
+    this.enqueue(this.consumes, check, receiver);
   }
 
-  peek(check: LimitCheck): Promise<StoreReply> {
-    this.calls += 1;
-    return this.scripts.peek([check]).then(first);
-  }
-
-  async ping(): Promise<void> {
-    await this.client.ping();
+  peek(check: LimitCheck, receiver: ReplyReceiver): void {
+    this.enqueue(this.peeks, check, receiver);
   }
 
   async close(): Promise<void> {
-    this.flush();
+    this.consumes.close();
+    this.peeks.close();
+    this.breaker.close();
+    this.deadlines.close();
     if (this.ownsClient) await this.client.quit();
   }
 
-  /** Ms the pending checks must still wait for the calls in flight (group commit); 0 or less when
-   * they may go now. */
-  private waitMs(now: number): number {
-    return this.unanswered > 0 ? this.maxHoldMs - (now - this.oldestSentMs) : 0;
+  /** A call settled: answered (`ok`), or failed or expired (evidence for the breaker). */
+  callSettled(ok: boolean): void {
+    this.deadlines.release();
+    if (ok) this.breaker.succeeded();
+    else this.breaker.failed();
   }
 
-  private readonly flushScheduled = (): void => {
-    this.scheduled = false;
-    this.flushOrHold();
-  };
+  private enqueue(queue: GroupCommit<LimitCheck, ReplyReceiver>, check: LimitCheck, receiver: ReplyReceiver): void {
+    if (this.breaker.isOpen) receiver.failed(this.openError);
+    else if (!queue.add(check, receiver)) receiver.failed(this.overloadError);
+  }
 
-  private flushOrHold(): void {
-    const wait = this.waitMs(performance.now());
-    if (wait <= 0) {
-      this.held = false;
-      this.flush();
+  private send(script: ScriptCall, checks: LimitCheck[], receivers: ReplyReceiver[], done: () => void): void {
+    if (this.breaker.isOpen) {
+      // The breaker opened while these waited.
+      done();
+      answerEach(receivers, (receiver) => receiver.failed(this.openError));
       return;
     }
-    this.held = true;
-    // The timer also frees checks held behind a call that never comes back.
-    this.armHoldTimer(wait);
-  }
-
-  /** Arms the hold timer for `delayMs`, unless it is armed to fire sooner already. */
-  private armHoldTimer(delayMs: number): void {
-    const deadline = performance.now() + delayMs;
-    if (this.holdTimer !== null) {
-      if (this.holdDeadlineMs <= deadline) return;
-      clearTimeout(this.holdTimer);
-    }
-    this.holdDeadlineMs = deadline;
-    this.holdTimer = setTimeout(this.holdExpired, delayMs);
-    this.holdTimer.unref();
-  }
-
-  private readonly holdExpired = (): void => {
-    this.holdTimer = null;
-    if (this.held) this.flushOrHold();
-  };
-
-  private callAnswered(): void {
-    this.unanswered -= 1;
-    if (this.unanswered === 0 && this.held) this.flushOrHold();
-  }
-
-  private flush(): void {
-    if (this.checks.length === 0) return;
-    const checks = this.checks;
-    const receivers = this.receivers;
-    this.checks = [];
-    this.receivers = [];
     if (!this.cluster || checks.length === 1) {
-      this.send(checks, receivers);
+      this.call(script, checks, receivers, done);
       return;
     }
     const groups = new Map<string, number[]>();
@@ -168,31 +168,27 @@ export class RedisStore implements RateLimitStore {
       if (group) group.push(i);
       else groups.set(keyId, [i]);
     }
+    let left = groups.size;
+    const groupDone = (): void => {
+      left -= 1;
+      if (left === 0) done();
+    };
     for (const indexes of groups.values()) {
-      this.send(
+      this.call(
+        script,
         indexes.map((i) => checks[i] as LimitCheck),
         indexes.map((i) => receivers[i] as ReplyReceiver),
+        groupDone,
       );
     }
   }
 
-  private send(checks: LimitCheck[], receivers: ReplyReceiver[]): void {
-    this.calls += 1;
-    if (this.unanswered === 0) this.oldestSentMs = performance.now();
-    this.unanswered += 1;
-    this.scripts.consume(checks).then(
-      (replies) => {
-        this.callAnswered();
-        answerEach(receivers, (receiver, i) => receiver.received(replies[i] as ScriptReply));
-      },
-      (error: unknown) => {
-        this.callAnswered();
-        answerEach(receivers, (receiver) => receiver.failed(error));
-      },
+  private call(script: ScriptCall, checks: LimitCheck[], receivers: ReplyReceiver[], done: () => void): void {
+    const call = new SentCall(this, receivers, done, this.deadlines.deadlineFromNow());
+    this.deadlines.watch(call);
+    script(checks).then(
+      (replies) => call.answered(replies),
+      (error: unknown) => call.failed(error),
     );
   }
-}
-
-function first(replies: ScriptReply[]): StoreReply {
-  return replies[0] as ScriptReply;
 }

@@ -1,6 +1,6 @@
-// The limiter's storage seam (DESIGN.md "Modes"): the Redis Lua store and the in-memory store both
-// implement it and pass the same behaviour suite. A store returns facts; decision.ts and headers.ts
-// turn them into the response.
+// The limiter's storage seam: the Redis store (one Lua script call decides a batch of checks) and the
+// in-memory store (single-machine mode) implement it and pass one behaviour suite. A store returns
+// facts about the limits; admission.ts turns them into the answer.
 import type { Algorithm, WindowLimit } from '../../../contracts/limits.js';
 
 export interface LimitCheck {
@@ -8,7 +8,7 @@ export interface LimitCheck {
   /** Sorted by window (toWindowLimits). */
   readonly limits: readonly WindowLimit[];
   readonly algorithm: Algorithm;
-  /** Units this request consumes from every limit (route `cost`); 0 for a read-only peek. */
+  /** Units this request consumes from every limit (route `cost`); for a peek, the units asked about. */
   readonly cost: number;
 }
 
@@ -17,11 +17,7 @@ export interface StoreReply {
   /** True when every limit admitted the request and all were consumed; false when none were. */
   readonly allowed: boolean;
   readonly remaining: readonly number[];
-  /** Whole seconds until each window's full quota is available again. */
-  readonly resetSeconds: readonly number[];
-  /** Whole seconds (≥ 1) until the tightest exhausted limit admits again; 0 when allowed. */
-  readonly retryAfterSeconds: number;
-  /** `resetSeconds` before rounding: ms until each window's full quota is back. */
+  /** Ms until each window's full quota is available again. */
   readonly resetMs: readonly number[];
   /** 0 when allowed; else ms, rounded down so it is never late, until every limit admits this cost
    * again (the denied-until cache relies on never being late). */
@@ -29,8 +25,8 @@ export interface StoreReply {
 }
 
 /**
- * Gets the outcome of one consume, exactly once, maybe before `consumeTo` returns. The hot path's
- * per-request object implements it, so a check costs no Promise, closure or microtask per layer.
+ * Gets the outcome of one store call, exactly once, maybe before the call returns. The hot path's
+ * per-request object implements it, so a check costs no Promise or closure per layer.
  */
 export interface ReplyReceiver {
   received(reply: StoreReply): void;
@@ -38,27 +34,33 @@ export interface ReplyReceiver {
 }
 
 export interface RateLimitStore {
-  /** Check every limit and consume `cost` from all of them, or from none. */
-  consume(check: LimitCheck): Promise<StoreReply>;
-  /** The same as consume, answered to `receiver` instead of a Promise. */
-  consumeTo(check: LimitCheck, receiver: ReplyReceiver): void;
-  /** The same facts without consuming anything. */
-  peek(check: LimitCheck): Promise<StoreReply>;
-  /** Resolves when the backing store answers (health probes); stores without one are always up. */
-  ping?(): Promise<void>;
+  /** Checks every limit and consumes `cost` from all of them, or from none. */
+  consume(check: LimitCheck, receiver: ReplyReceiver): void;
+  /** The same facts, consuming nothing. */
+  peek(check: LimitCheck, receiver: ReplyReceiver): void;
   close(): Promise<void>;
 }
 
-/** `consumeTo` as a Promise, for the callers that are not the hot path (tests, WebSocket upgrades). */
-export function consumeAsPromise(store: Pick<RateLimitStore, 'consumeTo'>, check: LimitCheck): Promise<StoreReply> {
-  return new Promise<StoreReply>((resolve, reject) => store.consumeTo(check, { received: resolve, failed: reject }));
+/** The store could not answer (Redis down, frozen past its budget, or a broken reply). */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  readonly code = 'STORE_UNAVAILABLE';
 }
 
 /**
- * Answers each receiver with `answer`, all of them even when one throws (a bug in one caller must
- * not strand the others' requests); the first error is rethrown afterwards, so the bug still shows.
+ * The gateway has more checks waiting for Redis than it may queue: it is overloaded, not Redis.
+ * Refused rather than let through unchecked.
  */
-export function answerEach<T extends ReplyReceiver>(receivers: readonly T[], answer: (receiver: T, index: number) => void): void {
+export class StoreOverloadedError extends Error {
+  override readonly name = 'StoreOverloadedError';
+  readonly code = 'STORE_OVERLOADED';
+}
+
+/**
+ * Answers each receiver with `answer`, all of them even when one throws (a bug in one request must
+ * not strand the others); the first error is rethrown afterwards, so the bug still shows.
+ */
+export function answerEach<T>(receivers: readonly T[], answer: (receiver: T, index: number) => void): void {
   let thrown: { error: unknown } | null = null;
   for (let i = 0; i < receivers.length; i += 1) {
     try {

@@ -1,12 +1,14 @@
-// The ops port (SPEC §3): /healthz (the process answers), /readyz (Redis answers and the key table is
-// loaded), /metrics (Prometheus text). Kept off the public port so it is never proxied or limited.
+// The ops port: /healthz (the process answers), /readyz (the limiter store answers and the key table
+// is loaded), /metrics (Prometheus text). Kept off the public port so it is never proxied or limited.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 
 export interface OpsServerOptions {
   readonly registry: Registry;
-  /** Redis answered the last probe. */
-  readonly redisUp: () => boolean;
+  /** Where limits are kept: Redis, or the single-machine mode's in-memory store. */
+  readonly store: 'redis' | 'memory';
+  /** The store answers (Redis answered the last probe; the in-memory store always does). */
+  readonly storeUp: () => boolean;
   /** A key table has been loaded. */
   readonly keysLoaded: () => boolean;
 }
@@ -27,13 +29,12 @@ export function createOpsServer(options: OpsServerOptions): Server {
     if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (path === '/readyz') {
-      const redis = options.redisUp();
+      const up = options.storeUp();
       const keys = options.keysLoaded();
-      sendJson(res, redis && keys ? 200 : 503, {
-        status: redis && keys ? 'ready' : 'not ready',
-        redis: redis ? 'up' : 'down',
-        keys: keys ? 'loaded' : 'not loaded',
-      });
+      const ready = up && keys;
+      // The in-memory store has no Redis to report on; naming it says so.
+      const store = options.store === 'redis' ? { store: 'redis', redis: up ? 'up' : 'down' } : { store: 'memory' };
+      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...store, keys: keys ? 'loaded' : 'not loaded' });
     } else if (path === '/metrics') {
       options.registry.metrics().then(
         (text) => {

@@ -1,6 +1,5 @@
 // Where a client's API key comes from (SPEC §3): `X-API-Key`, or `Authorization: Bearer tg_…`.
 // Only `tg_` bearer tokens are ours, so other Authorization schemes pass through to the upstream.
-import { hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 const BEARER = /^bearer\s+/i;
@@ -18,10 +17,4 @@ export function findApiKey(headers: IncomingHttpHeaders): string | undefined {
     return authorization.replace(BEARER, '').trim();
   }
   return undefined;
-}
-
-/** The key table is indexed by SHA-256 hex of the secret; the secret itself is never stored. */
-// crypto.hash is the one-shot form: no Hash object per request.
-export function hashApiKey(secret: string): string {
-  return hash('sha256', secret, 'hex');
 }

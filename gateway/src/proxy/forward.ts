@@ -2,8 +2,7 @@
 // (keep-alive) per upstream origin, the client's request as the body stream, each response chunk
 // written to the client's response as it arrives, so neither body is buffered.
 //
-// The exchange itself is undici's dispatch handler: undici's HTTP/1.1 client calls its methods
-// directly. Pool.stream drives the same callbacks but adds an AsyncResource scope and watches the
+// Each call is its own undici dispatch handler: undici's HTTP/1.1 client calls its methods directly. Pool.stream drives the same callbacks but adds an AsyncResource scope and watches the
 // response with stream.finished (about eight listeners per request); without them a bare proxy used
 // 2–10% less CPU per request on the development machine (bench row undici-dispatch-proxy).
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,7 +25,19 @@ export interface ForwarderOptions {
 }
 
 export interface Forwarder {
-  forward(exchange: UpstreamCall, origin: string, path: string, headers: string[]): void;
+  /**
+   * Streams `req` to `origin` + `path` with `headers` and the response back into `res`, adding
+   * `extraHeaders`; `listener` hears once when it is over.
+   */
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    origin: string,
+    path: string,
+    headers: string[],
+    extraHeaders: readonly string[],
+    listener: UpstreamListener,
+  ): void;
   close(): Promise<void>;
 }
 
@@ -34,23 +45,25 @@ type Abort = (reason?: Error) => void;
 
 function noop(): void {}
 
-/**
- * One upstream call, as an undici dispatch handler. handle-request.ts owns the concrete class (it
- * adds the request's own state); `upstreamFinished` is called exactly once, with null when the
- * whole response was handed to the client.
- */
-export abstract class UpstreamCall implements Dispatcher.DispatchHandler {
-  abstract readonly req: IncomingMessage;
-  abstract readonly res: ServerResponse;
-  /** Fields the gateway adds to the upstream's response (rate-limit headers), or null. */
-  abstract readonly responseHeaders: readonly string[] | null;
-  abstract upstreamFinished(error: Error | null): void;
+/** Told once when an upstream call is over: null when the whole response reached the client. */
+export interface UpstreamListener {
+  upstreamFinished(error: Error | null): void;
+}
 
+/** One upstream call, as an undici dispatch handler: undici's HTTP/1.1 client calls it directly. */
+class UpstreamCall implements Dispatcher.DispatchHandler {
   private abortUpstream: Abort | null = null;
   /** undici's resume for this call's socket (one function per connection, not per request). */
   private resumeUpstream: () => void = noop;
   private clientGone = false;
   private finished = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    /** Fields the gateway adds to the upstream's response (rate-limit headers). */
+    private readonly extraHeaders: readonly string[],
+    private readonly listener: UpstreamListener,
+  ) {}
 
   /** The response's 'close' before it finished: the client went away, so the upstream call stops. */
   readonly onResponseClose = (): void => {
@@ -70,7 +83,7 @@ export abstract class UpstreamCall implements Dispatcher.DispatchHandler {
     this.resumeUpstream = resume;
     const res = this.res;
     // A header Node refuses throws here; undici then aborts the call and onError answers 502.
-    res.writeHead(statusCode, clientResponseHeaders(rawHeaders, this.responseHeaders));
+    res.writeHead(statusCode, clientResponseHeaders(rawHeaders, this.extraHeaders));
     return !res.writableNeedDrain;
   }
 
@@ -94,7 +107,7 @@ export abstract class UpstreamCall implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.finished = true;
     this.abortUpstream = null;
-    this.upstreamFinished(error);
+    this.listener.upstreamFinished(error);
   }
 }
 
@@ -117,9 +130,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   for (const origin of options.origins) poolFor(origin);
 
   return {
-    forward(exchange, origin, path, headers) {
-      const req = exchange.req;
-      exchange.res.on('close', exchange.onResponseClose);
+    forward(req, res, origin, path, headers, extraHeaders, listener) {
+      const call = new UpstreamCall(res, extraHeaders, listener);
+      res.on('close', call.onResponseClose);
       poolFor(origin).dispatch(
         {
           path,
@@ -128,7 +141,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           body: hasRequestBody(req) ? req : null,
           headersTimeout: options.upstreamTimeoutMs,
         },
-        exchange,
+        call,
       );
     },
     async close() {

@@ -2,7 +2,7 @@
 // name/value arrays so repeated headers (Set-Cookie) survive and no header object is built twice.
 import type { IncomingMessage } from 'node:http';
 import { util as undiciUtil } from 'undici';
-import { isRateLimitField } from '../limiter/headers.js';
+import { latin1Text } from '../runtime/latin1.js';
 import { isTollgateAuthorization } from './api-key.js';
 
 const HOP_BY_HOP = new Set([
@@ -22,6 +22,14 @@ const HOP_BY_HOP = new Set([
 const REPLACED = new Set(['host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'via']);
 
 export const VIA = '1.1 tollgate';
+
+/**
+ * The response fields the gateway adds itself (rate-limit fields, Retry-After): when the upstream
+ * sends one of them too, the upstream's is kept and the gateway's left out.
+ */
+export function isGatewayResponseField(lowerName: string): boolean {
+  return lowerName.startsWith('ratelimit') || lowerName.startsWith('x-ratelimit-') || lowerName === 'retry-after';
+}
 
 /** Extra hop-by-hop names a `Connection` header lists; null in the common case (keep-alive/close). */
 function connectionTokens(value: string | undefined): Set<string> | null {
@@ -66,7 +74,7 @@ function factsOf(name: string): NameFacts {
     hopByHop,
     notForwarded: hopByHop || REPLACED.has(lower) || lower === 'x-api-key' || lower.startsWith('x-tollgate-'),
     authorization: lower === 'authorization',
-    rateLimit: isRateLimitField(lower),
+    rateLimit: isGatewayResponseField(lower),
   };
   if (factsBySpelling.size < MAX_SPELLINGS) factsBySpelling.set(name, facts);
   return facts;
@@ -104,15 +112,9 @@ export function upstreamRequestHeaders(req: IncomingMessage, keyId: string, tier
   return out;
 }
 
-type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
-// Buffer's latin1 decoder, where `toString('latin1')` ends up, called directly: `raw.toString` was a
-// generic property lookup per field in the optimised code (--print-opt-code), and toString then
-// looks the encoding up by name.
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: Latin1Slice }).latin1Slice;
-
 /** A raw header value as text; undici hands them over as bytes, and Node writes heads as latin1. */
 function text(raw: Buffer | string): string {
-  return typeof raw === 'string' ? raw : latin1Slice.call(raw, 0, raw.length);
+  return typeof raw === 'string' ? raw : latin1Text(raw);
 }
 
 /**
@@ -130,7 +132,7 @@ const headerName: (raw: Buffer | string) => string = undiciUtil.headerNameToStri
  * is kept and the gateway's one of that name left out, as when the gateway's were set first and the
  * upstream's written over them.
  */
-export function clientResponseHeaders(raw: readonly (Buffer | string)[], extra: readonly string[] | null = null): string[] {
+export function clientResponseHeaders(raw: readonly (Buffer | string)[], extra: readonly string[] = []): string[] {
   let listed: Set<string> | null = null;
   const out: string[] = [];
   let clash: Set<string> | null = null;
@@ -141,7 +143,7 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], extra: 
       if (facts.lower === 'connection') listed = connectionTokens(text(raw[i + 1] as Buffer | string));
       continue;
     }
-    if (extra !== null && facts.rateLimit) (clash ??= new Set()).add(facts.lower);
+    if (facts.rateLimit) (clash ??= new Set()).add(facts.lower);
     out.push(name, text(raw[i + 1] as Buffer | string));
   }
   // Names a Connection header lists are hop-by-hop too (rare: a second pass only then).
@@ -150,11 +152,9 @@ export function clientResponseHeaders(raw: readonly (Buffer | string)[], extra: 
     kept = withoutListed(out, listed);
     if (clash !== null) clash = rateLimitNames(kept);
   }
-  if (extra !== null) {
-    for (let i = 0; i < extra.length; i += 2) {
-      const name = extra[i] as string;
-      if (clash === null || !clash.has(name)) kept.push(name, extra[i + 1] as string);
-    }
+  for (let i = 0; i < extra.length; i += 2) {
+    const name = extra[i] as string;
+    if (clash === null || !clash.has(name)) kept.push(name, extra[i + 1] as string);
   }
   return kept;
 }

@@ -1,5 +1,5 @@
-// Responses the gateway writes itself (errors as problem+json, SPEC §4). Bodies of the fixed cases
-// are serialised once at start, so a 401 or 429 costs no JSON work per request.
+// Responses the gateway writes itself (errors as problem+json). Bodies of the fixed cases are
+// serialised once at start, so a 401 or 429 costs no JSON work per request.
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
@@ -9,36 +9,41 @@ export interface PreparedProblem {
   readonly status: number;
   readonly body: Buffer;
   readonly length: string;
+  /** Fields every answer with this problem carries (Retry-After of a 503), as [name, value, …]. */
+  readonly headers: readonly string[];
 }
 
-export function prepareProblem(status: number, kind: string, detail: string): PreparedProblem {
+export function prepareProblem(status: number, kind: string, detail: string, headers: readonly string[] = []): PreparedProblem {
   const body = Buffer.from(problemBody(problem(status, kind, detail)));
-  return { status, body, length: String(body.length) };
+  return { status, body, length: String(body.length), headers };
 }
+
+/** A 503 is worth retrying after a second: Redis is probed twice a second, queues drain faster. */
+const RETRY_SOON = ['retry-after', '1'];
 
 export const PROBLEMS = {
   missingKey: prepareProblem(401, 'missing-api-key', 'Send an API key in X-API-Key or Authorization: Bearer.'),
   invalidKey: prepareProblem(401, 'invalid-api-key', 'The API key is unknown, revoked, inactive or expired.'),
   noRoute: prepareProblem(404, 'no-route', 'No route matches this path.'),
   rateLimited: prepareProblem(429, 'rate-limited', 'A rate limit of this key is exhausted; retry after Retry-After seconds.'),
-  storeUnavailable: prepareProblem(503, 'limiter-unavailable', 'The rate limiter cannot answer; try again shortly.'),
+  storeUnavailable: prepareProblem(503, 'limiter-unavailable', 'The rate limiter cannot answer; try again shortly.', RETRY_SOON),
+  overloaded: prepareProblem(503, 'gateway-overloaded', 'The gateway has too many requests waiting for the rate limiter; try again shortly.', RETRY_SOON),
   upstreamUnavailable: prepareProblem(502, 'upstream-unavailable', 'The upstream refused or dropped the connection.'),
   upstreamTimeout: prepareProblem(504, 'upstream-timeout', 'The upstream did not answer in time.'),
   methodNotAllowed: prepareProblem(405, 'method-not-allowed', 'Only GET and HEAD are allowed here.'),
   badRequest: prepareProblem(400, 'bad-request', 'The request is not valid HTTP/1.1.'),
   headersTooLarge: prepareProblem(431, 'headers-too-large', 'Request headers exceed 16 KiB.'),
+  unsupportedUpgrade: prepareProblem(400, 'unsupported-upgrade', 'Only WebSocket upgrades are supported; send the request without Upgrade.'),
 } as const;
 
-/** Headers already set on `res` (rate-limit fields) are kept. */
+/** The problem alone (responses with no rate-limit fields: no valid key yet). */
 export function sendProblem(res: ServerResponse, prepared: PreparedProblem): void {
-  res.statusCode = prepared.status;
-  res.setHeader('content-type', PROBLEM_CONTENT_TYPE);
-  res.setHeader('content-length', prepared.length);
-  res.end(prepared.body);
+  sendProblemWithHeaders(res, prepared, []);
 }
 
-/** sendProblem with extra fields (rate-limit headers) written in one writeHead, no setHeader. */
+/** The problem with extra fields (rate-limit headers) written in one writeHead, no setHeader. */
 export function sendProblemWithHeaders(res: ServerResponse, prepared: PreparedProblem, headers: string[]): void {
+  for (const field of prepared.headers) headers.push(field);
   headers.push('content-type', PROBLEM_CONTENT_TYPE, 'content-length', prepared.length);
   res.writeHead(prepared.status, headers);
   res.end(prepared.body);
@@ -55,6 +60,7 @@ export function writeRawProblem(socket: Duplex, prepared: PreparedProblem, extra
   }
   let head = `HTTP/1.1 ${prepared.status} ${STATUS_CODES[prepared.status] ?? 'Error'}\r\n`;
   head += `content-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${prepared.length}\r\nconnection: close\r\n`;
-  for (let i = 0; i + 1 < extraHeaders.length; i += 2) head += `${extraHeaders[i]}: ${extraHeaders[i + 1]}\r\n`;
+  const fields = [...extraHeaders, ...prepared.headers];
+  for (let i = 0; i + 1 < fields.length; i += 2) head += `${fields[i]}: ${fields[i + 1]}\r\n`;
   socket.end(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), prepared.body]));
 }

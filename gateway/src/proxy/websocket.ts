@@ -1,4 +1,4 @@
-// WebSocket passthrough (SPEC §3): after the hot path admitted the upgrade, http-proxy-3 relays the
+// WebSocket passthrough: after the admission step admitted the upgrade, http-proxy-3 relays the
 // handshake and then the raw bytes both ways. The same header rules as HTTP apply: the key and any
 // client X-Tollgate-* never reach the upstream, which gets the key's id and tier instead.
 import type { IncomingMessage } from 'node:http';
@@ -6,26 +6,25 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
-import type { KeyRecord } from '../keys/key-record.js';
 import { isTollgateAuthorization } from './api-key.js';
 import { VIA } from './headers.js';
 import { PROBLEMS, writeRawProblem } from './respond.js';
 import { upstreamPath, type Route } from './routes.js';
 
 export interface WebSocketProxy {
-  forward(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, record: KeyRecord): void;
+  forward(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, keyId: string, tier: string): void;
   close(): void;
 }
 
-function rewriteHeaders(req: IncomingMessage, record: KeyRecord): void {
+function rewriteHeaders(req: IncomingMessage, keyId: string, tier: string): void {
   const headers = req.headers;
   for (const name of Object.keys(headers)) {
     if (name.startsWith('x-tollgate-') || name.startsWith('proxy-')) delete headers[name];
   }
   delete headers['x-api-key'];
   if (headers.authorization !== undefined && isTollgateAuthorization(headers.authorization)) delete headers.authorization;
-  headers['x-tollgate-key-id'] = record.id;
-  headers['x-tollgate-tier'] = record.tier;
+  headers['x-tollgate-key-id'] = keyId;
+  headers['x-tollgate-tier'] = tier;
   headers['x-forwarded-host'] ??= headers.host;
   headers.via = headers.via ? `${headers.via}, ${VIA}` : VIA;
 }
@@ -54,9 +53,9 @@ export function createWebSocketProxy(logger: Logger): WebSocketProxy {
   });
 
   return {
-    forward(req, socket, head, route, record) {
+    forward(req, socket, head, route, keyId, tier) {
       socket.on('error', () => socket.destroy());
-      rewriteHeaders(req, record);
+      rewriteHeaders(req, keyId, tier);
       req.url = upstreamPath(route, req.url ?? '/');
       proxy.ws(req, socket, head, { target: route.origin });
     },
@@ -65,4 +64,10 @@ export function createWebSocketProxy(logger: Logger): WebSocketProxy {
       proxy.close();
     },
   };
+}
+
+/** True for a WebSocket handshake (`Upgrade: websocket`); other protocols (h2c, …) are not proxied. */
+export function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade;
+  return upgrade !== undefined && upgrade.split(',').some((token) => token.trim().toLowerCase() === 'websocket');
 }

@@ -5,10 +5,8 @@ import type { KeyTable } from '../../src/keys/key-record.js';
 import { createGateway, type Gateway } from '../../src/server.js';
 import type { GatewayConfig, RouteConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { createRedisClient, waitForReady, type RedisClient } from '../../src/redis-client.js';
+import { createRedisConnection, waitForReady, type RedisConnection } from '../../../contracts/redis-connection.js';
 import { RedisStore } from '../../src/limiter/redis-store.js';
-import { createGuardedStore, type GuardedStore } from '../../src/limiter/guarded-store.js';
-import { createLimiter, type Limiter } from '../../src/limiter/limiter.js';
 import { uniquePrefix } from '../../../test-support/redis-server.js';
 
 export interface TestGatewayOptions {
@@ -26,9 +24,8 @@ export interface TestGateway {
   readonly opsUrl: string;
   readonly port: number;
   readonly gateway: Gateway;
-  readonly limiter: Limiter;
-  readonly store: GuardedStore;
-  readonly redis: RedisClient;
+  readonly store: RedisStore;
+  readonly redis: RedisConnection;
   readonly prefix: string;
   close(): Promise<void>;
 }
@@ -52,19 +49,16 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     redisTimeoutMs: options.redisTimeoutMs ?? 1000,
     logLevel: 'silent',
   };
-  const redis = createRedisClient({ url: config.redisUrl });
+  const redis = createRedisConnection({ url: config.redisUrl, behaviour: 'fail-fast', connectionName: 'test-gateway', autoPipelining: false });
+  redis.on('error', () => {});
   await waitForReady(redis);
-  const store = createGuardedStore({
-    store: new RedisStore({ client: redis, prefix }),
-    timeoutMs: config.redisTimeoutMs,
-  });
-  const limiter = createLimiter({ store });
+  const store = new RedisStore({ client: redis, prefix, timeoutMs: config.redisTimeoutMs });
   const gateway = createGateway({
     config,
     keys: options.keys,
-    limiter,
+    store,
     logger: createLogger('silent'),
-    storeHealth: store,
+    storeHealth: store.health,
     clock: options.clock,
     host: '127.0.0.1',
   });
@@ -74,13 +68,12 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     opsUrl: `http://127.0.0.1:${opsPort}`,
     port,
     gateway,
-    limiter,
     store,
     redis,
     prefix,
     async close() {
       await gateway.close(1000);
-      await limiter.close();
+      await store.close();
       redis.disconnect();
     },
   };

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import type { Limit } from '../../../contracts/limits.js';
 import { buildKeyTable, type BuiltKeyTable } from '../../src/keys/cache.js';
-import { hashApiKey } from '../../src/proxy/api-key.js';
+import { hashApiKey } from '../../src/keys/secret-hash.js';
 
 export interface TestKey {
   readonly secret: string;

@@ -2,7 +2,6 @@ import t from 'tap';
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { toWindowLimits } from '../../../contracts/limits.js';
 import { applyKeyChanges, buildKeyTable, emptyKeyTable } from '../../src/keys/cache.js';
-import { policyHeaderValue } from '../../src/limiter/policy-header.js';
 
 const free: TierView = { name: 'free', limits: [{ window: '1h', limit: 100 }, { window: '1m', limit: 5 }], algorithm: 'sliding_window' };
 const exact: TierView = { name: 'exact', limits: [{ window: '1s', limit: 3 }], algorithm: 'sliding_log' };
@@ -25,14 +24,12 @@ t.test('a key without an override gets its tier limits sorted by window and the 
   t.same(record?.limits, toWindowLimits(free.limits));
   t.equal(record?.limits[0]?.window, '1m');
   t.equal(record?.algorithm, 'sliding_window');
-  t.equal(record?.policyHeader, '"1m";q=5;w=60, "1h";q=100;w=3600');
 });
 
 t.test('a key override replaces the tier limits but keeps the tier algorithm', async (t) => {
   const record = table({ h1: key('key_1', 'exact', { limits: [{ window: '1d', limit: 9 }] }) }).get('h1');
   t.same(record?.limits, [{ window: '1d', windowSeconds: 86400, limit: 9 }]);
   t.equal(record?.algorithm, 'sliding_log');
-  t.equal(record?.policyHeader, policyHeaderValue(record?.limits ?? []));
 });
 
 t.test('expiry is read as epoch milliseconds and null means never', async (t) => {

@@ -4,15 +4,15 @@
 // per swap with the follower's index, version, epoch and sorted key hashes; exits when stdin closes.
 import pino from 'pino';
 import { startKeyFeed } from '../../src/keys/feed.js';
-import { createRedisClient, createSubscriberClient } from '../../src/redis-client.js';
+import { createRedisConnection } from '../../../contracts/redis-connection.js';
 
 const [url, prefix, countText] = process.argv.slice(2);
 if (!url || !prefix) throw new Error('usage: follower-process.ts <redis url> <prefix> [followers]');
 
 // Several followers, each with its own connections, as several gateways would have.
 const followers = Array.from({ length: Number(countText ?? 1) }, (_, index) => {
-  const redis = createRedisClient({ url });
-  const subscriber = createSubscriberClient({ url });
+  const redis = createRedisConnection({ url, behaviour: 'patient', connectionName: 'test-follower' });
+  const subscriber = createRedisConnection({ url, behaviour: 'patient', autoPipelining: false, connectionName: 'test-follower-subscriber' });
   redis.on('error', () => {});
   subscriber.on('error', () => {});
   const feed = startKeyFeed({

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { applyKeyChanges, buildKeyTable } from '../../src/keys/cache.js';
 import { SecretMemo } from '../../src/keys/secret-memo.js';
-import { hashApiKey } from '../../src/proxy/api-key.js';
+import { hashApiKey } from '../../src/keys/secret-hash.js';
 
 const free: TierView = { name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' };
 

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { MemoryStore } from '../../src/limiter/memory-store.js';
 import { checkFor, storeBehaviour } from './store-behaviour.js';
+import { consumeOnce } from '../helpers/store-calls.js';
 
 storeBehaviour('MemoryStore', async () => {
   const store = new MemoryStore();
@@ -12,14 +13,14 @@ t.test('MemoryStore: an injected clock drives the windows', async (t) => {
   const store = new MemoryStore({ now: () => now });
   t.teardown(() => store.close());
   const check = checkFor('sliding_log', [{ window: '1m', limit: 1 }]);
-  t.ok((await store.consume(check)).allowed);
-  const rejected = await store.consume(check);
+  t.ok((await consumeOnce(store, check)).allowed);
+  const rejected = await consumeOnce(store, check);
   t.notOk(rejected.allowed);
   t.equal(rejected.retryAfterMs, 60_000);
   now += 59_999;
-  t.notOk((await store.consume(check)).allowed);
+  t.notOk((await consumeOnce(store, check)).allowed);
   now += 1;
-  t.ok((await store.consume(check)).allowed);
+  t.ok((await consumeOnce(store, check)).allowed);
 });
 
 t.test('MemoryStore: the counter weighs the previous bucket by the part of the window still covered', async (t) => {
@@ -27,13 +28,13 @@ t.test('MemoryStore: the counter weighs the previous bucket by the part of the w
   const store = new MemoryStore({ now: () => now });
   t.teardown(() => store.close());
   const check = checkFor('sliding_window', [{ window: '1m', limit: 10 }]);
-  for (let i = 0; i < 10; i += 1) t.ok((await store.consume(check)).allowed);
+  for (let i = 0; i < 10; i += 1) t.ok((await consumeOnce(store, check)).allowed);
   now += 60_000 + 15_000; // next bucket, a quarter in: the previous ten weigh 7.5
-  const reply = await store.consume(check);
+  const reply = await consumeOnce(store, check);
   t.ok(reply.allowed);
   t.equal(reply.remaining[0], 1, 'floor(10 - 1 - 7.5)');
-  t.ok((await store.consume(check)).allowed);
-  const rejected = await store.consume(check);
+  t.ok((await consumeOnce(store, check)).allowed);
+  const rejected = await consumeOnce(store, check);
   t.notOk(rejected.allowed);
   // 2 current + 10 × (1 − e/60 s) + 1 ≤ 10 once e ≥ 18 s: 3 s from now.
   t.equal(rejected.retryAfterMs, 3000);

@@ -1,17 +1,17 @@
 import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
-import { createRedisClient, waitForReady } from '../../src/redis-client.js';
-import type { RedisClient } from '../../src/redis-client.js';
+import { createRedisConnection, waitForReady, type RedisConnection } from '../../../contracts/redis-connection.js';
 import { RedisStore } from '../../src/limiter/redis-store.js';
 import { createLimiterScripts } from '../../../contracts/lua/scripts.js';
 import type { LimitCheck, StoreReply } from '../../src/limiter/store.js';
 import { startRedisServer, uniquePrefix, type RedisServer } from '../../../test-support/redis-server.js';
 import { admitted, checkFor, storeBehaviour, withCost } from './store-behaviour.js';
+import { consumeOnce, peekOnce } from '../helpers/store-calls.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-function client(): RedisClient {
-  const redis = createRedisClient({ url: REDIS_URL });
+function client(): RedisConnection {
+  const redis = createRedisConnection({ url: REDIS_URL, behaviour: 'fail-fast', connectionName: 'test' });
   redis.on('error', () => {});
   return redis;
 }
@@ -21,10 +21,10 @@ t.teardown(() => shared.quit());
 
 /** A Redis server of the test's own (its command counters and scripts are the test's alone), a
  * ready client of it and an admin connection; all stopped at the test's end. */
-async function ownRedis(t: Test): Promise<{ server: RedisServer; own: RedisClient; admin: Redis }> {
+async function ownRedis(t: Test): Promise<{ server: RedisServer; own: RedisConnection; admin: Redis }> {
   const server = await startRedisServer();
   t.teardown(() => server.stop());
-  const own = createRedisClient({ url: server.url });
+  const own = createRedisConnection({ url: server.url, behaviour: 'fail-fast', connectionName: 'test' });
   own.on('error', () => {});
   t.teardown(() => own.quit());
   await waitForReady(own);
@@ -38,10 +38,10 @@ storeBehaviour('RedisStore', async () => {
   return { store: new RedisStore({ client: shared, prefix: uniquePrefix('limiter') }), close: async () => {} };
 });
 
-storeBehaviour('RedisStore without batching', async () => {
+storeBehaviour('RedisStore with one check per call', async () => {
   await waitForReady(shared);
   return {
-    store: new RedisStore({ client: shared, prefix: uniquePrefix('limiter'), batching: false }),
+    store: new RedisStore({ client: shared, prefix: uniquePrefix('limiter'), maxBatch: 1 }),
     close: async () => {},
   };
 });
@@ -56,7 +56,7 @@ t.test('80 concurrent checks from two gateways against a limit of 20 admit exact
   for (const algorithm of ['sliding_window', 'sliding_log'] as const) {
     const check = checkFor(algorithm, [{ window: '1h', limit: 20 }]);
     const replies = await Promise.all(
-      Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? gatewayA : gatewayB).consume(check)),
+      Array.from({ length: 80 }, (_, i) => consumeOnce(i % 2 === 0 ? gatewayA : gatewayB, check)),
     );
     t.equal(admitted(replies), 20, algorithm);
   }
@@ -67,14 +67,14 @@ t.test('the checks of one event-loop turn share one script call', async (t) => {
   const store = new RedisStore({ client: shared, prefix: uniquePrefix('batch') });
   const checks = Array.from({ length: 30 }, (_, i) => checkFor(i % 2 ? 'sliding_log' : 'sliding_window', [{ window: '1m', limit: 5 }]));
   const before = store.scriptCalls;
-  await Promise.all(checks.map((check) => store.consume(check)));
+  await Promise.all(checks.map((check) => consumeOnce(store, check)));
   t.equal(store.scriptCalls - before, 1);
 });
 
 t.test('batched calls give the same results as one call per check', async (t) => {
   await waitForReady(shared);
   const batched = new RedisStore({ client: shared, prefix: uniquePrefix('batched') });
-  const single = new RedisStore({ client: shared, prefix: uniquePrefix('single'), batching: false });
+  const single = new RedisStore({ client: shared, prefix: uniquePrefix('single'), maxBatch: 1 });
   // Several keys, both algorithms, several windows and costs, interleaved in one turn.
   const keys: LimitCheck[] = [
     checkFor('sliding_window', [{ window: '1m', limit: 7 }, { window: '1h', limit: 12 }]),
@@ -84,9 +84,9 @@ t.test('batched calls give the same results as one call per check', async (t) =>
   const sequence: LimitCheck[] = [];
   for (let i = 0; i < 40; i += 1) sequence.push(withCost(keys[i % 3] as LimitCheck, 1 + (i % 4 === 3 ? 2 : 0)));
   const project = (replies: StoreReply[]) => replies.map((reply) => ({ allowed: reply.allowed, remaining: reply.remaining }));
-  const fromBatch = await Promise.all(sequence.map((check) => batched.consume(check)));
+  const fromBatch = await Promise.all(sequence.map((check) => consumeOnce(batched, check)));
   const fromSingle: StoreReply[] = [];
-  for (const check of sequence) fromSingle.push(await single.consume(check));
+  for (const check of sequence) fromSingle.push(await consumeOnce(single, check));
   t.same(project(fromBatch), project(fromSingle));
   t.ok(admitted(fromBatch) > 0 && admitted(fromBatch) < sequence.length, 'the sequence both admits and rejects');
 });
@@ -94,7 +94,7 @@ t.test('batched calls give the same results as one call per check', async (t) =>
 t.test('runs of one check object among other keys give the same results as one call per check', async (t) => {
   await waitForReady(shared);
   const batched = new RedisStore({ client: shared, prefix: uniquePrefix('runs') });
-  const single = new RedisStore({ client: shared, prefix: uniquePrefix('runs-single'), batching: false });
+  const single = new RedisStore({ client: shared, prefix: uniquePrefix('runs-single'), maxBatch: 1 });
   const busy = checkFor('sliding_window', [{ window: '1m', limit: 6 }, { window: '1h', limit: 9 }]);
   const log = checkFor('sliding_log', [{ window: '1m', limit: 4 }]);
   const quiet = checkFor('sliding_window', [{ window: '30s', limit: 2 }]);
@@ -110,10 +110,10 @@ t.test('runs of one check object among other keys give the same results as one c
   ];
   const project = (replies: StoreReply[]) => replies.map((reply) => ({ allowed: reply.allowed, remaining: reply.remaining }));
   const before = batched.scriptCalls;
-  const fromBatch = await Promise.all(sequence.map((check) => batched.consume(check)));
+  const fromBatch = await Promise.all(sequence.map((check) => consumeOnce(batched, check)));
   t.equal(batched.scriptCalls - before, 1, 'one script call');
   const fromSingle: StoreReply[] = [];
-  for (const check of sequence) fromSingle.push(await single.consume(check));
+  for (const check of sequence) fromSingle.push(await consumeOnce(single, check));
   t.same(project(fromBatch), project(fromSingle));
   t.same(
     fromBatch.slice(0, 5).map((reply) => reply.remaining[0]),
@@ -127,7 +127,7 @@ t.test('peek answers every check of a run alike and consumes nothing', async (t)
   const prefix = uniquePrefix('peek-run');
   const scripts = createLimiterScripts(shared, prefix);
   const check = checkFor('sliding_window', [{ window: '1h', limit: 5 }]);
-  await new RedisStore({ client: shared, prefix }).consume(check);
+  await consumeOnce(new RedisStore({ client: shared, prefix }), check);
   const replies = await scripts.peek([check, check, check]);
   t.same(
     replies.map((reply) => reply.remaining[0]),
@@ -140,13 +140,13 @@ t.test('after SCRIPT FLUSH the next call still works', async (t) => {
   const { own, admin } = await ownRedis(t);
   const store = new RedisStore({ client: own, prefix: uniquePrefix('flush') });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 3 }]);
-  t.ok((await store.consume(check)).allowed);
-  t.ok((await store.peek(check)).allowed);
+  t.ok((await consumeOnce(store, check)).allowed);
+  t.ok((await peekOnce(store, check)).allowed);
   await admin.script('FLUSH');
-  const after = await store.consume(check);
+  const after = await consumeOnce(store, check);
   t.ok(after.allowed);
   t.equal(after.remaining[0], 1);
-  t.equal((await store.peek(check)).remaining[0], 1);
+  t.equal((await peekOnce(store, check)).remaining[0], 1);
 });
 
 t.test('every Redis key of one check carries the API key hash tag', async (t) => {
@@ -155,8 +155,8 @@ t.test('every Redis key of one check carries the API key hash tag', async (t) =>
   const store = new RedisStore({ client: shared, prefix });
   const logCheck = checkFor('sliding_log', [{ window: '1m', limit: 5 }, { window: '1h', limit: 50 }]);
   const counterCheck = checkFor('sliding_window', [{ window: '1m', limit: 5 }]);
-  await store.consume(logCheck);
-  await store.consume(counterCheck);
+  await consumeOnce(store, logCheck);
+  await consumeOnce(store, counterCheck);
   const keys = (await shared.keys(`${prefix}:*`)).sort();
   t.equal(keys.length, 4, keys.join(' '));
   for (const key of keys) t.match(key, new RegExp(`^${prefix}:\\{(${logCheck.keyId}|${counterCheck.keyId})\\}:`));
@@ -168,13 +168,13 @@ t.test("a counter's hash expires two windows after its bucket's first write, not
   const prefix = uniquePrefix('expiry');
   const store = new RedisStore({ client: shared, prefix });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 100 }]);
-  await store.consume(check);
+  await consumeOnce(store, check);
   const [key] = await shared.keys(`${prefix}:*`);
   if (key === undefined) throw new Error('the check wrote no key');
   const first = { bucket: await shared.hget(key, 'i'), ttl: await shared.pttl(key) };
   t.ok(first.ttl > 7_100_000 && first.ttl <= 7_200_000, `about two hours on the first write (${first.ttl} ms)`);
   await new Promise((resolve) => setTimeout(resolve, 50));
-  await store.consume(check);
+  await consumeOnce(store, check);
   const second = { bucket: await shared.hget(key, 'i'), ttl: await shared.pttl(key) };
   if (second.bucket === first.bucket) {
     t.equal(await shared.hget(key, 'c'), '2', 'both writes counted');
@@ -190,7 +190,7 @@ t.test('one call with ten checks of one key reads and writes its counter hash on
   const store = new RedisStore({ client: own, prefix });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 8 }]);
   await admin.config('RESETSTAT');
-  const replies = await Promise.all(Array.from({ length: 10 }, () => store.consume(check)));
+  const replies = await Promise.all(Array.from({ length: 10 }, () => consumeOnce(store, check)));
   t.same(
     replies.map((reply) => reply.remaining[0]),
     [7, 6, 5, 4, 3, 2, 1, 0, 0, 0],
@@ -210,62 +210,13 @@ t.test('one call with ten checks of one key reads and writes its counter hash on
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-t.test('while a call is on its way, the checks of later turns wait for it and share the next call', async (t) => {
-  const { server, own } = await ownRedis(t);
-  const store = new RedisStore({ client: own, prefix: uniquePrefix('group-commit'), maxHoldMs: 60_000 });
-  const check = checkFor('sliding_window', [{ window: '1h', limit: 5 }]);
-  // A frozen Redis keeps the first call unanswered for as long as the test needs.
-  server.freeze();
-  let later: Promise<StoreReply>[];
-  let first: Promise<StoreReply>;
-  try {
-    first = store.consume(check);
-    await nextTurn();
-    await nextTurn();
-    later = [store.consume(check)];
-    await nextTurn();
-    later.push(store.consume(check));
-    await nextTurn();
-    t.equal(store.scriptCalls, 1, 'the later checks are held while the first call waits');
-  } finally {
-    server.thaw();
-  }
-  const replies = await Promise.all([first, ...later]);
-  t.equal(store.scriptCalls, 2, 'and then go out together in one call');
-  t.same(
-    replies.map((reply) => reply.remaining[0]),
-    [4, 3, 2],
-    'in the order they arrived',
-  );
-});
-
-t.test('checks held behind a call slower than maxHoldMs go out without waiting for it', async (t) => {
-  const { server, own } = await ownRedis(t);
-  const store = new RedisStore({ client: own, prefix: uniquePrefix('hold-limit'), maxHoldMs: 30 });
-  const check = checkFor('sliding_window', [{ window: '1h', limit: 5 }]);
-  server.freeze();
-  let first: Promise<StoreReply>;
-  let second: Promise<StoreReply>;
-  try {
-    first = store.consume(check);
-    await nextTurn();
-    await nextTurn();
-    second = store.consume(check);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    t.equal(store.scriptCalls, 2, 'the held check was sent while the first call was still unanswered');
-  } finally {
-    server.thaw();
-  }
-  t.same((await Promise.all([first, second])).map((reply) => reply.remaining[0]), [4, 3]);
-});
-
 t.test('once a call of many checks is answered, the next check goes out in the turn it arrives', async (t) => {
   await waitForReady(shared);
   const store = new RedisStore({ client: shared, prefix: uniquePrefix('no-spacing'), maxHoldMs: 60_000 });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 100 }]);
-  await Promise.all(Array.from({ length: 50 }, () => store.consume(check)));
+  await Promise.all(Array.from({ length: 50 }, () => consumeOnce(store, check)));
   t.equal(store.scriptCalls, 1, 'fifty checks of one turn: one call');
-  const next = store.consume(check);
+  const next = consumeOnce(store, check);
   await nextTurn();
   t.equal(store.scriptCalls, 2, 'sent at the end of its own turn, not held back for a while after a large call');
   t.equal((await next).remaining[0], 49);
@@ -281,13 +232,13 @@ t.test('a receiver that throws does not keep the other checks of its call from t
   };
   process.prependListener('unhandledRejection', onRejection);
   t.teardown(() => process.off('unhandledRejection', onRejection));
-  store.consumeTo(check, {
+  store.consume(check, {
     received: () => {
       throw new Error('a bug in the first caller');
     },
     failed: () => {},
   });
-  const others = await Promise.all([store.consume(check), store.consume(check)]);
+  const others = await Promise.all([consumeOnce(store, check), consumeOnce(store, check)]);
   t.same(
     others.map((reply) => reply.remaining[0]),
     [8, 7],

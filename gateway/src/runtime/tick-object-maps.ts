@@ -4,7 +4,7 @@
 // args }`, and `http` and the streams call it several times per proxied request. V8 holds the maps
 // of that literal's later steps only weakly: when the process idles long enough for a full GC with
 // no tick in flight (a gateway waiting for traffic, or between bench rounds), those maps are
-// collected and made anew, and V8 (11.3, Node 20) then marks the literal's feedback megamorphic for
+// collected and made anew, and V8 (11 to 13, Node 20 to 24) then marks the literal's feedback megamorphic for
 // good. From then on every nextTick goes through V8's runtime: 4–6% of a loaded gateway's CPU
 // samples in Runtime_DefineKeyedOwnPropertyInLiteral. Keeping the maps cut the CPU per admitted
 // request in the full bench from 62 to 55–58 µs, and per 429 from 25 to 20 µs. One live tick

@@ -2,9 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { GATEWAY_NODE_FLAGS } from '../src/node-flags.js';
+import { GATEWAY_NODE_FLAGS } from '../../src/runtime/node-flags.js';
 
-const scripts = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const scripts = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 t.test('npm run start:gateway and npm start pass the gateway its Node flags', async (t) => {
   for (const script of ['start:gateway', 'start']) {

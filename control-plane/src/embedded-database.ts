@@ -1,10 +1,10 @@
-// The embedded mode's PostgreSQL: PGlite with its files in the data directory, migrated by the same
-// runner and SQL files as production, so keys and tiers survive a restart.
+// The single-machine mode's PostgreSQL: PGlite with its files in the data directory, migrated by the
+// same runner and SQL files as production, so keys and tiers survive a restart.
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { createDb, type Db } from '../control-plane/src/db.js';
-import { runMigrations, type MigrationResult } from '../control-plane/src/migrate.js';
-import { PGliteDialect } from '../control-plane/src/pglite-dialect.js';
+import { createDb, type Db } from './db.js';
+import { runMigrations, type MigrationResult } from './migrate.js';
+import { PGliteDialect } from './pglite-dialect.js';
 
 export interface EmbeddedDatabase {
   readonly db: Db;
