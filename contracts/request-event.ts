@@ -2,9 +2,10 @@
 // events to the Redis Stream `requestEventStream(prefix)` and the control plane's log writer turns
 // each into a `request_log` row.
 //
-// One stream entry carries a whole batch: fields `v` (format, "1") and `e` (the events, one per
-// line, tab-separated: id, time ms, key id, tier, route, method, status, duration ms, limited 0|1;
-// empty text for null). One XADD per batch instead of one per event: on the development machine
+// One stream entry carries a whole batch: fields `v` (format) and `e` (the events, one per line,
+// tab-separated; empty text for null). Format "2": id, time ms, key id, tier, route, method, status,
+// duration ms, limited 0|1, client address, the limit that refused it, shadow-limited 0|1. Format
+// "1" (the first nine fields) is still read, so gateways can be upgraded after the control plane. One XADD per batch instead of one per event: on the development machine
 // an ioredis pipeline of per-event XADDs moved about 9 000 events/s, packed entries about 100 000.
 //
 // The event id is made by the gateway (instance id + counter), not by Redis, so a batch that is sent
@@ -28,9 +29,17 @@ export interface RequestEvent {
   readonly durationMs: number;
   /** True when a limit rejected the request (429). */
   readonly limited: boolean;
+  /** The client's address as the gateway derived it (see GATEWAY_TRUSTED_PROXIES); null if unknown. */
+  readonly clientIp: string | null;
+  /** Name of the limit that refused the request (its RateLimit item name); null when none did. */
+  readonly limitedBy: string | null;
+  /** True when a shadow-mode limit would have refused it (it was forwarded anyway). */
+  readonly shadowLimited: boolean;
 }
 
-export const REQUEST_EVENT_FORMAT = '1';
+export const REQUEST_EVENT_FORMAT = '2';
+/** The first format, without the last three fields; still accepted. */
+const FORMAT_WITHOUT_CLIENT = '1';
 
 /**
  * Default cap of the stream, in events (about a day at 10 req/s, minutes for a busy fleet): the
@@ -83,7 +92,7 @@ export function encodeRequestEventBatch(events: readonly RequestEvent[]): string
     }
     // Sub-millisecond precision is noise for a log; three decimals keep entries short.
     const duration = Math.round(event.durationMs * 1000) / 1000;
-    out += `${text(event.id)}\t${time}\t${shared.of(event)}\t${event.status}\t${duration}\t${event.limited ? '1' : '0'}\n`;
+    out += `${text(event.id)}\t${time}\t${shared.of(event)}\t${event.status}\t${duration}\t${event.limited ? '1' : '0'}\t${text(event.clientIp)}\t${text(event.limitedBy)}\t${event.shadowLimited ? '1' : '0'}\n`;
   }
   return out;
 }
@@ -95,11 +104,15 @@ export function requestEventEntryFields(events: readonly RequestEvent[]): string
 
 const METHOD_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,32}$/;
 
-/** One line of a batch; null when it is not a well-formed event. */
-export function parseRequestEventLine(line: string): RequestEvent | null {
+/** Characters an IPv4 or IPv6 address (with zone or mapped IPv4) can hold. */
+const ADDRESS_PATTERN = /^[0-9A-Fa-f:.%a-zA-Z_-]{1,64}$/;
+
+/** One line of a batch (`fields`: 9 in format 1, 12 in format 2); null when it is not a well-formed event. */
+export function parseRequestEventLine(line: string, fields = 12): RequestEvent | null {
   const parts = line.split('\t');
-  if (parts.length < 9) return null;
+  if (parts.length !== fields) return null;
   const [id = '', time = '', keyId = '', tier = '', route = '', method = '', status = '', duration = '', limited = ''] = parts;
+  const [clientIp = '', limitedBy = '', shadow = '0'] = parts.slice(9);
   const timeMs = Number(time);
   const statusCode = Number(status);
   const durationMs = Number(duration);
@@ -109,6 +122,8 @@ export function parseRequestEventLine(line: string): RequestEvent | null {
   if (duration === '' || !Number.isFinite(durationMs) || durationMs < 0) return null;
   if (!METHOD_PATTERN.test(method)) return null;
   if (limited !== '0' && limited !== '1') return null;
+  if (clientIp !== '' && !ADDRESS_PATTERN.test(clientIp)) return null;
+  if (limitedBy.length > 128 || (shadow !== '0' && shadow !== '1')) return null;
   return {
     id,
     timeMs,
@@ -119,6 +134,9 @@ export function parseRequestEventLine(line: string): RequestEvent | null {
     status: statusCode,
     durationMs,
     limited: limited === '1',
+    clientIp: clientIp === '' ? null : clientIp,
+    limitedBy: limitedBy === '' ? null : limitedBy,
+    shadowLimited: shadow === '1',
   };
 }
 
@@ -140,12 +158,13 @@ export function parseRequestEventEntry(fields: readonly string[] | null | undefi
     if (fields[i] === 'v') format = fields[i + 1];
     else if (fields[i] === 'e') batch = fields[i + 1];
   }
-  if (format !== REQUEST_EVENT_FORMAT || batch === undefined) return { events: [], invalid: 1 };
+  const fieldCount = format === REQUEST_EVENT_FORMAT ? 12 : format === FORMAT_WITHOUT_CLIENT ? 9 : 0;
+  if (fieldCount === 0 || batch === undefined) return { events: [], invalid: 1 };
   const events: RequestEvent[] = [];
   let invalid = 0;
   for (const line of batch.split('\n')) {
     if (line === '') continue;
-    const event = parseRequestEventLine(line);
+    const event = parseRequestEventLine(line, fieldCount);
     if (event) events.push(event);
     else invalid += 1;
   }

@@ -3,7 +3,7 @@ import t from 'tap';
 import { parseRequestEventEntry, requestEventEntryFields, type RequestEvent } from '../request-event.js';
 
 function event(id: string, extra: Partial<RequestEvent> = {}): RequestEvent {
-  return { id, timeMs: 1_764_000_000_000, keyId: 'key_a', tier: 'free', route: 'api', method: 'GET', status: 200, durationMs: 1.25, limited: false, ...extra };
+  return { id, timeMs: 1_764_000_000_000, keyId: 'key_a', tier: 'free', route: 'api', method: 'GET', status: 200, durationMs: 1.25, limited: false, clientIp: '203.0.113.7', limitedBy: null, shadowLimited: false, ...extra };
 }
 
 t.test('events of several keys, routes, statuses and times come back as they were sent', async (t) => {
@@ -30,4 +30,18 @@ t.test('a tab or newline in a configured name cannot split an event', async (t) 
 t.test('durations keep three decimals', async (t) => {
   const parsed = parseRequestEventEntry(requestEventEntryFields([event('g.1', { durationMs: 12.345678 })]));
   t.equal(parsed.events[0]?.durationMs, 12.346);
+});
+
+t.test('an entry in the first format (before client addresses) is still read', async (t) => {
+  const line = 'g.9\t1764000000000\tkey_a\tfree\tapi\tGET\t429\t0.5\t1';
+  const parsed = parseRequestEventEntry(['v', '1', 'e', `${line}\n`]);
+  t.equal(parsed.invalid, 0);
+  t.same(parsed.events, [event('g.9', { status: 429, durationMs: 0.5, limited: true, clientIp: null })]);
+});
+
+t.test('a line with a field too many or too few for its format is skipped, not misread', async (t) => {
+  const good = requestEventEntryFields([event('g.10')])[3] as string;
+  const parsed = parseRequestEventEntry(['v', '2', 'e', `${good}${good.trim()}\textra\n`]);
+  t.equal(parsed.events.length, 1);
+  t.equal(parsed.invalid, 1);
 });

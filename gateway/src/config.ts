@@ -5,21 +5,15 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
 import { redisNodesSchema, type RedisNode } from '../../contracts/redis-connection.js';
+import { parseTrustedProxies } from './proxy/client-address.js';
+import type { RouteConfig } from './proxy/routes.js';
 
 export const FAILURE_MODES = ['open', 'closed'] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const ON_OFF = ['on', 'off'] as const;
 
-export interface RouteConfig {
-  /** Metrics label: the configured name, else the prefix (a closed set either way). */
-  readonly name: string;
-  readonly prefix: string;
-  /** Origin plus an optional base path, without a trailing slash. */
-  readonly upstream: string;
-  readonly stripPrefix: boolean;
-  readonly cost: number;
-}
+export type { RouteConfig };
 
 export interface GatewayConfig {
   readonly redisUrl: string;
@@ -35,6 +29,8 @@ export interface GatewayConfig {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** false (GATEWAY_REQUEST_LOG=off): no request events are recorded; unset means on. */
   readonly requestLog?: boolean;
+  /** GATEWAY_TRUSTED_PROXIES: addresses and CIDRs whose X-Forwarded-* are believed; empty: none. */
+  readonly trustedProxies?: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -82,6 +78,15 @@ const envSchema = z.object({
   GATEWAY_REDIS_TIMEOUT_MS: milliseconds(100),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   GATEWAY_REQUEST_LOG: z.enum(ON_OFF, { error: 'must be on or off' }).default('on'),
+  GATEWAY_TRUSTED_PROXIES: z
+    .string()
+    .transform((text, ctx) => {
+      const parsed = parseTrustedProxies(text);
+      if ('entries' in parsed) return parsed.entries;
+      ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of IP addresses or CIDRs ("${parsed.invalid}" is neither)` });
+      return z.NEVER;
+    })
+    .default([]),
 });
 
 const routeSchema = z.strictObject({
@@ -183,5 +188,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     redisTimeoutMs: settings.GATEWAY_REDIS_TIMEOUT_MS,
     logLevel: settings.LOG_LEVEL,
     requestLog: settings.GATEWAY_REQUEST_LOG === 'on',
+    trustedProxies: Object.freeze(settings.GATEWAY_TRUSTED_PROXIES),
   });
 }

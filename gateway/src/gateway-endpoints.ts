@@ -26,10 +26,10 @@ export function answerGatewayEndpoint(
   const path = url.split('?', 1)[0];
   if (path !== QUOTA_PATH) {
     sendProblemWithHeaders(res, PROBLEMS.noRoute, []);
-    recorder.finish(req.method, GATEWAY_ROUTE, record, 404, startedMs, false);
+    recorder.finish(req, GATEWAY_ROUTE, record, 404, startedMs, false);
   } else if (req.method !== 'GET' && req.method !== 'HEAD') {
     sendProblemWithHeaders(res, PROBLEMS.methodNotAllowed, ['allow', 'GET, HEAD']);
-    recorder.finish(req.method, GATEWAY_ROUTE, record, 405, startedMs, false);
+    recorder.finish(req, GATEWAY_ROUTE, record, 405, startedMs, false);
   } else {
     admission.inspect(record, 0, new QuotaRequest(req, res, record, startedMs, recorder));
   }
@@ -74,7 +74,7 @@ class QuotaRequest implements InspectionListener {
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
     }
-    this.recorder.finish(req.method, GATEWAY_ROUTE, this.record, status, this.startedMs, false, performance.now());
+    this.recorder.finish(req, GATEWAY_ROUTE, this.record, status, this.startedMs, false, performance.now());
   }
 }
 
@@ -90,6 +90,6 @@ export class UnroutedRequest implements InspectionListener {
 
   inspected(_reply: StoreReply | null, headers: string[]): void {
     sendProblemWithHeaders(this.res, PROBLEMS.noRoute, headers);
-    this.recorder.finish(this.req.method, NO_ROUTE, this.record, 404, this.startedMs, false);
+    this.recorder.finish(this.req, NO_ROUTE, this.record, 404, this.startedMs, false);
   }
 }

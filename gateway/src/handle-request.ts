@@ -13,7 +13,8 @@ import type { KeyRecord } from './keys/key-record.js';
 import type { KeyLookup } from './keys/key-lookup.js';
 import { findApiKey } from './proxy/api-key.js';
 import { upstreamProblem, type Forwarder, type UpstreamListener } from './proxy/forward.js';
-import { upstreamRequestHeaders } from './proxy/headers.js';
+import type { TrustedProxies } from './proxy/client-address.js';
+import { MAX_REQUEST_HEADER_FIELDS, upstreamRequestHeaders } from './proxy/headers.js';
 import { PROBLEMS, sendProblem, sendProblemWithHeaders, type PreparedProblem } from './proxy/respond.js';
 import { upstreamPath, type Route, type Router } from './proxy/routes.js';
 import { NO_ROUTE, type RequestRecorder } from './request-recorder.js';
@@ -25,6 +26,8 @@ export interface RequestHandlerOptions {
   readonly forwarder: Forwarder;
   readonly recorder: RequestRecorder;
   readonly logger: Logger;
+  /** GATEWAY_TRUSTED_PROXIES: whose X-Forwarded-* are passed on. */
+  readonly trustedProxies: TrustedProxies;
 }
 
 /** nginx's code for "client closed the connection before the response", for metrics and logs. */
@@ -51,6 +54,12 @@ export class RequestHandler {
     if (hasConflictingFraming(req)) {
       res.shouldKeepAlive = false;
       return refuseWithoutKey(req, res, PROBLEMS.badRequest, routeName, startedMs, recorder);
+    }
+    // Past this many fields a client could push the gateway's own headers out of what an upstream
+    // reads (Node's keeps 2000), and pad 16 KiB of names and values with framing bytes.
+    if (req.rawHeaders.length > 2 * MAX_REQUEST_HEADER_FIELDS) {
+      res.shouldKeepAlive = false;
+      return refuseWithoutKey(req, res, PROBLEMS.tooManyHeaders, routeName, startedMs, recorder);
     }
 
     // 1. Key: header → SHA-256 (remembered per secret) → table; missing, unknown, inactive and
@@ -86,7 +95,7 @@ function refuseWithoutKey(
   recorder: RequestRecorder,
 ): void {
   sendProblem(res, prepared);
-  recorder.finish(req.method, routeName, null, prepared.status, startedMs, false);
+  recorder.finish(req, routeName, null, prepared.status, startedMs, false);
 }
 
 /** One limited request, from the admission's answer to the end of the upstream's response. */
@@ -107,7 +116,7 @@ class Exchange implements AdmissionListener, UpstreamListener {
   // 5a. Refused (429, or 503 from the failure mode): the problem with the rate-limit fields.
   refuse(problem: PreparedProblem, headers: string[]): void {
     sendProblemWithHeaders(this.res, problem, headers);
-    this.options.recorder.finish(this.req.method, this.route.name, this.record, problem.status, this.startedMs, problem === PROBLEMS.rateLimited);
+    this.options.recorder.finish(this.req, this.route.name, this.record, problem.status, this.startedMs, problem === PROBLEMS.rateLimited);
   }
 
   // 5b. Forwarded: headers rewritten, bodies streamed both ways, the rate-limit fields added.
@@ -116,7 +125,7 @@ class Exchange implements AdmissionListener, UpstreamListener {
     const now = performance.now();
     if (this.res.destroyed) {
       // The client left while the limiter answered: no upstream call for nobody.
-      this.options.recorder.finish(req.method, route.name, record, CLIENT_GONE, this.startedMs, false, now);
+      this.options.recorder.finish(req, route.name, record, CLIENT_GONE, this.startedMs, false, now);
       return;
     }
     this.responseHeaders = headers;
@@ -126,7 +135,7 @@ class Exchange implements AdmissionListener, UpstreamListener {
       this.res,
       route.origin,
       upstreamPath(route, req.url ?? '/'),
-      upstreamRequestHeaders(req, record.id, record.tier),
+      upstreamRequestHeaders(req, record.id, record.tier, this.options.trustedProxies),
       headers,
       this,
     );
@@ -151,6 +160,6 @@ class Exchange implements AdmissionListener, UpstreamListener {
       }
       this.options.logger.debug({ err: error, route: route.name }, 'upstream call failed');
     }
-    recorder.finish(req.method, route.name, this.record, status, this.startedMs, false, now);
+    recorder.finish(req, route.name, this.record, status, this.startedMs, false, now);
   }
 }

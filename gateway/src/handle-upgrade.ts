@@ -49,7 +49,7 @@ export class UpgradeHandler {
     if (record === undefined) {
       const prepared = secret === undefined ? PROBLEMS.missingKey : PROBLEMS.invalidKey;
       writeRawProblem(socket, prepared);
-      recorder.finish(req.method, routeName, null, prepared.status, startedMs, false);
+      recorder.finish(req, routeName, null, prepared.status, startedMs, false);
       return;
     }
     // The gateway's own endpoints are never proxied, not even as WebSockets.
@@ -68,7 +68,7 @@ export class UpgradeHandler {
   private serveWithoutUpgrade(req: IncomingMessage, socket: Duplex): void {
     if (hasRequestBody(req)) {
       writeRawProblem(socket, PROBLEMS.unsupportedUpgrade);
-      this.options.recorder.finish(req.method, NO_ROUTE, null, 400, performance.now(), false);
+      this.options.recorder.finish(req, NO_ROUTE, null, 400, performance.now(), false);
       return;
     }
     const res = new ServerResponse(req);
@@ -97,12 +97,12 @@ class UpgradeExchange implements AdmissionListener {
   forward(_headers: string[]): void {
     const { req, route, record } = this;
     this.options.webSockets.forward(req, this.socket, this.head, route, record.id, record.tier);
-    this.options.recorder.finish(req.method, route.name, record, 101, this.startedMs, false);
+    this.options.recorder.finish(req, route.name, record, 101, this.startedMs, false);
   }
 
   refuse(problem: PreparedProblem, headers: string[]): void {
     writeRawProblem(this.socket, problem, headers);
-    this.options.recorder.finish(this.req.method, this.route.name, this.record, problem.status, this.startedMs, problem === PROBLEMS.rateLimited);
+    this.options.recorder.finish(this.req, this.route.name, this.record, problem.status, this.startedMs, problem === PROBLEMS.rateLimited);
   }
 }
 
@@ -118,6 +118,6 @@ class UnroutedUpgrade implements InspectionListener {
 
   inspected(_reply: StoreReply | null, headers: string[]): void {
     writeRawProblem(this.socket, PROBLEMS.noRoute, headers);
-    this.recorder.finish(this.req.method, NO_ROUTE, this.record, 404, this.startedMs, false);
+    this.recorder.finish(this.req, NO_ROUTE, this.record, 404, this.startedMs, false);
   }
 }

@@ -1,9 +1,11 @@
 // The last step of every answered request: its metrics, and one request event for the request log
 // (except the gateway's own /_gateway/ endpoints, which are counted but not logged).
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createRequestEventIds, type RequestEventSink } from '../../contracts/request-event.js';
 import type { KeyRecord } from './keys/key-record.js';
 import { normaliseMethod, type GatewayMetrics } from './metrics.js';
+import { clientAddress, type TrustedProxies } from './proxy/client-address.js';
 
 /** Route label for requests that match no route (a closed set: route names plus these two). */
 export const NO_ROUTE = 'none';
@@ -15,6 +17,7 @@ export class RequestRecorder {
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly events: RequestEventSink | undefined,
+    private readonly trustedProxies: TrustedProxies,
   ) {}
 
   /** How long an upstream call took, from sending the request to the end of the response. */
@@ -24,7 +27,7 @@ export class RequestRecorder {
 
   /** One answered request; `limited`: a rate limit refused it. */
   finish(
-    method: string | undefined,
+    req: IncomingMessage,
     routeName: string,
     record: KeyRecord | null,
     status: number,
@@ -33,7 +36,7 @@ export class RequestRecorder {
     endMs = performance.now(),
   ): void {
     const seconds = (endMs - startedMs) / 1000;
-    this.metrics.recordRequest(routeName, method, status, seconds);
+    this.metrics.recordRequest(routeName, req.method, status, seconds);
     const sink = this.events;
     if (sink === undefined || routeName === GATEWAY_ROUTE) return;
     sink.record({
@@ -42,10 +45,13 @@ export class RequestRecorder {
       keyId: record === null ? null : record.id,
       tier: record === null ? null : record.tier,
       route: routeName === NO_ROUTE ? null : routeName,
-      method: normaliseMethod(method),
+      method: normaliseMethod(req.method),
       status,
       durationMs: seconds * 1000,
       limited,
+      clientIp: clientAddress(req, this.trustedProxies) || null,
+      limitedBy: null,
+      shadowLimited: false,
     });
   }
 }

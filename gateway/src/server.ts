@@ -16,7 +16,9 @@ import type { StoreHealth } from './limiter/breaker.js';
 import type { RateLimitStore } from './limiter/store.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createOpsServer } from './ops/server.js';
+import { TrustedProxies } from './proxy/client-address.js';
 import { createForwarder } from './proxy/forward.js';
+import { MAX_REQUEST_HEADER_FIELDS } from './proxy/headers.js';
 import { PROBLEMS, writeRawProblem } from './proxy/respond.js';
 import { createRouter } from './proxy/routes.js';
 import { createWebSocketProxy, isWebSocketUpgrade } from './proxy/websocket.js';
@@ -100,8 +102,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     origins: router.routes.map((route) => route.origin),
   });
-  const webSockets = createWebSocketProxy(logger.child({ component: 'websocket' }));
-  const recorder = new RequestRecorder(metrics, options.requestEvents);
+  const trustedProxies = new TrustedProxies(config.trustedProxies ?? []);
+  const webSockets = createWebSocketProxy(logger.child({ component: 'websocket' }), trustedProxies);
+  const recorder = new RequestRecorder(metrics, options.requestEvents, trustedProxies);
   const keyLookup = new KeyLookup(keys, options.clock ?? Date.now);
   const handler = new RequestHandler({
     keys: keyLookup,
@@ -110,6 +113,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     forwarder,
     recorder,
     logger: logger.child({ component: 'hot-path' }),
+    trustedProxies,
   });
 
   let draining = false;
@@ -130,6 +134,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     } as Parameters<typeof createServer>[0],
     serveHttp,
   );
+  // One field past the cap is enough to refuse; Node need not parse the rest.
+  server.maxHeadersCount = MAX_REQUEST_HEADER_FIELDS + 1;
   server.on('clientError', onClientError);
   const upgrades = new UpgradeHandler({ keys: keyLookup, router, admission, webSockets, recorder, serveHttp });
   const upgraded = new Set<Duplex>();

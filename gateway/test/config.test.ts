@@ -74,6 +74,7 @@ const invalid: [string, Record<string, string>, string][] = [
   ['an ops port out of range', { ...UPSTREAM, GATEWAY_OPS_PORT: '70000' }, 'invalid configuration: GATEWAY_OPS_PORT must be an integer from 0 to 65535'],
   ['an upstream that is not http', { GATEWAY_UPSTREAM: 'ftp://127.0.0.1' }, 'invalid configuration: GATEWAY_UPSTREAM must be an http:// or https:// URL without query'],
   ['a Redis URL that is not redis://', { ...UPSTREAM, REDIS_URL: 'http://127.0.0.1' }, 'invalid configuration: REDIS_URL must be a redis:// or rediss:// URL'],
+  ['a trusted proxy that is not an address', { ...UPSTREAM, GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8, nginx' }, 'invalid configuration: GATEWAY_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDRs ("nginx" is neither)'],
   ['cluster nodes without ports', { ...UPSTREAM, REDIS_CLUSTER_NODES: 'a,b' }, 'invalid configuration: REDIS_CLUSTER_NODES must be a comma-separated list of host:port ("a" is not host:port)'],
   ['a key prefix with a space', { ...UPSTREAM, REDIS_KEY_PREFIX: 'a b' }, 'invalid configuration: REDIS_KEY_PREFIX must be 1 to 64 letters, digits or : _ . -'],
   ['an upstream timeout below 1', { ...UPSTREAM, GATEWAY_UPSTREAM_TIMEOUT_MS: '-5' }, 'invalid configuration: GATEWAY_UPSTREAM_TIMEOUT_MS must be a positive whole number of milliseconds'],

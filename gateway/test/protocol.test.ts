@@ -181,3 +181,27 @@ t.test('an h2c upgrade with a body is served, or refused with a problem, and con
     t.equal(await remainingOf(h2cWithBody.secret), 0, 'one unit consumed');
   }
 });
+
+t.test('a request with more than 100 header fields gets 431 and nothing reaches the upstream', async (t) => {
+  const before = upstream.received.length;
+  let fields = `X-API-Key: ${key.secret}\r\n`;
+  for (let i = 0; i < 100; i += 1) fields += `X-Pad-${i}: x\r\n`;
+  const res = await rawHttp(gw.port, `GET / HTTP/1.1\r\nHost: x\r\n${fields}\r\n`);
+  t.equal(res.status, 431);
+  t.match(res.text, /too-many-headers/);
+  t.equal(upstream.received.length, before);
+});
+
+t.test("with 100 header fields the upstream still gets the gateway's own headers, first", async (t) => {
+  let fields = `X-API-Key: ${key.secret}\r\n`;
+  for (let i = 0; i < 98; i += 1) fields += `X-Pad-${i}: x\r\n`;
+  const res = await rawHttp(gw.port, `GET / HTTP/1.1\r\nHost: x\r\n${fields}\r\n`);
+  t.equal(res.status, 200);
+  const names = (upstream.received.at(-1)?.rawHeaders ?? []).filter((_, i) => i % 2 === 0).map((name) => name.toLowerCase());
+  const firstClientField = names.indexOf('x-pad-0');
+  t.ok(firstClientField > 0, 'the client fields arrived');
+  for (const own of ['x-tollgate-key-id', 'x-tollgate-tier', 'x-forwarded-for', 'via']) {
+    const at = names.indexOf(own);
+    t.ok(at >= 0 && at < firstClientField, `${own} comes before the client's fields`);
+  }
+});

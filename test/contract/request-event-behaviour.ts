@@ -42,6 +42,9 @@ function makeEvents(count: number): RequestEvent[] {
     // Multiples of 1/8 survive the three-decimal encoding exactly.
     durationMs: index / 8,
     limited: index % 5 !== 0 && index % 7 === 0,
+    clientIp: index % 3 === 0 ? null : `10.0.0.${index % 250}`,
+    limitedBy: index % 5 !== 0 && index % 7 === 0 ? '1m' : null,
+    shadowLimited: index % 11 === 0,
   }));
 }
 

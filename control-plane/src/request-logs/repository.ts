@@ -14,6 +14,9 @@ export interface RequestLogTable {
   status: number;
   duration_ms: number;
   limited: boolean;
+  client_ip: string | null;
+  limited_by: string | null;
+  shadow_limited: boolean;
 }
 
 export type RequestLogDatabase = Database & { request_log: RequestLogTable };
@@ -41,6 +44,9 @@ export async function insertRequestEvents(db: Db, events: readonly RequestEvent[
         status: event.status,
         duration_ms: event.durationMs,
         limited: event.limited,
+        client_ip: event.clientIp,
+        limited_by: event.limitedBy,
+        shadow_limited: event.shadowLimited,
       })),
     )
     .onConflict((conflict) => conflict.columns(['time', 'event_id']).doNothing())
@@ -90,13 +96,17 @@ export interface RequestLogRow {
   readonly status: number;
   readonly duration_ms: number;
   readonly limited: boolean;
+  readonly client_ip: string | null;
+  readonly limited_by: string | null;
+  readonly shadow_limited: boolean;
 }
 
 /** Newest first, ordered by (time, event_id) descending so pages stay stable under inserts. */
 export async function listRequestLogs(db: Db, filter: RequestLogFilter): Promise<RequestLogRow[]> {
   let query = withRequestLog(db)
     .selectFrom('request_log')
-    .select(['time', 'event_id', 'key_id', 'tier', 'route', 'method', 'status', 'duration_ms', 'limited'])
+    .select(['time', 'event_id', 'key_id', 'tier', 'route', 'method', 'status', 'duration_ms', 'limited', 'limited_by', 'shadow_limited'])
+    .select(sql<string | null>`host(client_ip)`.as('client_ip'))
     .orderBy('time', 'desc')
     .orderBy('event_id', 'desc')
     .limit(filter.limit);
@@ -120,6 +130,9 @@ export async function listRequestLogs(db: Db, filter: RequestLogFilter): Promise
     status: Number(row.status),
     duration_ms: Number(row.duration_ms),
     limited: row.limited,
+    client_ip: row.client_ip,
+    limited_by: row.limited_by,
+    shadow_limited: row.shadow_limited,
   }));
 }
 

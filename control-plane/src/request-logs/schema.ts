@@ -30,6 +30,9 @@ export const requestLogEntrySchema = z
     status: z.number().int(),
     duration_ms: z.number().describe('time the gateway took to answer, in milliseconds'),
     limited: z.boolean().describe('true when a rate limit rejected the request'),
+    client_ip: z.string().nullable().describe('the client address the gateway derived (X-Forwarded-For only from trusted proxies)'),
+    limited_by: z.string().nullable().describe('name of the limit that refused the request, as in its RateLimit items; null when none did'),
+    shadow_limited: z.boolean().describe('true when a shadow-mode limit would have refused it (it was forwarded)'),
   })
   .meta({ id: 'RequestLogEntry' });
 

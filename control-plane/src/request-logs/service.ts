@@ -68,5 +68,8 @@ function toEntry(row: RequestLogRow): RequestLogEntry {
     status: row.status,
     duration_ms: row.duration_ms,
     limited: row.limited,
+    client_ip: row.client_ip,
+    limited_by: row.limited_by,
+    shadow_limited: row.shadow_limited,
   };
 }

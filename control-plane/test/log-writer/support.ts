@@ -57,6 +57,9 @@ export function makeEvent(overrides: Partial<RequestEvent> = {}): RequestEvent {
     status: 200,
     durationMs: 1.5,
     limited: false,
+    clientIp: '127.0.0.1',
+    limitedBy: null,
+    shadowLimited: false,
     ...overrides,
   };
 }

@@ -49,6 +49,9 @@ t.test('request logs are listed newest first with ISO 8601 UTC times', async (t)
     status: 200,
     duration_ms: 0,
     limited: false,
+    client_ip: '127.0.0.1',
+    limited_by: null,
+    shadow_limited: false,
   });
   const times = response.body.items.map((item: { time: string }) => Date.parse(item.time));
   t.same(times, [...times].sort((a, b) => b - a));

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { util as undiciUtil } from 'undici';
 import { latin1Text } from '../runtime/latin1.js';
 import { isTollgateAuthorization } from './api-key.js';
+import { peerAddress, type TrustedProxies } from './client-address.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -20,6 +21,9 @@ const HOP_BY_HOP = new Set([
 // Rebuilt below (Host by the client library from the upstream origin) or not forwardable: undici
 // refuses `expect`, and Node's server already answered 100-continue.
 const REPLACED = new Set(['host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'via']);
+
+/** The most header fields a request may carry; more get 431 (Apache's default is the same). */
+export const MAX_REQUEST_HEADER_FIELDS = 100;
 
 export const VIA = '1.1 tollgate';
 
@@ -56,6 +60,8 @@ interface NameFacts {
   readonly notForwarded: boolean;
   readonly authorization: boolean;
   readonly rateLimit: boolean;
+  /** RFC 7239 `Forwarded`: kept only when it comes from a trusted proxy. */
+  readonly forwarded: boolean;
 }
 
 // Header names come in a handful of spellings ("Content-Type", "content-type"), each a new string
@@ -75,40 +81,45 @@ function factsOf(name: string): NameFacts {
     notForwarded: hopByHop || REPLACED.has(lower) || lower === 'x-api-key' || lower.startsWith('x-tollgate-'),
     authorization: lower === 'authorization',
     rateLimit: isGatewayResponseField(lower),
+    forwarded: lower === 'forwarded',
   };
   if (factsBySpelling.size < MAX_SPELLINGS) factsBySpelling.set(name, facts);
   return facts;
 }
 
 /**
- * The headers the upstream receives, as a flat [name, value, …] list: hop-by-hop headers, the API
- * key and any client-sent X-Tollgate-* removed; the key's id and tier, X-Forwarded-* and Via added.
+ * The headers the upstream receives, as a flat [name, value, …] list. The gateway's own come first,
+ * so an upstream that keeps only the first N fields still gets them: the key's id and tier, then
+ * X-Forwarded-For/-Proto/-Host and Via. What a client sent in those names is believed only when the
+ * connection comes from a trusted proxy (GATEWAY_TRUSTED_PROXIES); otherwise they describe this hop
+ * alone, and a client's `Forwarded` is dropped. Then the client's fields, less hop-by-hop ones, the
+ * API key and any X-Tollgate-*.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, keyId: string, tier: string): string[] {
-  const raw = req.rawHeaders;
-  const listed = connectionTokens(req.headers.connection);
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const facts = factsOf(name);
-    if (facts.notForwarded || (listed !== null && listed.has(facts.lower))) continue;
-    const value = raw[i + 1] as string;
-    if (facts.authorization && isTollgateAuthorization(value)) continue;
-    out.push(name, value);
-  }
+export function upstreamRequestHeaders(req: IncomingMessage, keyId: string, tier: string, trusted: TrustedProxies): string[] {
   const headers = req.headers;
-  const remote = req.socket.remoteAddress ?? '';
-  const forwardedFor = headers['x-forwarded-for'];
-  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${remote}` : remote);
-  // Behind a TLS terminator (nginx) these already describe the client's request; keep them.
-  const proto = headers['x-forwarded-proto'];
+  const peer = peerAddress(req);
+  const fromProxy = trusted.has(peer);
+  const out: string[] = ['x-tollgate-key-id', keyId, 'x-tollgate-tier', tier];
+  const forwardedFor = fromProxy ? headers['x-forwarded-for'] : undefined;
+  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${peer}` : peer);
+  const proto = fromProxy ? headers['x-forwarded-proto'] : undefined;
   out.push('x-forwarded-proto', typeof proto === 'string' && proto !== '' ? proto : 'encrypted' in req.socket ? 'https' : 'http');
-  const forwardedHost = headers['x-forwarded-host'];
+  const forwardedHost = fromProxy ? headers['x-forwarded-host'] : undefined;
   const host = typeof forwardedHost === 'string' && forwardedHost !== '' ? forwardedHost : headers.host;
   if (host !== undefined) out.push('x-forwarded-host', host);
   const via = headers.via;
   out.push('via', via ? `${via}, ${VIA}` : VIA);
-  out.push('x-tollgate-key-id', keyId, 'x-tollgate-tier', tier);
+  const raw = req.rawHeaders;
+  const listed = connectionTokens(headers.connection);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const facts = factsOf(name);
+    if (facts.notForwarded || (listed !== null && listed.has(facts.lower))) continue;
+    if (facts.forwarded && !fromProxy) continue;
+    const value = raw[i + 1] as string;
+    if (facts.authorization && isTollgateAuthorization(value)) continue;
+    out.push(name, value);
+  }
   return out;
 }
 

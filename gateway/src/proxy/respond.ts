@@ -33,6 +33,7 @@ export const PROBLEMS = {
   methodNotAllowed: prepareProblem(405, 'method-not-allowed', 'Only GET and HEAD are allowed here.'),
   badRequest: prepareProblem(400, 'bad-request', 'The request is not valid HTTP/1.1.'),
   headersTooLarge: prepareProblem(431, 'headers-too-large', 'Request headers exceed 16 KiB.'),
+  tooManyHeaders: prepareProblem(431, 'too-many-headers', 'The request has more than 100 header fields.'),
   unsupportedUpgrade: prepareProblem(400, 'unsupported-upgrade', 'Only WebSocket upgrades are supported; send the request without Upgrade.'),
 } as const;
 

@@ -1,6 +1,16 @@
-// Longest-prefix routing over the configured routes (SPEC §3). A prefix matches at a path-segment
+// Longest-prefix routing over the configured routes. A prefix matches at a path-segment
 // boundary, so `/orders` matches `/orders`, `/orders/1` and `/orders?x` but not `/ordersx`.
-import type { RouteConfig } from '../config.js';
+
+/** One route as configured (GATEWAY_UPSTREAM, or an entry of the routes file). */
+export interface RouteConfig {
+  /** Metrics label: the configured name, else the prefix (a closed set either way). */
+  readonly name: string;
+  readonly prefix: string;
+  /** Origin plus an optional base path, without a trailing slash. */
+  readonly upstream: string;
+  readonly stripPrefix: boolean;
+  readonly cost: number;
+}
 
 export interface Route extends RouteConfig {
   /** `http://host:port` of the upstream (one connection pool each). */

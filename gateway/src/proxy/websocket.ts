@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { isTollgateAuthorization } from './api-key.js';
+import { peerAddress, type TrustedProxies } from './client-address.js';
 import { VIA } from './headers.js';
 import { PROBLEMS, writeRawProblem } from './respond.js';
 import { upstreamPath, type Route } from './routes.js';
@@ -16,7 +17,8 @@ export interface WebSocketProxy {
   close(): void;
 }
 
-function rewriteHeaders(req: IncomingMessage, keyId: string, tier: string): void {
+/** The same forwarding rules as HTTP (headers.ts): the client's X-Forwarded-* only from a trusted proxy. */
+function rewriteHeaders(req: IncomingMessage, keyId: string, tier: string, trusted: TrustedProxies): void {
   const headers = req.headers;
   for (const name of Object.keys(headers)) {
     if (name.startsWith('x-tollgate-') || name.startsWith('proxy-')) delete headers[name];
@@ -25,13 +27,22 @@ function rewriteHeaders(req: IncomingMessage, keyId: string, tier: string): void
   if (headers.authorization !== undefined && isTollgateAuthorization(headers.authorization)) delete headers.authorization;
   headers['x-tollgate-key-id'] = keyId;
   headers['x-tollgate-tier'] = tier;
-  headers['x-forwarded-host'] ??= headers.host;
+  const peer = peerAddress(req);
+  if (!trusted.has(peer)) {
+    delete headers['x-forwarded-for'];
+    delete headers['x-forwarded-proto'];
+    delete headers['x-forwarded-host'];
+    delete headers.forwarded;
+  }
+  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${peer}` : peer;
+  headers['x-forwarded-proto'] ??= 'encrypted' in req.socket ? 'https' : 'http';
+  if (headers.host !== undefined) headers['x-forwarded-host'] ??= headers.host;
   headers.via = headers.via ? `${headers.via}, ${VIA}` : VIA;
 }
 
-export function createWebSocketProxy(logger: Logger): WebSocketProxy {
-  // xfwd: X-Forwarded-For/-Port/-Proto appended as for HTTP.
-  const proxy = createProxyServer({ ws: true, xfwd: true });
+export function createWebSocketProxy(logger: Logger, trusted: TrustedProxies): WebSocketProxy {
+  // The forwarding headers are set by rewriteHeaders, under the trusted-proxy rule.
+  const proxy = createProxyServer({ ws: true, xfwd: false });
   const onError = (error: Error, _req: IncomingMessage, socket: unknown): void => {
     logger.debug({ err: error }, 'websocket upstream failed');
     const target = socket as Socket;
@@ -55,7 +66,7 @@ export function createWebSocketProxy(logger: Logger): WebSocketProxy {
   return {
     forward(req, socket, head, route, keyId, tier) {
       socket.on('error', () => socket.destroy());
-      rewriteHeaders(req, keyId, tier);
+      rewriteHeaders(req, keyId, tier, trusted);
       req.url = upstreamPath(route, req.url ?? '/');
       proxy.ws(req, socket, head, { target: route.origin });
     },

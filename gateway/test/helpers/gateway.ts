@@ -1,6 +1,7 @@
 // A gateway of a test's own: the real server, hot path and proxy on port 0, with the real Redis
 // limiter (shared Redis with a unique key prefix, or a Redis the test started) and a key table the
 // test builds.
+import type { RequestEventSink } from '../../../contracts/request-event.js';
 import type { KeyTable } from '../../src/keys/key-record.js';
 import { createGateway, type Gateway } from '../../src/server.js';
 import type { GatewayConfig, RouteConfig } from '../../src/config.js';
@@ -17,6 +18,12 @@ export interface TestGatewayOptions {
   readonly upstreamTimeoutMs?: number;
   readonly redisTimeoutMs?: number;
   readonly clock?: () => number;
+  /** GATEWAY_TRUSTED_PROXIES entries. */
+  readonly trustedProxies?: string[];
+  /** Listen address; default 127.0.0.1. */
+  readonly host?: string;
+  /** Where request events go; default none. */
+  readonly requestEvents?: RequestEventSink;
 }
 
 export interface TestGateway {
@@ -48,6 +55,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     // Generous: a busy test machine must not turn a slow answer into a store failure.
     redisTimeoutMs: options.redisTimeoutMs ?? 1000,
     logLevel: 'silent',
+    trustedProxies: options.trustedProxies ?? [],
   };
   const redis = createRedisConnection({ url: config.redisUrl, behaviour: 'fail-fast', connectionName: 'test-gateway', autoPipelining: false });
   redis.on('error', () => {});
@@ -60,7 +68,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     logger: createLogger('silent'),
     storeHealth: store.health,
     clock: options.clock,
-    host: '127.0.0.1',
+    host: options.host ?? '127.0.0.1',
+    requestEvents: options.requestEvents,
   });
   const { port, opsPort } = await gateway.listen();
   return {

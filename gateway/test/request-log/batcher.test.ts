@@ -24,6 +24,9 @@ function event(overrides: Partial<RequestEvent> = {}): RequestEvent {
     status: 201,
     durationMs: 3.25,
     limited: false,
+    clientIp: '127.0.0.1',
+    limitedBy: null,
+    shadowLimited: false,
     ...overrides,
   };
 }

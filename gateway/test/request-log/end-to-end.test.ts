@@ -48,6 +48,9 @@ t.test('N events recorded by the batcher become exactly N rows with their fields
     status: index % 5 === 0 ? 401 : index % 7 === 0 ? 429 : 200,
     durationMs: index / 8,
     limited: index % 5 !== 0 && index % 7 === 0,
+    clientIp: index % 3 === 0 ? null : `10.0.0.${index % 250}`,
+    limitedBy: index % 5 !== 0 && index % 7 === 0 ? '1m' : null,
+    shadowLimited: index % 11 === 0,
   }));
   for (const event of events) batcher.record(event);
   await batcher.close();

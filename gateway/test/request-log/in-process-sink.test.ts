@@ -18,6 +18,9 @@ function event(): RequestEvent {
     status: 200,
     durationMs: 1,
     limited: false,
+    clientIp: '127.0.0.1',
+    limitedBy: null,
+    shadowLimited: false,
   };
 }
 
