@@ -12,7 +12,15 @@ export interface DemoUpstream {
 
 const ECHOED_HEADERS = ['x-tollgate-key-id', 'x-tollgate-tier', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'via'];
 
-export async function startDemoUpstream(): Promise<DemoUpstream> {
+export interface DemoUpstreamOptions {
+  /** Loopback by default; the compose stack's container listens on every interface. */
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+}
+
+export async function startDemoUpstream(options: DemoUpstreamOptions = {}): Promise<DemoUpstream> {
+  const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((request, response) => {
     // Drain the body without keeping it: the echo is about the request line and headers.
     let bytes = 0;
@@ -33,11 +41,11 @@ export async function startDemoUpstream(): Promise<DemoUpstream> {
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
