@@ -76,6 +76,8 @@ function runtimeProblems(object: Record<string, unknown>, module: string): Schem
   }
 }
 
+const declarationFiles = new Map<string, ts.SourceFile>();
+
 /** The declared type of every model interface, read from the packages' declaration files. */
 function modelTypes(kinds: readonly { module: string; kind: string }[]): { checker: ts.TypeChecker; types: ts.Type[] } {
   const text = kinds
@@ -94,8 +96,16 @@ function modelTypes(kinds: readonly { module: string; kind: string }[]): { check
   };
   const host = ts.createCompilerHost(options);
   const readSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, languageVersion, ...rest) =>
-    name === fileName ? source : readSourceFile(name, languageVersion, ...rest);
+  host.getSourceFile = (name, languageVersion, ...rest) => {
+    if (name === fileName) return source;
+    // The packages' declaration files do not change: parse each once per process.
+    let parsed = declarationFiles.get(name);
+    if (parsed === undefined) {
+      parsed = readSourceFile(name, languageVersion, ...rest);
+      if (parsed !== undefined) declarationFiles.set(name, parsed);
+    }
+    return parsed;
+  };
   const program = ts.createProgram([fileName], options, host);
   // An interface that failed to load would be `any` and let every field through.
   const diagnostics = program.getSemanticDiagnostics(source);
