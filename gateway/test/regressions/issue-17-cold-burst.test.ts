@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { projectionKeys } from '../../../contracts/redis-keys.js';
 import { freePort } from '../../../test-support/ports.js';
-import { uniquePrefix } from '../../../test-support/redis-server.js';
+import { startRedisServer, uniquePrefix, type RedisServer } from '../../../test-support/redis-server.js';
 import { hashApiKey } from '../../src/keys/secret-hash.js';
 import { eventually } from '../helpers/eventually.js';
 import { spawnGateway, type SpawnedGateway } from '../helpers/spawn-gateway.js';
@@ -15,8 +15,18 @@ import { startUpstream } from '../helpers/upstream.js';
 
 const BURST = 2000;
 const LIMIT = 20;
-const redis = new Redis('redis://127.0.0.1:6379');
-t.teardown(() => redis.quit());
+// A Redis of this file's own: what is measured is the gateway under its own load, not a Redis the
+// other test files keep busy at the same time.
+let server: RedisServer;
+let redis: Redis;
+t.before(async () => {
+  server = await startRedisServer();
+  redis = new Redis(server.url);
+});
+t.teardown(async () => {
+  await redis.quit();
+  await server.stop();
+});
 
 /** Status codes of `count` requests sent at once, each on its own connection. */
 function burst(url: string, secret: string, count: number): Promise<Map<number, number>> {
@@ -49,7 +59,7 @@ async function coldGateway(t: Test, prefix: string, upstreamUrl: string): Promis
   const opsPort = await freePort();
   const gateway: SpawnedGateway = spawnGateway(
     {
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL: server.url,
       REDIS_KEY_PREFIX: prefix,
       GATEWAY_PORT: String(port),
       GATEWAY_OPS_PORT: String(opsPort),
