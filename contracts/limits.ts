@@ -17,7 +17,8 @@ export function parseDurationSeconds(text: string): number | null {
 
 export const durationSchema = z
   .string()
-  .regex(DURATION_PATTERN, 'must be a duration such as 30s, 1m, 1h or 1d')
+  // abort: a text that is no duration gets this one message, not also the range's.
+  .regex(DURATION_PATTERN, { message: 'must be a duration such as 30s, 1m, 1h or 1d', abort: true })
   .refine((text) => {
     const seconds = parseDurationSeconds(text);
     return seconds !== null && seconds >= MIN_WINDOW_SECONDS && seconds <= MAX_WINDOW_SECONDS;
@@ -53,7 +54,9 @@ export const algorithmSchema = z
   .describe('sliding_window: two-bucket counter, O(1) memory; sliding_log: exact, memory grows with the limit');
 
 export const TIER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-export const tierNameSchema = z.string().regex(TIER_NAME_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,62}$');
+export const tierNameSchema = z
+  .string()
+  .regex(TIER_NAME_PATTERN, 'must be 1 to 63 lowercase letters, digits, _ or -, starting with a letter or digit');
 
 export type Limit = z.infer<typeof limitSchema>;
 export type Algorithm = (typeof ALGORITHMS)[number];

@@ -2,9 +2,10 @@
 // (`limits.0.window`), so clients can point at the field.
 import type { z } from 'zod';
 import { ValidationError } from './errors.js';
+import { humanMessage } from './validation-messages.js';
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, pathPrefix?: string): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { error: humanMessage });
   if (result.success) return result.data;
   const errors = result.error.issues.map((issue) => {
     const segments = [...(pathPrefix ? [pathPrefix] : []), ...issue.path.map(String)];
