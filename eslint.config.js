@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    // The services never import each other; both may import contracts/ (STYLE.md §4).
+    // The services never import each other; both may import contracts/.
     files: ['gateway/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/control-plane/**'] }] },
   },

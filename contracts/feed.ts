@@ -1,4 +1,4 @@
-// The change feed between the control plane and gateways (DESIGN.md flow 2): the projection's
+// The change feed between the control plane and gateways: the projection's
 // record shapes and the messages published after each committed change. The Redis key layout
 // lives in redis-keys.ts; the scripts that write and read the projection live in lua/.
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// RFC 9457 problem details, the one error shape of both services (SPEC §4).
+// RFC 9457 problem details, the one error shape of both services.
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export interface ProblemFieldError {

@@ -1,4 +1,4 @@
-// One request event per answered gateway request (SPEC §6, DESIGN.md flow 3): the gateway appends
+// One request event per answered gateway request: the gateway appends
 // events to the Redis Stream `requestEventStream(prefix)` and the control plane's log writer turns
 // each into a `request_log` row.
 //

@@ -1,4 +1,4 @@
-// The plain-text banner `npm start` prints once everything listens (SPEC §1): which mode, where
+// The plain-text banner `npm start` prints once everything listens: which mode, where
 // each service is, the admin token, the demo tier and key, and three curl lines to try. Logs stay
 // JSON; this is the one human-readable block on stdout.
 import type { Limit } from '../contracts/limits.js';

@@ -1,10 +1,10 @@
 // The demo tier and key of `npm start`, made through the control plane's REST API, so both modes
-// (one process or several) create them the same way and every rule of SPEC §2 (audit row, feed
+// (one process or several) create them the same way and every rule of the REST API (audit row, feed
 // publish) applies.
 //
 // The tier is created on the first run only: an operator's later edits to it are kept. The key's
 // secret exists only as a hash once created, so the launcher cannot show it again; instead it
-// rotates the demo key at every start and prints the new secret. That keeps the SPEC §2 promise
+// rotates the demo key at every start and prints the new secret. That keeps the promise
 // (no secret at rest in plain text) at the price of the demo key's old secret stopping at each
 // restart; keys created through the API are never touched.
 import type { Limit } from '../contracts/limits.js';

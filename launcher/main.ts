@@ -1,4 +1,4 @@
-// `npm start` (SPEC §1, §7). Chooses the mode from the environment and runs it:
+// `npm start`. Chooses the mode from the environment and runs it:
 //   neither REDIS_URL nor DATABASE_URL  one process, embedded stores (run-embedded.ts)
 //   both                                 control plane and gateway as child processes (run-multi-process.ts)
 //   only one                             exit 1 with one line

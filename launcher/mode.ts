@@ -1,4 +1,4 @@
-// Which way `npm start` runs (SPEC §7): with neither REDIS_URL nor DATABASE_URL, everything in one
+// Which way `npm start` runs: with neither REDIS_URL nor DATABASE_URL, everything in one
 // process on the embedded stores; with both, the services as separate processes against the real
 // servers. One without the other is almost always a mistake, so it is refused rather than guessed.
 

@@ -1,4 +1,4 @@
-// `npm start` with REDIS_URL and DATABASE_URL (SPEC §7): the control plane (which applies the
+// `npm start` with REDIS_URL and DATABASE_URL: the control plane (which applies the
 // migrations at start, under an advisory lock) and one gateway as child processes against the real
 // servers, plus the demo upstream in this process. Signals are passed on; if a child dies on its
 // own, the others are stopped and the launcher exits non-zero.
@@ -12,7 +12,7 @@ import { LaunchSettingsError, loadLaunchSettings, type LaunchSettings } from './
 type Env = Record<string, string | undefined>;
 
 const READY_TIMEOUT_MS = 60_000;
-/** The gateway drains for up to 30 s (SPEC §3); a little more before SIGKILL. */
+/** The gateway drains for up to 30 s; a little more before SIGKILL. */
 const STOP_GRACE_MS = 35_000;
 
 export async function runMultiProcess(env: Env, startedAtMs: number): Promise<void> {

@@ -1,4 +1,4 @@
--- request_log: one row per request a gateway answered (SPEC §6), written by the control plane's log
+-- request_log: one row per request a gateway answered, written by the control plane's log
 -- writer from the gateways' event stream. Tens of millions of rows: range-partitioned by day (UTC)
 -- on `time`, so retention drops whole partitions instead of deleting rows.
 --

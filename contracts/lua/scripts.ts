@@ -1,4 +1,4 @@
-// Loader and typed wrappers for the limiter scripts (STYLE.md §2). The .lua files are read once,
+// Loader and typed wrappers for the limiter scripts. The .lua files are read once,
 // registered with ioredis `defineCommand` (EVALSHA, falling back to EVAL after NOSCRIPT, e.g. after
 // SCRIPT FLUSH or a restart), and nothing else calls them. Both services use this: the gateway to
 // consume, the control plane's usage endpoint to peek.

@@ -1,4 +1,4 @@
--- Tollgate limiter: decide a batch of checks in order, each all-or-none (SPEC §3 "Algorithm").
+-- Tollgate limiter: decide a batch of checks in order, each all-or-none.
 -- One script serves both algorithms so the checks of one event-loop turn can share one call
 -- whatever their keys' tiers; sliding-window-peek.lua holds the same reads without the writes.
 --

@@ -8,7 +8,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import type { Database, Db } from './db.js';
-import { splitSqlStatements } from './sql-statements.js';
+import { splitSqlStatements, sqlWithoutComments } from './sql-statements.js';
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
 
 /** Arbitrary but fixed: the advisory lock id every Tollgate migration run takes. */
 const MIGRATION_LOCK_ID = 7_401_523_001;
@@ -17,7 +21,10 @@ const FILE_PATTERN = /^(\d{4})_([a-z0-9_-]+)\.sql$/;
 export interface Migration {
   readonly version: number;
   readonly name: string;
+  /** SHA-256 of the SQL without comments (sqlWithoutComments): rewording a comment changes nothing. */
   readonly checksum: string;
+  /** SHA-256 of the whole file, as recorded by earlier versions of this runner. */
+  readonly fileChecksum: string;
   readonly text: string;
 }
 
@@ -55,7 +62,8 @@ export function readMigrations(dir: string = defaultMigrationsDir()): Migration[
       return {
         version: Number(match[1]),
         name: match[2] ?? file,
-        checksum: createHash('sha256').update(text).digest('hex'),
+        checksum: sha256(sqlWithoutComments(text)),
+        fileChecksum: sha256(text),
         text,
       };
     })
@@ -99,8 +107,9 @@ async function applyPending(connection: Kysely<Database>, migrations: readonly M
     const label = `${String(migration.version).padStart(4, '0')}_${migration.name}`;
     const known = appliedChecksums.get(migration.version);
     if (known !== undefined) {
-      // An edited migration that already ran would silently diverge between databases.
-      if (known !== migration.checksum) {
+      // An edited migration that already ran would silently diverge between databases. Databases
+      // migrated before checksums ignored comments recorded the whole file's.
+      if (known !== migration.checksum && known !== migration.fileChecksum) {
         throw new MigrationError('checksum_mismatch', `migration ${label} changed after it was applied`);
       }
       skipped.push(label);

@@ -1,4 +1,4 @@
-// A kysely dialect for PGlite, the embedded PostgreSQL of the single-machine mode (SPEC §7), so the
+// A kysely dialect for PGlite, the embedded PostgreSQL of the single-machine mode, so the
 // same repositories and SQL migrations run on it. PGlite is one connection in this process: the
 // driver hands it out to one user at a time, so a transaction never interleaves with other queries.
 import type { PGlite } from '@electric-sql/pglite';

@@ -63,3 +63,40 @@ function isOnlyComments(statement: string): boolean {
     .split('\n')
     .every((line) => line.trim() === '' || line.trim().startsWith('--'));
 }
+
+/**
+ * The SQL a migration runs, without its comments and with runs of whitespace as one space (quoted
+ * text and $tag$ bodies kept as written): what its checksum covers, so a comment can be reworded
+ * without making an applied migration look changed.
+ */
+export function sqlWithoutComments(text: string): string {
+  let out = '';
+  let index = 0;
+  while (index < text.length) {
+    const char = text[index];
+    const next = text[index + 1];
+    if (char === '-' && next === '-') {
+      const end = text.indexOf('\n', index);
+      index = end === -1 ? text.length : end + 1;
+      out += ' ';
+    } else if (char === '/' && next === '*') {
+      const end = text.indexOf('*/', index + 2);
+      index = end === -1 ? text.length : end + 2;
+      out += ' ';
+    } else if (char === "'" || char === '"') {
+      const end = skipQuoted(text, index, char);
+      out += text.slice(index, end);
+      index = end;
+    } else if (char === '$') {
+      const tag = /^\$[A-Za-z_]*\$/.exec(text.slice(index))?.[0];
+      const end = tag ? text.indexOf(tag, index + tag.length) : -1;
+      const stop = tag ? (end === -1 ? text.length : end + tag.length) : index + 1;
+      out += text.slice(index, stop);
+      index = stop;
+    } else {
+      out += /\s/.test(char as string) ? ' ' : char;
+      index += 1;
+    }
+  }
+  return out.replace(/ {2,}/g, ' ').trim();
+}

@@ -59,6 +59,30 @@ t.test('a migration edited after it ran is refused', async (t) => {
   t.equal((error as MigrationError).code, 'checksum_mismatch');
 });
 
+t.test('rewording a comment of an applied migration is not an edit', async (t) => {
+  const { db } = await freshDatabase(t, 'migrate_comment');
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-migrations-'));
+  writeFileSync(join(dir, '0001_one.sql'), "-- the first table\ncreate table one (id int, note text default '-- kept');");
+  await runMigrations(db, readMigrations(dir));
+  writeFileSync(join(dir, '0001_one.sql'), "-- the first table, explained better\n/* and more */\ncreate table one (id int,\n  note text default '-- kept');");
+  const result = await runMigrations(db, readMigrations(dir));
+  t.same(result.skipped, ['0001_one']);
+  writeFileSync(join(dir, '0001_one.sql'), "-- the first table\ncreate table one (id int, note text default '-- changed');");
+  const error = await runMigrations(db, readMigrations(dir)).catch((caught: unknown) => caught);
+  t.equal((error as MigrationError).code, 'checksum_mismatch', 'a change inside quotes is an edit');
+});
+
+t.test('a database migrated when checksums covered the whole file still passes', async (t) => {
+  const { db } = await freshDatabase(t, 'migrate_legacy');
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-migrations-'));
+  writeFileSync(join(dir, '0001_one.sql'), '-- note\ncreate table one (id int);');
+  await runMigrations(db, readMigrations(dir));
+  const [migration] = readMigrations(dir);
+  await sql`update schema_migrations set checksum = ${migration?.fileChecksum} where version = 1`.execute(db);
+  const result = await runMigrations(db, readMigrations(dir));
+  t.same(result.skipped, ['0001_one']);
+});
+
 t.test('a failing migration rolls back entirely and is not recorded', async (t) => {
   const { db } = await freshDatabase(t, 'migrate_fail');
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-migrations-'));

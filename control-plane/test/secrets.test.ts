@@ -1,4 +1,4 @@
-// SPEC §2: after create and rotate, no response, log line or stored value contains a secret.
+// After create and rotate, no response, log line or stored value contains a secret.
 import { sql } from 'kysely';
 import t from 'tap';
 import { startTestApp, uniqueName } from './helpers/test-app.js';

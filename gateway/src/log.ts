@@ -1,4 +1,4 @@
-// One pino root per process (STYLE §6). Redaction is configured here once so no secret reaches a
+// One pino root per process. Redaction is configured here once so no secret reaches a
 // log line even when a request's headers are logged by mistake.
 import { pino, type Logger, type DestinationStream } from 'pino';
 

@@ -1,4 +1,4 @@
-// Configuration (SPEC §1): routes files in JSON and YAML, defaults, .env, and one spawned process per
+// Configuration: routes files in JSON and YAML, defaults, .env, and one spawned process per
 // invalid setting asserting the exact one-line message and exit code 1.
 import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';

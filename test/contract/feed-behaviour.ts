@@ -1,4 +1,4 @@
-// One behaviour suite for the change feed (DESIGN.md "Modes"): whatever carries it — Redis
+// One behaviour suite for the change feed: whatever carries it — Redis
 // projection + pub/sub, or the in-process feed of the embedded mode — a gateway following it with
 // followKeyFeed sees the same things. Each implementation supplies a factory; the suite drives the
 // control plane's side (ChangePublisher) and asserts on the gateway's key table.

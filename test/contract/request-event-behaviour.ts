@@ -1,4 +1,4 @@
-// One behaviour suite for the request-event transport (DESIGN.md flow 3): whatever carries events
+// One behaviour suite for the request-event transport: whatever carries events
 // from the gateway's RequestEventSink to request_log — the Redis Stream and the control plane's log
 // writer, or the embedded mode's in-process delivery — each answered request becomes exactly one row
 // with its fields. Each implementation supplies a factory for the sink; rows are read from PostgreSQL.

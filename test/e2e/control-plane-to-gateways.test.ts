@@ -1,7 +1,7 @@
 // The whole data path across real processes: a control plane and two gateways sharing one Redis
 // and one PostgreSQL, driven over REST exactly as an operator would. Proves that a key created with
 // curl is enforced by every gateway, that the limit is one exact limit across gateways, and that a
-// revocation reaches every gateway within the 1 s of SPEC §2.
+// revocation reaches every gateway within 1 s.
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';

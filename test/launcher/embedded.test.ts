@@ -1,5 +1,5 @@
-// `npm start` with neither REDIS_URL nor DATABASE_URL (SPEC §7): one process on PGlite and the
-// in-memory stores, behaving as SPEC §2, §3 and §6 say for one gateway, keeping keys across a restart.
+// `npm start` with neither REDIS_URL nor DATABASE_URL: one process on PGlite and the
+// in-memory stores, behaving as one gateway must, keeping keys across a restart.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,7 +129,7 @@ t.test('the requests the gateway answered appear in GET /v1/request-logs', async
     if (items.length >= 5) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  // The quota polls are /_gateway/ requests and are not logged (SPEC §6).
+  // The quota polls are /_gateway/ requests and are not logged.
   t.same(items.map((item) => item.status).sort(), [200, 200, 200, 429, 429]);
   t.same(items.filter((item) => item.limited).length, 2);
 });

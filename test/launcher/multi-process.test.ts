@@ -1,4 +1,4 @@
-// `npm start` with REDIS_URL and DATABASE_URL (SPEC §7): the control plane and a gateway as child
+// `npm start` with REDIS_URL and DATABASE_URL: the control plane and a gateway as child
 // processes against the machine's Redis (under a prefix of this file's own) and a PostgreSQL
 // database of this file's own; signals are passed on and a dead child stops the rest.
 import { execFileSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The change feed of the embedded mode (SPEC §7): one process, no Redis. It is both the control
+// The change feed of the embedded mode: one process, no Redis. It is both the control
 // plane's ChangePublisher and the gateway's FeedSource, so a gateway in the same process follows it
 // exactly as it follows Redis (snapshot + versioned messages). Messages are delivered as JSON text
 // in a microtask, like pub/sub: asynchronously, in order, never sharing mutable state.

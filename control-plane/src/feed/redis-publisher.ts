@@ -1,7 +1,7 @@
 // ChangePublisher on Redis: each change is one script that writes the projection, bumps the version
 // and publishes, atomically. A publish never fails the REST call: while Redis is away (or came back
 // empty) the publisher marks itself dirty and rebuilds the whole projection from PostgreSQL as soon
-// as Redis answers, which SPEC §2 bounds at 10 s after Redis returns.
+// as Redis answers, which must happen within 10 s of Redis returning.
 import type { Logger } from 'pino';
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { type ChangeKind, type FeedRedis, publishChange } from '../../../contracts/lua/feed-scripts.js';

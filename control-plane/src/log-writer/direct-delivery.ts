@@ -1,4 +1,4 @@
-// The embedded mode's log transport (SPEC §7): the gateway's in-process sink hands batches straight
+// The embedded mode's log transport: the gateway's in-process sink hands batches straight
 // to this function instead of a Redis Stream. Same insert and same metrics as the stream writer; a
 // rejected promise makes the sink keep the batch and retry it.
 import type { Logger } from 'pino';

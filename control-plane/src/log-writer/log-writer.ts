@@ -1,4 +1,4 @@
-// The request-log writer (DESIGN.md flow 3): reads the gateways' event stream as one consumer of the
+// The request-log writer: reads the gateways' event stream as one consumer of the
 // group `log-writer`, writes each batch to request_log in one idempotent INSERT, and acks only after
 // the commit. Several control planes may run it at once (one consumer each). Events left pending by
 // a consumer that died are claimed after `claimMinIdleMs`, so nothing is lost and, because the

@@ -56,7 +56,7 @@ export async function insertRequestEvents(db: Db, events: readonly RequestEvent[
 
 /**
  * Moves api_keys.last_used_at forward to each key's newest event, at most once a minute per key
- * (SPEC §2 lets it lag a minute), so a busy key costs one row update a minute, not one a batch.
+ * (the API lets it lag a minute), so a busy key costs one row update a minute, not one a batch.
  */
 export async function touchLastUsed(db: Db, lastSeen: ReadonlyMap<string, number>): Promise<number> {
   if (lastSeen.size === 0) return 0;

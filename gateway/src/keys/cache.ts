@@ -1,6 +1,6 @@
 // Builds the immutable key table the hot path reads: every record is complete (effective limits,
 // algorithm, expiry) so a request does one Map lookup and nothing else.
-// The feed never mutates a table; it builds a new one and swaps the reference (STYLE.md §4).
+// The feed never mutates a table; it builds a new one and swaps the reference.
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { type Limit, type WindowLimit, toWindowLimits } from '../../../contracts/limits.js';
 import type { KeyRecord, KeyTable } from './key-record.js';

@@ -1,6 +1,6 @@
 // Secrets seen recently → their key record, for one key table: a client that comes back skips the
 // SHA-256 and the lookup by 64-character hex (about 1.5% of the admitted path's CPU). The key table
-// itself stays indexed by hash only (SPEC: keys stored hashed); this memo lives in process memory,
+// itself stays indexed by hash only (keys are stored hashed); this memo lives in process memory,
 // where every request's secret passes anyway, and is never logged or exported.
 // - Only secrets that found a record are kept: unknown ones would let any client fill it.
 // - A new table (the feed swapped it) starts a new memo, so a revoked or changed key is never

@@ -1,4 +1,4 @@
-// Where a client's API key comes from (SPEC §3): `X-API-Key`, or `Authorization: Bearer tg_…`.
+// Where a client's API key comes from: `X-API-Key`, or `Authorization: Bearer tg_…`.
 // Only `tg_` bearer tokens are ours, so other Authorization schemes pass through to the upstream.
 import type { IncomingHttpHeaders } from 'node:http';
 

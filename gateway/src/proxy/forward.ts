@@ -1,4 +1,4 @@
-// Streams an admitted request to its upstream and the response back (SPEC §3): one undici Pool
+// Streams an admitted request to its upstream and the response back: one undici Pool
 // (keep-alive) per upstream origin, the client's request as the body stream, each response chunk
 // written to the client's response as it arrives, so neither body is buffered.
 //

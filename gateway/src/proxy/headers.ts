@@ -1,4 +1,4 @@
-// Header rewriting for both directions of the proxy (SPEC §3, RFC 9110 §7.6.1). Works on raw
+// Header rewriting for both directions of the proxy (RFC 9110 §7.6.1). Works on raw
 // name/value arrays so repeated headers (Set-Cookie) survive and no header object is built twice.
 import type { IncomingMessage } from 'node:http';
 import { util as undiciUtil } from 'undici';

@@ -1,4 +1,4 @@
-// The request-event sink of the embedded mode (SPEC §7): no Redis between gateway and control plane,
+// The request-event sink of the embedded mode: no Redis between gateway and control plane,
 // so batches go straight to a function the composition root provides (the control plane's
 // request-log insert). Same queueing, batching and drop accounting as the Redis batcher.
 import type { Logger } from 'pino';

@@ -143,7 +143,7 @@ t.test('checks beyond the queue are refused as overload, not sent and not let th
   const client = connect(server.url);
   t.teardown(() => client.disconnect());
   await waitForReady(client);
-  const store = new RedisStore({ client, prefix: uniquePrefix('overload'), maxQueued: 10 });
+  const store = new RedisStore({ client, prefix: uniquePrefix('overload'), maxQueued: 10, timeoutMs: 5000 });
   t.teardown(() => store.close());
   const outcomes = await Promise.allSettled(Array.from({ length: 15 }, () => consumeOnce(store, check)));
   const refused = outcomes.filter((outcome) => outcome.status === 'rejected');

@@ -9,6 +9,8 @@ import { admitted, checkFor, storeBehaviour, withCost } from './store-behaviour.
 import { consumeOnce, peekOnce } from '../helpers/store-calls.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** A budget no busy test machine reaches: these tests are about answers, not about timeouts. */
+const ROOMY = { timeoutMs: 5000 };
 
 function client(): RedisConnection {
   const redis = createRedisConnection({ url: REDIS_URL, behaviour: 'fail-fast', connectionName: 'test' });
@@ -35,13 +37,13 @@ async function ownRedis(t: Test): Promise<{ server: RedisServer; own: RedisConne
 
 storeBehaviour('RedisStore', async () => {
   await waitForReady(shared);
-  return { store: new RedisStore({ client: shared, prefix: uniquePrefix('limiter') }), close: async () => {} };
+  return { store: new RedisStore({ ...ROOMY, client: shared, prefix: uniquePrefix('limiter') }), close: async () => {} };
 });
 
 storeBehaviour('RedisStore with one check per call', async () => {
   await waitForReady(shared);
   return {
-    store: new RedisStore({ client: shared, prefix: uniquePrefix('limiter'), maxBatch: 1 }),
+    store: new RedisStore({ ...ROOMY, client: shared, prefix: uniquePrefix('limiter'), maxBatch: 1 }),
     close: async () => {},
   };
 });
@@ -51,8 +53,8 @@ t.test('80 concurrent checks from two gateways against a limit of 20 admit exact
   t.teardown(() => other.quit());
   await Promise.all([waitForReady(shared), waitForReady(other)]);
   const prefix = uniquePrefix('two-gateways');
-  const gatewayA = new RedisStore({ client: shared, prefix });
-  const gatewayB = new RedisStore({ client: other, prefix });
+  const gatewayA = new RedisStore({ ...ROOMY, client: shared, prefix });
+  const gatewayB = new RedisStore({ ...ROOMY, client: other, prefix });
   for (const algorithm of ['sliding_window', 'sliding_log'] as const) {
     const check = checkFor(algorithm, [{ window: '1h', limit: 20 }]);
     const replies = await Promise.all(
@@ -64,7 +66,7 @@ t.test('80 concurrent checks from two gateways against a limit of 20 admit exact
 
 t.test('the checks of one event-loop turn share one script call', async (t) => {
   await waitForReady(shared);
-  const store = new RedisStore({ client: shared, prefix: uniquePrefix('batch') });
+  const store = new RedisStore({ ...ROOMY, client: shared, prefix: uniquePrefix('batch') });
   const checks = Array.from({ length: 30 }, (_, i) => checkFor(i % 2 ? 'sliding_log' : 'sliding_window', [{ window: '1m', limit: 5 }]));
   const before = store.scriptCalls;
   await Promise.all(checks.map((check) => consumeOnce(store, check)));
@@ -73,8 +75,8 @@ t.test('the checks of one event-loop turn share one script call', async (t) => {
 
 t.test('batched calls give the same results as one call per check', async (t) => {
   await waitForReady(shared);
-  const batched = new RedisStore({ client: shared, prefix: uniquePrefix('batched') });
-  const single = new RedisStore({ client: shared, prefix: uniquePrefix('single'), maxBatch: 1 });
+  const batched = new RedisStore({ ...ROOMY, client: shared, prefix: uniquePrefix('batched') });
+  const single = new RedisStore({ ...ROOMY, client: shared, prefix: uniquePrefix('single'), maxBatch: 1 });
   // Several keys, both algorithms, several windows and costs, interleaved in one turn.
   const keys: LimitCheck[] = [
     checkFor('sliding_window', [{ window: '1m', limit: 7 }, { window: '1h', limit: 12 }]),
@@ -93,8 +95,8 @@ t.test('batched calls give the same results as one call per check', async (t) =>
 
 t.test('runs of one check object among other keys give the same results as one call per check', async (t) => {
   await waitForReady(shared);
-  const batched = new RedisStore({ client: shared, prefix: uniquePrefix('runs') });
-  const single = new RedisStore({ client: shared, prefix: uniquePrefix('runs-single'), maxBatch: 1 });
+  const batched = new RedisStore({ ...ROOMY, client: shared, prefix: uniquePrefix('runs') });
+  const single = new RedisStore({ ...ROOMY, client: shared, prefix: uniquePrefix('runs-single'), maxBatch: 1 });
   const busy = checkFor('sliding_window', [{ window: '1m', limit: 6 }, { window: '1h', limit: 9 }]);
   const log = checkFor('sliding_log', [{ window: '1m', limit: 4 }]);
   const quiet = checkFor('sliding_window', [{ window: '30s', limit: 2 }]);
@@ -127,7 +129,7 @@ t.test('peek answers every check of a run alike and consumes nothing', async (t)
   const prefix = uniquePrefix('peek-run');
   const scripts = createLimiterScripts(shared, prefix);
   const check = checkFor('sliding_window', [{ window: '1h', limit: 5 }]);
-  await consumeOnce(new RedisStore({ client: shared, prefix }), check);
+  await consumeOnce(new RedisStore({ ...ROOMY, client: shared, prefix }), check);
   const replies = await scripts.peek([check, check, check]);
   t.same(
     replies.map((reply) => reply.remaining[0]),
@@ -138,7 +140,7 @@ t.test('peek answers every check of a run alike and consumes nothing', async (t)
 
 t.test('after SCRIPT FLUSH the next call still works', async (t) => {
   const { own, admin } = await ownRedis(t);
-  const store = new RedisStore({ client: own, prefix: uniquePrefix('flush') });
+  const store = new RedisStore({ ...ROOMY, client: own, prefix: uniquePrefix('flush') });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 3 }]);
   t.ok((await consumeOnce(store, check)).allowed);
   t.ok((await peekOnce(store, check)).allowed);
@@ -152,7 +154,7 @@ t.test('after SCRIPT FLUSH the next call still works', async (t) => {
 t.test('every Redis key of one check carries the API key hash tag', async (t) => {
   await waitForReady(shared);
   const prefix = uniquePrefix('layout');
-  const store = new RedisStore({ client: shared, prefix });
+  const store = new RedisStore({ ...ROOMY, client: shared, prefix });
   const logCheck = checkFor('sliding_log', [{ window: '1m', limit: 5 }, { window: '1h', limit: 50 }]);
   const counterCheck = checkFor('sliding_window', [{ window: '1m', limit: 5 }]);
   await consumeOnce(store, logCheck);
@@ -166,7 +168,7 @@ t.test('every Redis key of one check carries the API key hash tag', async (t) =>
 t.test("a counter's hash expires two windows after its bucket's first write, not after the last", async (t) => {
   await waitForReady(shared);
   const prefix = uniquePrefix('expiry');
-  const store = new RedisStore({ client: shared, prefix });
+  const store = new RedisStore({ ...ROOMY, client: shared, prefix });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 100 }]);
   await consumeOnce(store, check);
   const [key] = await shared.keys(`${prefix}:*`);
@@ -187,7 +189,7 @@ t.test("a counter's hash expires two windows after its bucket's first write, not
 t.test('one call with ten checks of one key reads and writes its counter hash once, counting all ten', async (t) => {
   const { own, admin } = await ownRedis(t);
   const prefix = uniquePrefix('one-write');
-  const store = new RedisStore({ client: own, prefix });
+  const store = new RedisStore({ ...ROOMY, client: own, prefix });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 8 }]);
   await admin.config('RESETSTAT');
   const replies = await Promise.all(Array.from({ length: 10 }, () => consumeOnce(store, check)));
@@ -212,7 +214,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 t.test('once a call of many checks is answered, the next check goes out in the turn it arrives', async (t) => {
   await waitForReady(shared);
-  const store = new RedisStore({ client: shared, prefix: uniquePrefix('no-spacing'), maxHoldMs: 60_000 });
+  const store = new RedisStore({ ...ROOMY, client: shared, prefix: uniquePrefix('no-spacing'), maxHoldMs: 60_000 });
   const check = checkFor('sliding_window', [{ window: '1h', limit: 100 }]);
   await Promise.all(Array.from({ length: 50 }, () => consumeOnce(store, check)));
   t.equal(store.scriptCalls, 1, 'fifty checks of one turn: one call');
@@ -224,7 +226,7 @@ t.test('once a call of many checks is answered, the next check goes out in the t
 
 t.test('a receiver that throws does not keep the other checks of its call from their replies', async (t) => {
   await waitForReady(shared);
-  const store = new RedisStore({ client: shared, prefix: uniquePrefix('throwing') });
+  const store = new RedisStore({ ...ROOMY, client: shared, prefix: uniquePrefix('throwing') });
   const check = checkFor('sliding_window', [{ window: '1m', limit: 10 }]);
   const rejections: unknown[] = [];
   const onRejection = (reason: unknown): void => {

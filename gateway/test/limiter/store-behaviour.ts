@@ -1,4 +1,4 @@
-// The behaviour every RateLimitStore must show (STYLE.md §4: one contract suite, every backend).
+// The behaviour every RateLimitStore must show (one contract suite, every backend).
 // redis-store.test.ts and memory-store.test.ts run it, so the two implementations cannot drift.
 import t from 'tap';
 import type { Algorithm } from '../../../contracts/limits.js';
