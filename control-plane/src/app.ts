@@ -102,9 +102,19 @@ export function createApp(deps: AppDeps): App {
       });
       send(response, reply);
     } catch (error) {
-      const page = pathname === undefined ? undefined : deps.errorPage?.(pathname, error);
+      const page = pathname === undefined ? undefined : errorPage(pathname, error);
       if (page && !response.headersSent) send(response, page);
       else sendProblem(response, error, logger);
+    }
+  }
+
+  /** The page for an error, if its path has one; a page that fails itself falls back to problem+json. */
+  function errorPage(pathname: string, error: unknown): Reply | undefined {
+    try {
+      return deps.errorPage?.(pathname, error);
+    } catch (pageError) {
+      logger.error({ err: pageError }, 'error page failed');
+      return undefined;
     }
   }
 

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // /admin/audit-log: who changed what, with the fields that changed (before → after).
 import type { AuditEntry } from '../../audit/schema.js';
 import { EmptyState, FilterGroup, Pagination, TableWrap, Time, limitsText } from './components.js';

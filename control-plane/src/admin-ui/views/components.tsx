@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // Small building blocks of the admin pages: form fields with their label and error, alerts, empty
 // states, filters, pagination, times and limits.
 import type { ComponentChildren } from 'preact';

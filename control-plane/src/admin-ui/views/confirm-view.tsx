@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // A confirmation step before an action that cannot be undone (revoke, rotate, delete).
 import { CsrfField } from './components.js';
 import { Page, type Section, type Viewer } from './layout.js';

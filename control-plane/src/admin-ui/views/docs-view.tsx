@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // /docs: the API reference, rendered in the browser by Swagger UI (served from this control plane)
 // from /openapi.json. The init script is a static file too, so the CSP allows no inline script.
 import { renderToString } from 'preact-render-to-string';

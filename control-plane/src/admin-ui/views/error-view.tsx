@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // One page for everything that went wrong: not found, a refused form, too many sign-ins, a failure.
 import { Page, type Viewer } from './layout.js';
 

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // Pieces the key list and the key page share: the status badge, the effective limits, the secret
 // shown once.
 import type { Limit } from '../../../../contracts/limits.js';

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // /admin/keys/{id}: what the key is, its live usage, the edit form, rotate and revoke.
 import type { ApiKey } from '../../keys/schema.js';
 import type { Tier } from '../../tiers/schema.js';

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // /admin/keys: the secret of a key just created, the new-key form, filters, the list.
 import type { ApiKey } from '../../keys/schema.js';
 import type { Tier } from '../../tiers/schema.js';

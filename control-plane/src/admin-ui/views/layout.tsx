@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // The page frame every admin page shares: head (our stylesheet and script, both static files, so
 // the CSP needs no inline code), the top bar with navigation, the signed-in user and sign-out.
 import type { ComponentChildren, VNode } from 'preact';

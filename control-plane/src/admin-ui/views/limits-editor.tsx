@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // Rows of window + limit inputs. Without JavaScript a form cannot add rows, so it shows the
 // current limits plus a few empty rows; empty rows are ignored when the form is read.
 import type { FieldErrors } from './components.js';

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // Requests and rate-limited requests over time as a server-rendered SVG bar chart: no script, no
 // chart library. The SVG holds only the bars and stretches to the width; its labels are HTML so
 // they stay readable on a phone. Each bar has a <title> with its exact numbers.

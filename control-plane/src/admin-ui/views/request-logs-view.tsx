@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // /admin/request-logs: filters, the per-day drill-down, the chart and the rows.
 import type { RequestCountBucket } from '../../request-logs/repository.js';
 import type { RequestLogEntry } from '../../request-logs/schema.js';

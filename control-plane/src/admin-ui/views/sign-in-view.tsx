@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // The sign-in page: Username, Password, Sign in.
 import { Alert, CsrfField, TextField } from './components.js';
 import { Page } from './layout.js';

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // /admin/tiers/_new and /admin/tiers/{name}: the tier's form, and on an existing tier the way to
 // delete it.
 import { ALGORITHMS } from '../../../../contracts/limits.js';

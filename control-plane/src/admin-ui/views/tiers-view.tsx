@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
 // /admin/tiers: every tier with its limits.
 import type { Tier } from '../../tiers/schema.js';
 import { Alert, EmptyState, LimitsList, TableWrap, Time } from './components.js';
