@@ -171,22 +171,14 @@ export function keyRoutes({ kit, services, sessions, usage, clock }: KeyPageDeps
       }
     }),
 
-    kit.signedInPage('GET', '/admin/keys/{id}/rotate', async (context) => {
-      const key = await liveKey(context.params.id ?? '');
-      return html(
-        200,
-        ConfirmView({
-          viewer: context.viewer,
-          section: 'keys',
-          title: `Rotate the secret of “${key.name}”?`,
-          explanation: 'A new secret is made and shown once. The current secret stops working on every gateway at once, so clients using it get 401 until they switch.',
-          action: `${keyPath(key.id)}/rotate`,
-          confirmLabel: 'Rotate secret',
-          cancelHref: keyPath(key.id),
-          danger: false,
-        }),
-      );
-    }),
+    kit.signedInPage('GET', '/admin/keys/{id}/rotate', (context) =>
+      confirmStep(context, 'rotate', {
+        title: (name) => `Rotate the secret of “${name}”?`,
+        explanation: 'A new secret is made and shown once. The current secret stops working on every gateway at once, so clients using it get 401 until they switch.',
+        confirmLabel: 'Rotate secret',
+        danger: false,
+      }),
+    ),
 
     kit.signedInPage('POST', '/admin/keys/{id}/rotate', async (context) => {
       const rotated = await services.keys.rotate(context.params.id ?? '', context.session.username);
@@ -194,22 +186,14 @@ export function keyRoutes({ kit, services, sessions, usage, clock }: KeyPageDeps
       return redirect(keyPath(rotated.id));
     }),
 
-    kit.signedInPage('GET', '/admin/keys/{id}/revoke', async (context) => {
-      const key = await liveKey(context.params.id ?? '');
-      return html(
-        200,
-        ConfirmView({
-          viewer: context.viewer,
-          section: 'keys',
-          title: `Revoke “${key.name}”?`,
-          explanation: 'Its secret stops working on every gateway at once. This cannot be undone; the key stays in the list, marked revoked, with its history.',
-          action: `${keyPath(key.id)}/revoke`,
-          confirmLabel: 'Revoke key',
-          cancelHref: keyPath(key.id),
-          danger: true,
-        }),
-      );
-    }),
+    kit.signedInPage('GET', '/admin/keys/{id}/revoke', (context) =>
+      confirmStep(context, 'revoke', {
+        title: (name) => `Revoke “${name}”?`,
+        explanation: 'Its secret stops working on every gateway at once. This cannot be undone; the key stays in the list, marked revoked, with its history.',
+        confirmLabel: 'Revoke key',
+        danger: true,
+      }),
+    ),
 
     kit.signedInPage('POST', '/admin/keys/{id}/revoke', async (context) => {
       const id = context.params.id ?? '';
@@ -218,12 +202,31 @@ export function keyRoutes({ kit, services, sessions, usage, clock }: KeyPageDeps
     }),
   ];
 
-  /** The key, unless it is revoked (then there is nothing to confirm). */
-  async function liveKey(id: string): Promise<ApiKey> {
-    const key = await services.keys.get(id);
+  /** The page before an irreversible step on a key; a revoked key has nothing left to confirm. */
+  async function confirmStep(context: SignedInContext, step: 'rotate' | 'revoke', text: ConfirmText) {
+    const key = await services.keys.get(context.params.id ?? '');
     if (key.revoked_at !== null) throw new ApiError(409, 'key-revoked', `key ${key.name} is revoked`);
-    return key;
+    return html(
+      200,
+      ConfirmView({
+        viewer: context.viewer,
+        section: 'keys',
+        title: text.title(key.name),
+        explanation: text.explanation,
+        action: `${keyPath(key.id)}/${step}`,
+        confirmLabel: text.confirmLabel,
+        cancelHref: keyPath(key.id),
+        danger: text.danger,
+      }),
+    );
   }
+}
+
+interface ConfirmText {
+  readonly title: (keyName: string) => string;
+  readonly explanation: string;
+  readonly confirmLabel: string;
+  readonly danger: boolean;
 }
 
 const NOTICES: Record<string, string> = {

@@ -41,6 +41,8 @@ export interface KeyViewProps {
   readonly errors: FieldErrors;
 }
 
+const ACTIVE_HINT = 'An inactive key is refused by gateways until made active again.';
+
 function byStatus(counts: Readonly<Record<string, number>>): string {
   const entries = Object.entries(counts);
   return entries.length === 0 ? '' : ` (${entries.map(([status, count]) => `${count} × ${status}`).join(', ')})`;
@@ -192,15 +194,8 @@ export function KeyView(props: KeyViewProps) {
                 />
                 <Field id="edit-active" label="Active" error={errors.active}>
                   <span class="checkbox">
-                    <input
-                      type="checkbox"
-                      id="edit-active"
-                      name="active"
-                      value="on"
-                      checked={form.active}
-                      aria-describedby={describedBy('edit-active', errors.active, 'x')}
-                    />
-                    <span id="edit-active-hint">An inactive key is refused by gateways until made active again.</span>
+                    <input type="checkbox" id="edit-active" name="active" value="on" checked={form.active} aria-describedby={describedBy('edit-active', errors.active, ACTIVE_HINT)} />
+                    <span id="edit-active-hint">{ACTIVE_HINT}</span>
                   </span>
                 </Field>
               </div>

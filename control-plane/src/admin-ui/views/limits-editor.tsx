@@ -19,51 +19,40 @@ export function LimitsEditor({ rows, errors, legend, hint }: { readonly rows: re
       <p class="hint">{hint}</p>
       {groupError && <p class="field-error">{groupError}</p>}
       <div class="limit-rows">
-        {rows.map((row, index) => {
-          const windowError = errors[`limits.${index}.window`];
-          const limitError = errors[`limits.${index}.limit`];
-          return (
-            <div class="limit-row">
-              <div class={`field${windowError ? ' has-error' : ''}`}>
-                <label for={`window_${index}`}>
-                  Window<span class="visually-hidden">{` of limit ${index + 1}`}</span>
-                </label>
-                <input
-                  id={`window_${index}`}
-                  name={`window_${index}`}
-                  value={row.window}
-                  inputMode="text"
-                  aria-invalid={windowError ? 'true' : undefined}
-                  aria-describedby={windowError ? `window_${index}-error` : undefined}
-                />
-                {windowError && (
-                  <p class="field-error" id={`window_${index}-error`}>
-                    {windowError}
-                  </p>
-                )}
-              </div>
-              <div class={`field${limitError ? ' has-error' : ''}`}>
-                <label for={`limit_${index}`}>
-                  Requests<span class="visually-hidden">{` of limit ${index + 1}`}</span>
-                </label>
-                <input
-                  id={`limit_${index}`}
-                  name={`limit_${index}`}
-                  value={row.limit}
-                  inputMode="numeric"
-                  aria-invalid={limitError ? 'true' : undefined}
-                  aria-describedby={limitError ? `limit_${index}-error` : undefined}
-                />
-                {limitError && (
-                  <p class="field-error" id={`limit_${index}-error`}>
-                    {limitError}
-                  </p>
-                )}
-              </div>
-            </div>
-          );
-        })}
+        {rows.map((row, index) => (
+          <div class="limit-row">
+            <LimitInput id={`window_${index}`} label="Window" row={index} value={row.window} error={errors[`limits.${index}.window`]} inputMode="text" />
+            <LimitInput id={`limit_${index}`} label="Requests" row={index} value={row.limit} error={errors[`limits.${index}.limit`]} inputMode="numeric" />
+          </div>
+        ))}
       </div>
     </fieldset>
+  );
+}
+
+interface LimitInputProps {
+  readonly id: string;
+  readonly label: string;
+  readonly row: number;
+  readonly value: string;
+  readonly error: string | undefined;
+  readonly inputMode: 'text' | 'numeric';
+}
+
+/** One input of a row; its accessible name says which limit it belongs to ("Window of limit 2"). */
+function LimitInput({ id, label, row, value, error, inputMode }: LimitInputProps) {
+  return (
+    <div class={`field${error ? ' has-error' : ''}`}>
+      <label for={id}>
+        {label}
+        <span class="visually-hidden">{` of limit ${row + 1}`}</span>
+      </label>
+      <input id={id} name={id} value={value} inputMode={inputMode} aria-invalid={error ? 'true' : undefined} aria-describedby={error ? `${id}-error` : undefined} />
+      {error && (
+        <p class="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </div>
   );
 }
