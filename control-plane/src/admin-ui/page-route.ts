@@ -42,11 +42,15 @@ export function sessionCookie(token: string, maxAgeMs: number, secure: boolean):
   return setCookie(SESSION_COOKIE, token, { path: '/admin', maxAgeSeconds: Math.floor(maxAgeMs / 1000), secure });
 }
 
-/** A next= target we are willing to redirect to after sign-in: one of our own pages. */
+/**
+ * A next= target we are willing to redirect to after sign-in: one of our own pages. Anything else
+ * (another host, `//host`, a backslash some browsers read as a slash, a control character that
+ * would split the Location header) becomes the keys page.
+ */
 export function safeNext(value: string | null | undefined): string {
-  return value && /^\/admin(\/[^\\]*)?$/.test(value) && !value.startsWith('/admin/login') && !value.includes('//')
-    ? value
-    : '/admin/keys';
+  if (!value || !/^\/admin(\/[^\\]*)?$/.test(value) || value.startsWith('/admin/login') || value.includes('//')) return '/admin/keys';
+  const controlCharacter = [...value].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+  return controlCharacter ? '/admin/keys' : value;
 }
 
 export function createPageKit(deps: { readonly sessions: SessionService; readonly trust: ProxyTrust; readonly logger: Logger }): PageKit {

@@ -15,6 +15,8 @@ export interface AdminUserService {
   ensureFirstUser(username: string, password: string): Promise<boolean>;
   /** The user when the password is theirs, else null (unknown users take as long as wrong passwords). */
   verify(username: string, password: string): Promise<AdminUser | null>;
+  /** False until a first user exists (then the sign-in page says how to make one). */
+  anyExists(): Promise<boolean>;
 }
 
 /** An arbitrary lock id: control planes starting together create the first user once. */
@@ -32,6 +34,10 @@ export function createAdminUserService({ db, clock }: { readonly db: Db; readonl
         if ((await repository.countAdminUsers(trx)) > 0) return false;
         return repository.insertAdminUser(trx, username, passwordHash, clock());
       });
+    },
+
+    async anyExists() {
+      return (await repository.countAdminUsers(db)) > 0;
     },
 
     async verify(username, password) {

@@ -250,3 +250,19 @@ t.test('a key made through the UI is audited under the signed-in user; REST keep
   t.equal(entries.find((entry) => entry.after.name === 'audited')?.actor, ADMIN_USER);
   t.equal(entries.find((entry) => entry.after.name === 'by rest')?.actor, 'admin');
 });
+
+t.test('after sign-in, a next= that leaves the admin UI or could split the header leads to the keys page', async (t) => {
+  for (const next of ['https://evil.example/', '//evil.example/admin', '/admin\\\\evil', '/admin/keys\r\nSet-Cookie: x=1', '/administrator', '/admin/login']) {
+    const answer = await post(base, '/admin/login', { username: ADMIN_USER, password: ADMIN_PASSWORD, next }, fromAddress());
+    t.equal(answer.headers.get('location'), '/admin/keys', JSON.stringify(next));
+  }
+  const kept = await post(base, '/admin/login', { username: ADMIN_USER, password: ADMIN_PASSWORD, next: '/admin/tiers?x=1' }, fromAddress());
+  t.equal(kept.headers.get('location'), '/admin/tiers?x=1', 'an admin page is kept');
+});
+
+t.test('with no admin user at all, the sign-in page says how to create the first one', async (t) => {
+  const empty = await startAdminTestApp('admin_no_user', { firstUser: false });
+  t.teardown(() => empty.close());
+  t.match((await get(empty.baseUrl, '/admin/login')).html, 'No admin user exists yet. Set ADMIN_USER and ADMIN_PASSWORD');
+  t.notMatch((await get(base, '/admin/login')).html, 'No admin user exists yet', 'not once one exists');
+});

@@ -72,6 +72,12 @@ export function signInRoutes({ kit, users, sessions, limit, trust, logger }: Sig
       const next = safeNext(context.query.get('next'));
       const token = readCookie(context.request, SESSION_COOKIE);
       if (token !== undefined && (await sessions.resume(token)) !== null) return redirect(next);
+      if (!(await users.anyExists())) {
+        return signInPage(context, 200, {
+          next,
+          notice: 'No admin user exists yet. Set ADMIN_USER and ADMIN_PASSWORD and restart the control plane: it creates that user at start.',
+        });
+      }
       const notice =
         context.query.get('expired') === '1'
           ? 'Your session has expired. Sign in again to continue.'

@@ -33,6 +33,8 @@ export interface AdminTestAppOptions {
   readonly trustedProxies?: string;
   readonly idleMs?: number;
   readonly maxAgeMs?: number;
+  /** Create ADMIN_USER (default true). */
+  readonly firstUser?: boolean;
 }
 
 export async function startAdminTestApp(label: string, options: AdminTestAppOptions = {}): Promise<AdminTestApp> {
@@ -58,7 +60,7 @@ export async function startAdminTestApp(label: string, options: AdminTestAppOpti
     },
   });
   const ui = adminUi as AdminUi;
-  await ui.ensureFirstUser({ username: ADMIN_USER, password: ADMIN_PASSWORD });
+  if (options.firstUser !== false) await ui.ensureFirstUser({ username: ADMIN_USER, password: ADMIN_PASSWORD });
   return {
     ...ctx,
     clock,
