@@ -62,6 +62,26 @@ t.test('the right password signs in with an HttpOnly, SameSite=Strict session co
   await screenshot(page, 'keys-empty');
 });
 
+t.test('an empty request log says so instead of showing an empty table', async (t) => {
+  await page.goto(url('/admin/request-logs'));
+  t.match(await page.locator('.empty').textContent(), 'No requests logged yet');
+  t.equal(await page.locator('table').count(), 0);
+  await screenshot(page, 'request-logs-empty');
+});
+
+t.test('a form whose CSRF token was tampered with is refused with a 403 page and creates nothing', async (t) => {
+  await page.goto(url('/admin/keys'));
+  await page.locator('form[action="/admin/keys"] input[name="csrf"]').evaluate((input) => input.setAttribute('value', 'tampered'));
+  await page.getByLabel('Name').fill('forged');
+  const answer = page.waitForResponse((response) => response.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  t.equal((await answer).status(), 403);
+  t.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Form refused');
+  t.equal((await app.call('GET', '/v1/keys?q=forged')).body.items.length, 0);
+  await screenshot(page, 'form-refused');
+  await page.goto(url('/admin/keys'));
+});
+
 let createdId = '';
 let createdSecret = '';
 
@@ -246,6 +266,7 @@ t.test('a new tier with bad limits shows each problem beside its field', async (
 t.test('deleting a tier that keys use is refused with a clear message; an unused one is deleted', async (t) => {
   await page.goto(url('/admin/tiers/free'));
   await page.getByRole('link', { name: 'Delete tier…' }).click();
+  await screenshot(page, 'tier-delete-confirm');
   await page.getByRole('button', { name: 'Delete tier' }).click();
   t.match(await page.getByRole('alert').textContent(), 'cannot be deleted');
   t.match(await page.getByRole('alert').textContent(), 'is used by');
@@ -346,4 +367,23 @@ t.test('an idle session expires and its next page says so on the sign-in page', 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((address) => address.pathname !== '/admin/login');
   t.equal(new URL(page.url()).pathname, '/admin/tiers', 'signing in again returns to the page asked for');
+});
+
+// Last: it blocks this file's address from signing in for a minute.
+t.test('the 11th failed sign-in within a minute shows the too-many-attempts page', async (t) => {
+  const stranger = await browser.newPage();
+  await stranger.goto(url('/admin/login'));
+  let status = 0;
+  for (let attempt = 0; attempt < 11; attempt += 1) {
+    await stranger.getByLabel('Username').fill('someone');
+    await stranger.getByLabel('Password').fill(`guess ${attempt}`);
+    const answer = stranger.waitForResponse((response) => response.request().method() === 'POST');
+    await stranger.getByRole('button', { name: 'Sign in' }).click();
+    status = (await answer).status();
+    await stranger.waitForLoadState();
+  }
+  t.equal(status, 429);
+  t.match(await stranger.getByRole('alert').textContent(), 'Too many failed sign-ins');
+  await screenshot(stranger, 'sign-in-blocked');
+  await stranger.close();
 });
