@@ -293,6 +293,8 @@ t.test('request logs filter by key and status, drill down by day and chart reque
         route: 'orders',
         status: index % 5 === 0 ? 429 : 200,
         limited: index % 5 === 0,
+        limitedBy: index % 5 === 0 ? '1m' : null,
+        clientIp: '198.51.100.7',
       }),
     );
   }
@@ -300,6 +302,8 @@ t.test('request logs filter by key and status, drill down by day and chart reque
   await page.goto(url('/admin/request-logs'));
   t.equal(await page.locator('tbody tr').count(), 40);
   t.ok(await page.locator('figure.chart svg').isVisible(), 'the chart is drawn');
+  t.equal(await page.locator('tbody tr', { hasText: 'rate-limited: 1m' }).count(), 8, 'a refused request names the limit that refused it');
+  t.equal(await page.locator('tbody td code', { hasText: '198.51.100.7' }).count(), 40, 'and every row its client address');
   await screenshot(page, 'request-logs');
 
   await page.getByLabel('Key id').fill(createdId);

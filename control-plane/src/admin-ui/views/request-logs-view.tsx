@@ -98,6 +98,7 @@ export function RequestLogsView(props: RequestLogsViewProps) {
                 <th scope="col">Key</th>
                 <th scope="col">Tier</th>
                 <th scope="col">Route</th>
+                <th scope="col">Client</th>
                 <th scope="col">Method</th>
                 <th scope="col">Status</th>
                 <th scope="col" class="num">
@@ -116,12 +117,14 @@ export function RequestLogsView(props: RequestLogsViewProps) {
                   <td>{row.key_id ? <a href={`/admin/keys/${encodeURIComponent(row.key_id)}`}>{row.key_id}</a> : <span class="muted">no key</span>}</td>
                   <td>{row.tier ?? <span class="muted">—</span>}</td>
                   <td>{row.route ?? <span class="muted">no route</span>}</td>
+                  <td>{row.client_ip ? <code>{row.client_ip}</code> : <span class="muted">—</span>}</td>
                   <td>
                     <code>{row.method}</code>
                   </td>
                   <td>
                     <Badge kind={statusKind(row.status)}>{row.status}</Badge>
-                    {row.limited && <span class="tag">rate-limited</span>}
+                    {row.limited && <span class="tag">{row.limited_by ? `rate-limited: ${row.limited_by}` : 'rate-limited'}</span>}
+                    {row.shadow_limited && <span class="tag">{row.limited_by ? `shadow: ${row.limited_by}` : 'shadow'}</span>}
                   </td>
                   <td class="num">{`${row.duration_ms.toFixed(1)} ms`}</td>
                 </tr>
