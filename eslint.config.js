@@ -18,8 +18,13 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/control-plane/**'] }] },
   },
   {
-    files: ['control-plane/**/*.ts'],
+    files: ['control-plane/**/*.ts', 'control-plane/**/*.tsx'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/gateway/**'] }] },
+  },
+  {
+    // The admin UI's few browser scripts, served as they are.
+    files: ['control-plane/src/admin-ui/static/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', navigator: 'readonly' } },
   },
   {
     files: ['contracts/**/*.ts'],

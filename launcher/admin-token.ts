@@ -18,19 +18,25 @@ export function resolveAdminToken(env: Record<string, string | undefined>, dataD
   const configured = env.ADMIN_TOKEN?.trim();
   if (configured !== undefined && configured !== '') return { token: configured, file: null, generated: false };
   const file = join(dataDir, TOKEN_FILE);
+  // 256 bits, URL-safe so it pastes into a shell and a header unquoted.
+  const { value, generated } = keptSecret(file, () => `tga_${randomBytes(32).toString('base64url')}`);
+  return { token: value, file, generated };
+}
+
+/** The secret kept in `file`, or a new one from `generate` written there (owner-only) when none is. */
+export function keptSecret(file: string, generate: () => string): { readonly value: string; readonly generated: boolean } {
   try {
     const stored = readFileSync(file, 'utf8').trim();
     if (stored !== '') {
       // Tighten a file someone loosened: it is a credential.
       chmodSync(file, 0o600);
-      return { token: stored, file, generated: false };
+      return { value: stored, generated: false };
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  // 256 bits, URL-safe so it pastes into a shell and a header unquoted.
-  const token = `tga_${randomBytes(32).toString('base64url')}`;
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  const value = generate();
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
-  return { token, file, generated: true };
+  return { value, generated: true };
 }

@@ -4,6 +4,7 @@
 import type { Limit } from '../contracts/limits.js';
 import type { DemoSetup } from './demo-setup.js';
 import type { AdminToken } from './admin-token.js';
+import type { AdminUser } from './admin-user.js';
 
 export interface BannerInput {
   readonly mode: 'embedded' | 'multi-process';
@@ -14,6 +15,7 @@ export interface BannerInput {
   /** Set when the launcher started the demo echo upstream. */
   readonly demoUpstreamUrl: string | null;
   readonly adminToken: AdminToken;
+  readonly adminUser: AdminUser;
   readonly demo: DemoSetup;
   readonly startupMs: number;
 }
@@ -25,7 +27,7 @@ function describeLimits(limits: readonly Limit[]): string {
 export function renderBanner(input: BannerInput): string {
   const gateway = `http://127.0.0.1:${input.gatewayPort}`;
   const controlPlane = `http://127.0.0.1:${input.controlPlanePort}`;
-  const { demo, adminToken } = input;
+  const { demo, adminToken, adminUser } = input;
   const keyHeader = `-H "X-API-Key: ${demo.key.secret}"`;
   const tightest = Math.min(...demo.tier.limits.map((limit) => limit.limit));
   const loopCount = tightest + 1;
@@ -35,6 +37,10 @@ export function renderBanner(input: BannerInput): string {
     : adminToken.generated
       ? `(generated now, kept in ${adminToken.file})`
       : `(kept in ${adminToken.file})`;
+  const password =
+    adminUser.file === null
+      ? '(password from ADMIN_PASSWORD)'
+      : `password ${adminUser.password}  ${adminUser.generated ? `(generated now, kept in ${adminUser.file})` : `(kept in ${adminUser.file})`}`;
 
   const lines =
     input.mode === 'embedded'
@@ -50,12 +56,14 @@ export function renderBanner(input: BannerInput): string {
   lines.push(
     '',
     `  gateway        ${gateway}  (ops: http://127.0.0.1:${input.opsPort}/metrics, /healthz, /readyz)`,
-    `  control plane  ${controlPlane}/v1  (OpenAPI: ${controlPlane}/openapi.json)`,
+    `  control plane  ${controlPlane}/v1  (OpenAPI: ${controlPlane}/openapi.json, reference: ${controlPlane}/docs)`,
+    `  admin UI       ${controlPlane}/admin`,
   );
   if (input.demoUpstreamUrl !== null) lines.push(`  upstream       ${input.demoUpstreamUrl}  (demo echo server)`);
   lines.push(
     '',
     `  admin token    ${adminToken.token}  ${tokenSource}`,
+    `  admin user     ${adminUser.username}  ${password}`,
     `  demo tier      ${demo.tier.name}: ${describeLimits(demo.tier.limits)}${demo.tier.created ? '  (created now)' : ''}`,
     `  demo key       ${demo.key.id}  secret ${demo.key.secret}`,
     demo.key.created

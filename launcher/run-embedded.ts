@@ -80,6 +80,7 @@ export async function runEmbedded(env: Env, startedAtMs: number): Promise<void> 
         controlPlanePort: running.controlPlanePort,
         demoUpstreamUrl: upstream?.url ?? null,
         adminToken: settings.adminToken,
+        adminUser: settings.adminUser,
         demo,
         startupMs: performance.now() - startedAtMs,
       })}\n`,

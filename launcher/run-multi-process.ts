@@ -7,7 +7,7 @@ import { serviceEntry, startChild, stopChildren, waitUntilReady, type Child } fr
 import { setUpDemo, waitUntilGatewayKnows } from './demo-setup.js';
 import { startDemoUpstream, type DemoUpstream } from './demo-upstream.js';
 import { createLauncherLogger, reportStartFailure } from './log.js';
-import { LaunchSettingsError, loadLaunchSettings, type LaunchSettings } from './settings.js';
+import { LaunchSettingsError, loadLaunchSettings, serviceCredentials, type LaunchSettings } from './settings.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -59,7 +59,7 @@ export async function runMultiProcess(env: Env, startedAtMs: number): Promise<vo
   };
 
   try {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ADMIN_TOKEN: settings.adminToken.token };
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...serviceCredentials(settings) };
     if (settings.useDemoUpstream) {
       upstream = await startDemoUpstream();
       childEnv.GATEWAY_UPSTREAM = upstream.url;
@@ -84,6 +84,7 @@ export async function runMultiProcess(env: Env, startedAtMs: number): Promise<vo
         controlPlanePort: settings.controlPlane.port,
         demoUpstreamUrl: upstream?.url ?? null,
         adminToken: settings.adminToken,
+        adminUser: settings.adminUser,
         demo,
         startupMs: performance.now() - startedAtMs,
       })}\n`,

@@ -3,6 +3,7 @@
 import { ConfigError as ControlPlaneConfigError, loadConfig as loadControlPlaneConfig, type Config as ControlPlaneConfig } from '../control-plane/src/index.js';
 import { ConfigError as GatewayConfigError, loadConfig as loadGatewayConfig, type GatewayConfig } from '../gateway/src/index.js';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
+import { resolveAdminUser, type AdminUser } from './admin-user.js';
 import { DataDirError, ensureDataDir, resolveDataDir } from './data-dir.js';
 
 type Env = Record<string, string | undefined>;
@@ -10,6 +11,7 @@ type Env = Record<string, string | undefined>;
 export interface LaunchSettings {
   readonly dataDir: string;
   readonly adminToken: AdminToken;
+  readonly adminUser: AdminUser;
   readonly controlPlane: ControlPlaneConfig;
   readonly gateway: GatewayConfig;
   /** True when neither GATEWAY_UPSTREAM nor GATEWAY_ROUTES_FILE is set: the demo echo server is used. */
@@ -30,16 +32,26 @@ export function loadLaunchSettings(env: Env): LaunchSettings {
     const dataDir = resolveDataDir(env);
     ensureDataDir(dataDir);
     const adminToken = resolveAdminToken(env, dataDir);
+    const adminUser = resolveAdminUser(env, dataDir);
     const useDemoUpstream = needsDemoUpstream(env);
-    const controlPlane = loadControlPlaneConfig({ ...env, ADMIN_TOKEN: adminToken.token });
+    const controlPlane = loadControlPlaneConfig({ ...env, ...serviceCredentials({ adminToken, adminUser }) });
     const gateway = loadGatewayConfig(useDemoUpstream ? { ...env, GATEWAY_UPSTREAM: PLACEHOLDER_UPSTREAM } : env);
-    return { dataDir, adminToken, controlPlane, gateway, useDemoUpstream };
+    return { dataDir, adminToken, adminUser, controlPlane, gateway, useDemoUpstream };
   } catch (error) {
     if (error instanceof ControlPlaneConfigError || error instanceof GatewayConfigError || error instanceof DataDirError) {
       throw new LaunchSettingsError(error.message, { cause: error });
     }
     throw error;
   }
+}
+
+/** The credentials the control plane reads from its environment, as the launcher resolved them. */
+export function serviceCredentials(settings: Pick<LaunchSettings, 'adminToken' | 'adminUser'>): Record<string, string> {
+  return {
+    ADMIN_TOKEN: settings.adminToken.token,
+    ADMIN_USER: settings.adminUser.username,
+    ADMIN_PASSWORD: settings.adminUser.password,
+  };
 }
 
 /** The gateway's settings again, with the demo upstream (now listening) as GATEWAY_UPSTREAM. */

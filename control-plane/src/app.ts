@@ -27,8 +27,12 @@ export interface AppDeps {
   readonly adminToken: string;
   readonly clock?: Clock;
   readonly readyTimeoutMs?: number;
-  /** More routes (usage, request logs, admin UI), built from the same services. */
+  /** More routes (usage, request logs), built from the same services. */
   readonly extraRoutes?: (services: AppServices) => Route[];
+  /** Pages for people (admin UI, API reference): in the route table, left out of /openapi.json. */
+  readonly pages?: (services: AppServices) => Route[];
+  /** An error of a request no route answered, as a page for paths people browse; else problem+json. */
+  readonly errorPage?: (pathname: string, error: unknown) => Reply | undefined;
 }
 
 export interface AppServices {
@@ -66,7 +70,7 @@ export function createApp(deps: AppDeps): App {
     ...(deps.extraRoutes?.(services) ?? []),
     ...opsRoutes(deps.db, deps.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => openApiDocument),
   ];
-  const router = new Router(routes);
+  const router = new Router([...routes, ...(deps.pages?.(services) ?? [])]);
   // Read lazily by the /openapi.json handler, after this line ran.
   const openApiDocument = buildOpenApiDocument(routes);
   const checkBearer = createBearerCheck(deps.adminToken);
@@ -74,6 +78,7 @@ export function createApp(deps: AppDeps): App {
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const startedMs = performance.now();
     let routeLabel = UNMATCHED_ROUTE;
+    let pathname: string | undefined;
     response.once('finish', () => {
       const method = normaliseMethod(request.method);
       const code = String(response.statusCode);
@@ -85,6 +90,7 @@ export function createApp(deps: AppDeps): App {
     });
     try {
       const url = new URL(request.url ?? '/', 'http://control-plane');
+      pathname = url.pathname;
       const { route, params } = router.match(request.method ?? 'GET', url.pathname);
       routeLabel = route.path;
       if (route.auth) checkBearer(request);
@@ -96,7 +102,19 @@ export function createApp(deps: AppDeps): App {
       });
       send(response, reply);
     } catch (error) {
-      sendProblem(response, error, logger);
+      const page = pathname === undefined ? undefined : errorPage(pathname, error);
+      if (page && !response.headersSent) send(response, page);
+      else sendProblem(response, error, logger);
+    }
+  }
+
+  /** The page for an error, if its path has one; a page that fails itself falls back to problem+json. */
+  function errorPage(pathname: string, error: unknown): Reply | undefined {
+    try {
+      return deps.errorPage?.(pathname, error);
+    } catch (pageError) {
+      logger.error({ err: pageError }, 'error page failed');
+      return undefined;
     }
   }
 
@@ -133,7 +151,7 @@ export function createApp(deps: AppDeps): App {
 
 function send(response: ServerResponse, reply: Reply): void {
   const headers: Record<string, string> = { ...reply.headers };
-  let payload: string | undefined;
+  let payload: string | Buffer | undefined;
   if (reply.raw !== undefined) {
     payload = reply.raw;
     headers['content-type'] = reply.contentType ?? 'text/plain; charset=utf-8';

@@ -2,8 +2,10 @@
 // in the real environment win over it. Bad settings become one ConfigError naming the variable.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { parseDurationSeconds } from '../../contracts/limits.js';
 import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
 import { redisNodesSchema, type RedisNode } from '../../contracts/redis-connection.js';
+import { parseTrustedProxies, type ProxyTrust } from './http/trusted-proxies.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,7 +20,13 @@ export interface Config {
   readonly adminToken: string;
   readonly logLevel: LogLevel;
   readonly requestLogRetentionDays: number;
+  /** The admin UI user created at start when there is none yet (ADMIN_USER/ADMIN_PASSWORD). */
+  readonly firstAdmin: { readonly username: string; readonly password: string } | null;
+  readonly adminSession: { readonly idleMs: number; readonly maxAgeMs: number };
+  readonly trustedProxies: ProxyTrust;
 }
+
+export const DEFAULT_ADMIN_USER = 'admin';
 
 export class ConfigError extends Error {
   readonly code = 'invalid_configuration';
@@ -37,6 +45,13 @@ const urlWithProtocols = (protocols: readonly string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
+const sessionDuration = (fallback: string) =>
+  z
+    .string()
+    .refine((text) => (parseDurationSeconds(text) ?? 0) >= 60, 'must be a duration of at least 1m, such as 30m, 12h or 7d')
+    .default(fallback)
+    .transform((text) => (parseDurationSeconds(text) ?? 0) * 1000);
+
 const envSchema = z.object({
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/tollgate'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
@@ -49,6 +64,24 @@ const envSchema = z.object({
     .refine((port) => port <= 65535, 'must be a port number from 0 to 65535')
     .default(8081),
   ADMIN_TOKEN: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
+  ADMIN_USER: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, 'must be 1 to 64 letters, digits or _ . @ - (starting with a letter or digit)')
+    .optional(),
+  ADMIN_PASSWORD: z.string().max(1024, 'must be at most 1024 characters').optional(),
+  ADMIN_SESSION_IDLE_TIMEOUT: sessionDuration('30m'),
+  ADMIN_SESSION_MAX_AGE: sessionDuration('12h'),
+  CONTROL_PLANE_TRUSTED_PROXIES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseTrustedProxies(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   REQUEST_LOG_RETENTION_DAYS: z
     .string()
@@ -81,6 +114,9 @@ export function loadMigrateConfig(env: Record<string, string | undefined>): { re
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const value = parseEnv(envSchema, env);
+  if (value.ADMIN_USER !== undefined && value.ADMIN_PASSWORD === undefined) {
+    throw new ConfigError('ADMIN_PASSWORD', 'is required when ADMIN_USER is set');
+  }
   return Object.freeze({
     databaseUrl: value.DATABASE_URL,
     redisUrl: value.REDIS_URL,
@@ -90,5 +126,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminToken: value.ADMIN_TOKEN,
     logLevel: value.LOG_LEVEL,
     requestLogRetentionDays: value.REQUEST_LOG_RETENTION_DAYS,
+    firstAdmin:
+      value.ADMIN_PASSWORD === undefined
+        ? null
+        : Object.freeze({ username: value.ADMIN_USER ?? DEFAULT_ADMIN_USER, password: value.ADMIN_PASSWORD }),
+    adminSession: Object.freeze({ idleMs: value.ADMIN_SESSION_IDLE_TIMEOUT, maxAgeMs: value.ADMIN_SESSION_MAX_AGE }),
+    trustedProxies: value.CONTROL_PLANE_TRUSTED_PROXIES ?? parseTrustedProxies(''),
   });
 }

@@ -14,7 +14,9 @@ import type { FeedSource } from '../../contracts/feed.js';
 import { createLimiterScripts, type LimiterScripts } from '../../contracts/lua/scripts.js';
 import { createRedisConnection, reportConnectionState, type RedisConnection } from '../../contracts/redis-connection.js';
 import type { RequestEvent } from '../../contracts/request-event.js';
+import { createAdminUi } from './admin-ui/admin-ui.js';
 import { createApp, type App } from './app.js';
+import { systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createDb, postgresDialect, type Db } from './db.js';
 import { createMemoryChangeFeed } from './feed/memory-feed.js';
@@ -32,7 +34,7 @@ import { createRequestLogService } from './request-logs/service.js';
 import { usageRoutes } from './usage/routes.js';
 import { createUsageService } from './usage/service.js';
 
-export { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
+export { ConfigError, DEFAULT_ADMIN_USER, loadConfig, loadDotEnv, type Config } from './config.js';
 
 export interface InProcessOptions {
   /** Where PGlite keeps its files. */
@@ -78,19 +80,32 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const backend = options.inProcess ? await inProcessBackend(options.inProcess, config, logger) : await productionBackend(config, logger);
+  // The usage endpoint peeks the gateways' windows with the same script they consume with; the
+  // admin UI counts failed sign-ins with it.
+  const usage = createUsageService({ db: backend.db, scripts: backend.limiter });
+  const requestLogs = createRequestLogService(backend.db);
+  const adminUi = createAdminUi({
+    db: backend.db,
+    clock: systemClock,
+    logger,
+    usage,
+    requestLogs,
+    signInLimiter: backend.limiter,
+    trustedProxies: config.trustedProxies,
+    session: config.adminSession,
+  });
   const app: App = createApp({
     db: backend.db,
     publisher: backend.publisher,
     logger,
     adminToken: config.adminToken,
-    extraRoutes: () => [
-      ...requestLogRoutes(createRequestLogService(backend.db)),
-      // The usage endpoint peeks the gateways' windows with the same script they consume with.
-      ...usageRoutes(createUsageService({ db: backend.db, scripts: backend.limiter })),
-    ],
+    extraRoutes: () => [...requestLogRoutes(requestLogs), ...usageRoutes(usage)],
+    pages: adminUi.pages,
+    errorPage: adminUi.errorPage,
   });
   let port: number;
   try {
+    await adminUi.ensureFirstUser(config.firstAdmin);
     port = await app.listen(config.port, options.host);
   } catch (error) {
     await backend.close();

@@ -3,57 +3,15 @@
 // curl is enforced by every gateway, that the limit is one exact limit across gateways, and that a
 // revocation reaches every gateway within 1 s.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '../../test-support/postgres-database.js';
 import { freePort } from '../../test-support/ports.js';
 import { uniquePrefix } from '../../test-support/redis-server.js';
+import { startService, waitUntil, type Service } from './helpers/services.js';
 
-const TSX = import.meta.resolve('tsx');
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const PROPAGATION_DEADLINE_MS = 1000;
-
-interface Service {
-  readonly child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-function startService(entry: string, env: Record<string, string>): Service {
-  const child = spawn(process.execPath, [`--import=${TSX}`, entry], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-async function waitUntil(probe: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    try {
-      if (await probe()) return true;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function admin(base: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const response = await fetch(`${base}${path}`, {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { freePort } from '../../test-support/ports.js';
+import { get, post, signIn } from '../../control-plane/test/admin-ui/helpers/form-client.js';
 import { bannerValue, spawnLauncher, type SpawnedLauncher } from './helpers/spawn-launcher.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'tollgate-launcher-'));
@@ -74,6 +75,27 @@ t.test('readiness names the in-memory limiter store for what it is, not as a Red
   const response = await fetch(`http://127.0.0.1:${ports.ops}/readyz`);
   t.equal(response.status, 200);
   t.same(await response.json(), { status: 'ready', store: 'memory', keys: 'loaded' });
+});
+
+t.test('the banner shows the admin UI and a generated user password that signs in there', async (t) => {
+  const controlPlane = `http://127.0.0.1:${ports.controlPlane}`;
+  t.match(banner, new RegExp(`admin UI\\s+${controlPlane}/admin`));
+  const password = bannerValue(banner, /admin user\s+admin\s+password (\S+)/);
+  const file = join(dataDir, 'admin-password');
+  t.match(banner, `(generated now, kept in ${file})`);
+  t.equal(readFileSync(file, 'utf8').trim(), password, 'the password is kept in the data directory');
+  t.equal(statSync(file).mode & 0o777, 0o600, 'readable by its owner only');
+  const session = await signIn(controlPlane, 'admin', password);
+  t.equal((await get(controlPlane, '/admin/keys', { cookie: session })).status, 200);
+});
+
+t.test('failed sign-ins are counted by the in-memory limiter: the 11th in a minute gets 429', async (t) => {
+  const controlPlane = `http://127.0.0.1:${ports.controlPlane}`;
+  const statuses: number[] = [];
+  for (let attempt = 0; attempt < 11; attempt += 1) {
+    statuses.push((await post(controlPlane, '/admin/login', { username: 'nobody', password: `guess ${attempt}` })).status);
+  }
+  t.same(statuses, [...Array(10).fill(401), 429]);
 });
 
 t.test('the demo key from the banner is admitted, then answered 429 after five requests in a minute', async (t) => {
@@ -149,6 +171,7 @@ t.test('SIGINT stops it with exit 0, and a restart on the same data directory st
   banner = await launcher.banner();
   t.match(banner, /admin token\s+configured-admin-token-0123456789\s+\(from ADMIN_TOKEN\)/);
   t.match(banner, /demo tier\s+demo: 5 per 1m, 100 per 1h\n/, 'the demo tier is not created again');
+  t.match(banner, `(kept in ${join(dataDir, 'admin-password')})`, 'the admin user password is the stored one');
   t.equal((await rest('GET', '/v1/tiers', undefined, configuredToken)).status, 200, 'ADMIN_TOKEN is the token');
   t.equal((await rest('GET', '/v1/tiers', undefined, adminToken)).status, 401, 'the stored token is not used then');
 

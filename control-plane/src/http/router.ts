@@ -18,8 +18,8 @@ export interface Reply {
   readonly body?: unknown;
   /** Defaults to application/json when there is a body. */
   readonly contentType?: string;
-  /** Sent as is (already serialised), e.g. /metrics or HTML. */
-  readonly raw?: string;
+  /** Sent as is (already serialised), e.g. /metrics, HTML or a static file's bytes. */
+  readonly raw?: string | Buffer;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

@@ -34,13 +34,14 @@ export interface KeyListOptions {
   readonly cursor?: string;
 }
 
+/** `actor` is who the audit row names: ADMIN_ACTOR for the REST token, the user for the admin UI. */
 export interface KeyService {
-  create(input: CreateKey): Promise<ApiKeyWithSecret>;
+  create(input: CreateKey, actor?: string): Promise<ApiKeyWithSecret>;
   list(options: KeyListOptions): Promise<{ items: ApiKey[]; next_cursor: string | null }>;
   get(id: string): Promise<ApiKey>;
-  update(id: string, changes: UpdateKey): Promise<ApiKey>;
-  rotate(id: string): Promise<ApiKeyWithSecret>;
-  revoke(id: string): Promise<void>;
+  update(id: string, changes: UpdateKey, actor?: string): Promise<ApiKey>;
+  rotate(id: string, actor?: string): Promise<ApiKeyWithSecret>;
+  revoke(id: string, actor?: string): Promise<void>;
 }
 
 export interface KeyServiceDeps {
@@ -89,7 +90,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
   };
 
   return {
-    async create(input) {
+    async create(input, actor = ADMIN_ACTOR) {
       const now = clock();
       assertFuture(input.expires_at, now);
       const secret = generateSecret();
@@ -107,7 +108,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
             prefix: secret.prefix,
             now,
           });
-          await insertAuditEntry(trx, audit('key.create', created.id, null, toApiKey(created), now));
+          await insertAuditEntry(trx, audit(actor, 'key.create', created.id, null, toApiKey(created), now));
           return created;
         })
         .catch(mapForeignKey(input.tier));
@@ -140,7 +141,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
       return toApiKey(row);
     },
 
-    async update(id, changes) {
+    async update(id, changes, actor = ADMIN_ACTOR) {
       const now = clock();
       assertFuture(changes.expires_at, now);
       const row = await db
@@ -163,7 +164,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
             },
             now,
           );
-          await insertAuditEntry(trx, audit('key.update', id, toApiKey(before), toApiKey(after), now));
+          await insertAuditEntry(trx, audit(actor, 'key.update', id, toApiKey(before), toApiKey(after), now));
           return after;
         })
         .catch(mapForeignKey(changes.tier));
@@ -171,7 +172,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
       return toApiKey(row);
     },
 
-    async rotate(id) {
+    async rotate(id, actor = ADMIN_ACTOR) {
       const now = clock();
       const secret = generateSecret();
       const { oldHash, row } = await db.transaction().execute(async (trx) => {
@@ -182,7 +183,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
         // The old hash leaves the projection at the new one's revision; a rebuild after Redis lost
         // its data must still know that (migration 0030).
         await retireProjectionEntry(trx, keyRevisionField(before.secret_hash), revisionOf(after));
-        await insertAuditEntry(trx, audit('key.rotate', id, toApiKey(before), toApiKey(after), now));
+        await insertAuditEntry(trx, audit(actor, 'key.rotate', id, toApiKey(before), toApiKey(after), now));
         return { oldHash: before.secret_hash, row: after };
       });
       // Remove the old secret first: for a moment neither works, never both.
@@ -191,7 +192,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
       return { ...toApiKey(row), secret: secret.secret };
     },
 
-    async revoke(id) {
+    async revoke(id, actor = ADMIN_ACTOR) {
       const now = clock();
       const row = await db.transaction().execute(async (trx) => {
         const before = await repository.findKey(trx, id, true);
@@ -199,7 +200,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
         // Revoking twice changes nothing and is not an error (DELETE is idempotent).
         if (before.revoked_at !== null) return null;
         const after = await repository.revokeKey(trx, id, now);
-        await insertAuditEntry(trx, audit('key.revoke', id, toApiKey(before), toApiKey(after), now));
+        await insertAuditEntry(trx, audit(actor, 'key.revoke', id, toApiKey(before), toApiKey(after), now));
         return after;
       });
       if (row) await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, null, revisionOf(row)));
@@ -211,6 +212,6 @@ function revoked(id: string): ConflictError {
   return new ConflictError('key-revoked', `key ${id} is revoked`);
 }
 
-function audit(action: string, id: string, before: ApiKey | null, after: ApiKey | null, at: Date) {
-  return { at, actor: ADMIN_ACTOR, action, resourceType: 'key', resourceId: id, before, after };
+function audit(actor: string, action: string, id: string, before: ApiKey | null, after: ApiKey | null, at: Date) {
+  return { at, actor, action, resourceType: 'key', resourceId: id, before, after };
 }

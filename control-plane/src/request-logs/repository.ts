@@ -171,3 +171,36 @@ export async function removeRequestLogsBefore(
 function utcDay(time: Date): string {
   return time.toISOString().slice(0, 10);
 }
+
+export interface RequestCountBucket {
+  /** Start of the UTC hour or day, ISO 8601. */
+  readonly start: string;
+  readonly total: number;
+  /** Of those, refused by a rate limit. */
+  readonly limited: number;
+}
+
+/** Requests per UTC hour or day, oldest first; buckets without requests are left out. */
+export async function countRequestsByBucket(
+  db: Db,
+  filter: Omit<RequestLogFilter, 'before' | 'limit'>,
+  unit: 'hour' | 'day',
+): Promise<RequestCountBucket[]> {
+  const bucket = sql<string>`to_char(date_trunc(${unit}, time at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+  let query = withRequestLog(db)
+    .selectFrom('request_log')
+    .select([
+      bucket.as('start'),
+      sql<string>`count(*)::text`.as('total'),
+      sql<string>`(count(*) filter (where limited))::text`.as('limited'),
+    ])
+    .groupBy(sql`1`)
+    .orderBy(sql`1`);
+  if (filter.keyId !== undefined) query = query.where('key_id', '=', filter.keyId);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.route !== undefined) query = query.where('route', '=', filter.route);
+  if (filter.from !== undefined) query = query.where('time', '>=', filter.from);
+  if (filter.to !== undefined) query = query.where('time', '<', filter.to);
+  const rows = await query.execute();
+  return rows.map((row) => ({ start: row.start, total: Number(row.total), limited: Number(row.limited) }));
+}

@@ -4,7 +4,7 @@ import { parseOrThrow, queryObject } from '../http/validate.js';
 import { requestLogListQuerySchema, requestLogPageSchema } from './schema.js';
 import type { RequestLogService } from './service.js';
 
-export function requestLogRoutes(service: RequestLogService): Route[] {
+export function requestLogRoutes(service: Pick<RequestLogService, 'list'>): Route[] {
   return [
     {
       method: 'GET',

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../db.js';
 import { ValidationError } from '../http/errors.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '../http/pagination.js';
-import { listRequestLogs, type RequestLogRow } from './repository.js';
+import { countRequestsByBucket, listRequestLogs, type RequestCountBucket, type RequestLogRow } from './repository.js';
 import type { RequestLogEntry, RequestLogPage } from './schema.js';
 
 const cursorPosition = z.tuple([z.iso.datetime(), z.string().min(1).max(200)]);
@@ -23,6 +23,8 @@ export interface RequestLogListOptions {
 
 export interface RequestLogService {
   list(options: RequestLogListOptions): Promise<RequestLogPage>;
+  /** Requests and rate-limited requests per UTC hour or day (the admin UI's chart and day list). */
+  histogram(options: Omit<RequestLogListOptions, 'limit' | 'cursor'>, unit: 'hour' | 'day'): Promise<RequestCountBucket[]>;
 }
 
 export function createRequestLogService(db: Db): RequestLogService {
@@ -54,6 +56,20 @@ export function createRequestLogService(db: Db): RequestLogService {
         items: page.map(toEntry),
         next_cursor: rows.length > limit && last ? encodeCursor([last.time.toISOString(), last.event_id]) : null,
       };
+    },
+
+    histogram(options, unit) {
+      return countRequestsByBucket(
+        db,
+        {
+          keyId: options.keyId,
+          status: options.status,
+          route: options.route,
+          from: options.from === undefined ? undefined : new Date(options.from),
+          to: options.to === undefined ? undefined : new Date(options.to),
+        },
+        unit,
+      );
     },
   };
 }

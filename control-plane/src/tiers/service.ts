@@ -12,14 +12,16 @@ import type { Publish } from '../publish-after-commit.js';
 import * as repository from './repository.js';
 import type { CreateTier, Tier, UpdateTier } from './schema.js';
 
+/** Who the audit log names for changes made with the REST bearer token. */
 export const ADMIN_ACTOR = 'admin';
 
+/** `actor` is who the audit row names: ADMIN_ACTOR for the REST token, the user for the admin UI. */
 export interface TierService {
-  create(input: CreateTier): Promise<Tier>;
+  create(input: CreateTier, actor?: string): Promise<Tier>;
   list(): Promise<Tier[]>;
   get(name: string): Promise<Tier>;
-  update(name: string, changes: UpdateTier): Promise<Tier>;
-  remove(name: string): Promise<void>;
+  update(name: string, changes: UpdateTier, actor?: string): Promise<Tier>;
+  remove(name: string, actor?: string): Promise<void>;
 }
 
 export interface TierServiceDeps {
@@ -53,7 +55,7 @@ export function createTierService({ db, publisher, publish, clock }: TierService
   const notFound = (name: string) => new NotFoundError(`tier ${name} does not exist`);
 
   return {
-    async create(input) {
+    async create(input, actor = ADMIN_ACTOR) {
       const now = clock();
       let row: repository.TierRow;
       try {
@@ -65,7 +67,7 @@ export function createTierService({ db, publisher, publish, clock }: TierService
             algorithm: input.algorithm ?? 'sliding_window',
             now,
           });
-          await insertAuditEntry(trx, audit('tier.create', created.name, null, toTier(created), now));
+          await insertAuditEntry(trx, audit(actor, 'tier.create', created.name, null, toTier(created), now));
           return created;
         });
       } catch (error) {
@@ -89,13 +91,13 @@ export function createTierService({ db, publisher, publish, clock }: TierService
       return toTier(row);
     },
 
-    async update(name, changes) {
+    async update(name, changes, actor = ADMIN_ACTOR) {
       const now = clock();
       const row = await db.transaction().execute(async (trx) => {
         const before = await repository.findTier(trx, name, true);
         if (!before) throw notFound(name);
         const after = await repository.updateTier(trx, name, { ...changes, now });
-        await insertAuditEntry(trx, audit('tier.update', name, toTier(before), toTier(after), now));
+        await insertAuditEntry(trx, audit(actor, 'tier.update', name, toTier(before), toTier(after), now));
         return after;
       });
       const tier = toTier(row);
@@ -103,7 +105,7 @@ export function createTierService({ db, publisher, publish, clock }: TierService
       return tier;
     },
 
-    async remove(name) {
+    async remove(name, actor = ADMIN_ACTOR) {
       const now = clock();
       let revision: number;
       try {
@@ -115,7 +117,7 @@ export function createTierService({ db, publisher, publish, clock }: TierService
           if (keys > 0) throw tierInUse(name, keys);
           const deletion = await repository.deleteTier(trx, name);
           await retireProjectionEntry(trx, tierRevisionField(name), deletion);
-          await insertAuditEntry(trx, audit('tier.delete', name, toTier(before), null, now));
+          await insertAuditEntry(trx, audit(actor, 'tier.delete', name, toTier(before), null, now));
           return deletion;
         });
       } catch (error) {
@@ -132,6 +134,6 @@ function tierInUse(name: string, keys: number, cause?: unknown): ConflictError {
   return new ConflictError('tier-in-use', `tier ${name} is used by ${keys} key(s)`, { cause });
 }
 
-function audit(action: string, name: string, before: Tier | null, after: Tier | null, at: Date) {
-  return { at, actor: ADMIN_ACTOR, action, resourceType: 'tier', resourceId: name, before, after };
+function audit(actor: string, action: string, name: string, before: Tier | null, after: Tier | null, at: Date) {
+  return { at, actor, action, resourceType: 'tier', resourceId: name, before, after };
 }

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { createApp, type App, type AppDeps } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { createDb, postgresDialect, type Db } from '../../src/db.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { runMigrations } from '../../src/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../../../test-support/postgres-database.js';
 import { RecordingPublisher } from './recording-publisher.js';
@@ -45,6 +45,8 @@ export interface TestAppOptions {
   /** Point the app at another database (e.g. one that cannot be reached). */
   readonly appDatabaseUrl?: string;
   readonly extraRoutes?: AppDeps['extraRoutes'];
+  /** More of the app's dependencies, built from the test file's database (e.g. the admin UI). */
+  readonly withDb?: (db: Db, logger: Logger) => Pick<AppDeps, 'pages' | 'errorPage'>;
 }
 
 export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
@@ -56,13 +58,15 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     : db;
   const publisher = new RecordingPublisher();
   const logs = new LogCapture();
+  const logger = createLogger('info', logs);
   const app = createApp({
     db: appDb,
     publisher,
-    logger: createLogger('info', logs),
+    logger,
     adminToken: ADMIN_TOKEN,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
+    ...(options.withDb ? options.withDb(appDb, logger) : {}),
   });
   const port = await app.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
