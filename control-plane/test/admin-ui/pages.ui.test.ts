@@ -257,7 +257,7 @@ t.test('a new tier with bad limits shows each problem beside its field', async (
   await page.getByLabel('Requests of limit 1').fill('10');
   await page.getByLabel('Requests of limit 2').fill('20');
   await page.getByRole('button', { name: 'Create tier' }).click();
-  t.match(await page.locator('#tier-name-error').textContent(), 'must match');
+  t.match(await page.locator('#tier-name-error').textContent(), 'lowercase letters, digits');
   t.match(await page.locator('#window_1-error').textContent(), 'at most one limit per window');
   t.equal((await app.call('GET', '/v1/tiers/Bad Name')).status, 404, 'nothing was created');
   await screenshot(page, 'tier-new-errors');
