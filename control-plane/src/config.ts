@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseDurationSeconds } from '../../contracts/limits.js';
 import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
 import { redisNodesSchema, type RedisNode } from '../../contracts/redis-connection.js';
-import { parseTrustedProxies, type ProxyTrust } from './http/trusted-proxies.js';
+import { TrustedProxies, trustedProxiesSchema } from '../../contracts/trusted-proxies.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -23,7 +23,7 @@ export interface Config {
   /** The admin UI user created at start when there is none yet (ADMIN_USER/ADMIN_PASSWORD). */
   readonly firstAdmin: { readonly username: string; readonly password: string } | null;
   readonly adminSession: { readonly idleMs: number; readonly maxAgeMs: number };
-  readonly trustedProxies: ProxyTrust;
+  readonly trustedProxies: TrustedProxies;
 }
 
 export const DEFAULT_ADMIN_USER = 'admin';
@@ -71,17 +71,7 @@ const envSchema = z.object({
   ADMIN_PASSWORD: z.string().max(1024, 'must be at most 1024 characters').optional(),
   ADMIN_SESSION_IDLE_TIMEOUT: sessionDuration('30m'),
   ADMIN_SESSION_MAX_AGE: sessionDuration('12h'),
-  CONTROL_PLANE_TRUSTED_PROXIES: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return parseTrustedProxies(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    })
-    .optional(),
+  CONTROL_PLANE_TRUSTED_PROXIES: trustedProxiesSchema.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   REQUEST_LOG_RETENTION_DAYS: z
     .string()
@@ -131,6 +121,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ? null
         : Object.freeze({ username: value.ADMIN_USER ?? DEFAULT_ADMIN_USER, password: value.ADMIN_PASSWORD }),
     adminSession: Object.freeze({ idleMs: value.ADMIN_SESSION_IDLE_TIMEOUT, maxAgeMs: value.ADMIN_SESSION_MAX_AGE }),
-    trustedProxies: value.CONTROL_PLANE_TRUSTED_PROXIES ?? parseTrustedProxies(''),
+    trustedProxies: value.CONTROL_PLANE_TRUSTED_PROXIES ?? TrustedProxies.NONE,
   });
 }

@@ -58,8 +58,8 @@ t.test('invalid settings stop the process with exit 1 and one line naming the va
     [{ ADMIN_USER: 'has space', ADMIN_PASSWORD: 'a long enough password' }, 'invalid configuration: ADMIN_USER must be 1 to 64 letters, digits or _ . @ - (starting with a letter or digit)'],
     [{ ADMIN_SESSION_IDLE_TIMEOUT: '30' }, 'invalid configuration: ADMIN_SESSION_IDLE_TIMEOUT must be a duration of at least 1m, such as 30m, 12h or 7d'],
     [{ ADMIN_SESSION_MAX_AGE: '30s' }, 'invalid configuration: ADMIN_SESSION_MAX_AGE must be a duration of at least 1m, such as 30m, 12h or 7d'],
-    [{ CONTROL_PLANE_TRUSTED_PROXIES: '10.0.0.0/33' }, 'invalid configuration: CONTROL_PLANE_TRUSTED_PROXIES has a CIDR with a bad prefix length: 10.0.0.0/33'],
-    [{ CONTROL_PLANE_TRUSTED_PROXIES: '127.0.0.1, nginx' }, 'invalid configuration: CONTROL_PLANE_TRUSTED_PROXIES has an entry that is not an address or CIDR: nginx'],
+    [{ CONTROL_PLANE_TRUSTED_PROXIES: '10.0.0.0/33' }, 'invalid configuration: CONTROL_PLANE_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDRs ("10.0.0.0/33" is neither)'],
+    [{ CONTROL_PLANE_TRUSTED_PROXIES: '127.0.0.1, nginx' }, 'invalid configuration: CONTROL_PLANE_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDRs ("nginx" is neither)'],
   ];
   const results = await Promise.all(
     cases.map(([env]) => run(MAIN, { ...(env.ADMIN_TOKEN || Object.keys(env).length === 0 ? {} : { ADMIN_TOKEN: VALID_TOKEN }), ...env }).exited),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
 import { redisNodesSchema, type RedisNode } from '../../contracts/redis-connection.js';
-import { parseTrustedProxies } from './proxy/client-address.js';
+import { TrustedProxies, trustedProxiesSchema } from '../../contracts/trusted-proxies.js';
 import type { RouteConfig } from './proxy/routes.js';
 
 export const FAILURE_MODES = ['open', 'closed'] as const;
@@ -29,8 +29,8 @@ export interface GatewayConfig {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** false (GATEWAY_REQUEST_LOG=off): no request events are recorded; unset means on. */
   readonly requestLog?: boolean;
-  /** GATEWAY_TRUSTED_PROXIES: addresses and CIDRs whose X-Forwarded-* are believed; empty: none. */
-  readonly trustedProxies?: readonly string[];
+  /** GATEWAY_TRUSTED_PROXIES: the proxies whose X-Forwarded-* are believed; default none. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export class ConfigError extends Error {
@@ -78,15 +78,7 @@ const envSchema = z.object({
   GATEWAY_REDIS_TIMEOUT_MS: milliseconds(100),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   GATEWAY_REQUEST_LOG: z.enum(ON_OFF, { error: 'must be on or off' }).default('on'),
-  GATEWAY_TRUSTED_PROXIES: z
-    .string()
-    .transform((text, ctx) => {
-      const parsed = parseTrustedProxies(text);
-      if ('entries' in parsed) return parsed.entries;
-      ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of IP addresses or CIDRs ("${parsed.invalid}" is neither)` });
-      return z.NEVER;
-    })
-    .default([]),
+  GATEWAY_TRUSTED_PROXIES: trustedProxiesSchema.default(TrustedProxies.NONE),
 });
 
 const routeSchema = z.strictObject({
@@ -188,6 +180,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     redisTimeoutMs: settings.GATEWAY_REDIS_TIMEOUT_MS,
     logLevel: settings.LOG_LEVEL,
     requestLog: settings.GATEWAY_REQUEST_LOG === 'on',
-    trustedProxies: Object.freeze(settings.GATEWAY_TRUSTED_PROXIES),
+    trustedProxies: settings.GATEWAY_TRUSTED_PROXIES,
   });
 }

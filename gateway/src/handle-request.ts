@@ -13,7 +13,7 @@ import type { KeyRecord } from './keys/key-record.js';
 import type { KeyLookup } from './keys/key-lookup.js';
 import { findApiKey } from './proxy/api-key.js';
 import { upstreamProblem, type Forwarder, type UpstreamListener } from './proxy/forward.js';
-import type { TrustedProxies } from './proxy/client-address.js';
+import type { TrustedProxies } from '../../contracts/trusted-proxies.js';
 import { MAX_REQUEST_HEADER_FIELDS, upstreamRequestHeaders } from './proxy/headers.js';
 import { PROBLEMS, sendProblem, sendProblemWithHeaders, type PreparedProblem } from './proxy/respond.js';
 import { upstreamPath, type Route, type Router } from './proxy/routes.js';

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { createRequestEventIds, type RequestEventSink } from '../../contracts/request-event.js';
 import type { KeyRecord } from './keys/key-record.js';
 import { normaliseMethod, type GatewayMetrics } from './metrics.js';
-import { clientAddress, type TrustedProxies } from './proxy/client-address.js';
+import { clientAddress, type TrustedProxies } from '../../contracts/trusted-proxies.js';
 
 /** Route label for requests that match no route (a closed set: route names plus these two). */
 export const NO_ROUTE = 'none';

@@ -16,7 +16,7 @@ import type { StoreHealth } from './limiter/breaker.js';
 import type { RateLimitStore } from './limiter/store.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { createOpsServer } from './ops/server.js';
-import { TrustedProxies } from './proxy/client-address.js';
+import { TrustedProxies } from '../../contracts/trusted-proxies.js';
 import { createForwarder } from './proxy/forward.js';
 import { MAX_REQUEST_HEADER_FIELDS } from './proxy/headers.js';
 import { PROBLEMS, writeRawProblem } from './proxy/respond.js';
@@ -102,7 +102,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     origins: router.routes.map((route) => route.origin),
   });
-  const trustedProxies = new TrustedProxies(config.trustedProxies ?? []);
+  const trustedProxies = config.trustedProxies ?? TrustedProxies.NONE;
   const webSockets = createWebSocketProxy(logger.child({ component: 'websocket' }), trustedProxies);
   const recorder = new RequestRecorder(metrics, options.requestEvents, trustedProxies);
   const keyLookup = new KeyLookup(keys, options.clock ?? Date.now);

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
 import { MethodNotAllowedError, NotFoundError } from '../http/errors.js';
 import type { Reply, Route } from '../http/router.js';
-import type { ProxyTrust } from '../http/trusted-proxies.js';
+import type { TrustedProxies } from '../../../contracts/trusted-proxies.js';
 import type { Logger } from '../log.js';
 import type { RequestLogService } from '../request-logs/service.js';
 import type { UsageService } from '../usage/service.js';
@@ -32,7 +32,7 @@ export interface AdminUiDeps {
   readonly requestLogs: RequestLogService;
   /** The limiter that counts failed sign-ins: Redis scripts, or the embedded store's adapter. */
   readonly signInLimiter: SignInLimiterStore;
-  readonly trustedProxies: ProxyTrust;
+  readonly trustedProxies: TrustedProxies;
   readonly session: SessionSettings;
 }
 

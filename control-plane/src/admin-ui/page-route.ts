@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Session, SessionService } from '../admin-sessions/service.js';
 import { ApiError, NotFoundError, ValidationError } from '../http/errors.js';
 import type { Reply, Route } from '../http/router.js';
-import { cameOverTls, type ProxyTrust } from '../http/trusted-proxies.js';
+import { cameOverTls, type TrustedProxies } from '../../../contracts/trusted-proxies.js';
 import type { Logger } from '../log.js';
 import { readCookie, SESSION_COOKIE, setCookie } from './cookies.js';
 import { readForm } from './form-body.js';
@@ -53,7 +53,7 @@ export function safeNext(value: string | null | undefined): string {
   return controlCharacter ? '/admin/keys' : value;
 }
 
-export function createPageKit(deps: { readonly sessions: SessionService; readonly trust: ProxyTrust; readonly logger: Logger }): PageKit {
+export function createPageKit(deps: { readonly sessions: SessionService; readonly trust: TrustedProxies; readonly logger: Logger }): PageKit {
   const { sessions, trust, logger } = deps;
 
   function failure(error: unknown, viewer: Viewer | null): Reply {

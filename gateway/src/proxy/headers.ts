@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { util as undiciUtil } from 'undici';
 import { latin1Text } from '../runtime/latin1.js';
 import { isTollgateAuthorization } from './api-key.js';
-import { peerAddress, type TrustedProxies } from './client-address.js';
+import { peerAddress, type TrustedProxies } from '../../../contracts/trusted-proxies.js';
 
 const HOP_BY_HOP = new Set([
   'connection',

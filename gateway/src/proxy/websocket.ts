@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Logger } from 'pino';
 import { isTollgateAuthorization } from './api-key.js';
-import { peerAddress, type TrustedProxies } from './client-address.js';
+import { peerAddress, type TrustedProxies } from '../../../contracts/trusted-proxies.js';
 import { VIA } from './headers.js';
 import { PROBLEMS, writeRawProblem } from './respond.js';
 import { upstreamPath, type Route } from './routes.js';

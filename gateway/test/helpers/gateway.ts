@@ -2,6 +2,7 @@
 // limiter (shared Redis with a unique key prefix, or a Redis the test started) and a key table the
 // test builds.
 import type { RequestEventSink } from '../../../contracts/request-event.js';
+import { TrustedProxies } from '../../../contracts/trusted-proxies.js';
 import type { KeyTable } from '../../src/keys/key-record.js';
 import { createGateway, type Gateway } from '../../src/server.js';
 import type { GatewayConfig, RouteConfig } from '../../src/config.js';
@@ -18,8 +19,8 @@ export interface TestGatewayOptions {
   readonly upstreamTimeoutMs?: number;
   readonly redisTimeoutMs?: number;
   readonly clock?: () => number;
-  /** GATEWAY_TRUSTED_PROXIES entries. */
-  readonly trustedProxies?: string[];
+  /** GATEWAY_TRUSTED_PROXIES; default none. */
+  readonly trustedProxies?: TrustedProxies;
   /** Listen address; default 127.0.0.1. */
   readonly host?: string;
   /** Where request events go; default none. */
@@ -55,7 +56,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     // Generous: a busy test machine must not turn a slow answer into a store failure.
     redisTimeoutMs: options.redisTimeoutMs ?? 1000,
     logLevel: 'silent',
-    trustedProxies: options.trustedProxies ?? [],
+    trustedProxies: options.trustedProxies ?? TrustedProxies.NONE,
   };
   const redis = createRedisConnection({ url: config.redisUrl, behaviour: 'fail-fast', connectionName: 'test-gateway', autoPipelining: false });
   redis.on('error', () => {});

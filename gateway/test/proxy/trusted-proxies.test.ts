@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { request as httpRequest } from 'node:http';
 import type { RequestEvent, RequestEventSink } from '../../../contracts/request-event.js';
-import { clientAddress, parseTrustedProxies, plainAddress, TrustedProxies } from '../../src/proxy/client-address.js';
+import { TrustedProxies } from '../../../contracts/trusted-proxies.js';
 import { TestKeys } from '../helpers/keys.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { route, startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -28,9 +28,9 @@ t.before(async () => {
 });
 t.teardown(() => upstream.close());
 
-async function gatewayTrusting(t: Test, trustedProxies: string[], host = '127.0.0.1'): Promise<{ gw: TestGateway; sink: CollectingSink }> {
+async function gatewayTrusting(t: Test, trustedProxies: string, host = '127.0.0.1'): Promise<{ gw: TestGateway; sink: CollectingSink }> {
   const sink = new CollectingSink();
-  const gw = await startTestGateway({ routes: [route('/', upstream.url, { name: 'default' })], keys: () => table, trustedProxies, host, requestEvents: sink });
+  const gw = await startTestGateway({ routes: [route('/', upstream.url, { name: 'default' })], keys: () => table, trustedProxies: TrustedProxies.parse(trustedProxies), host, requestEvents: sink });
   t.teardown(() => gw.close());
   return { gw, sink };
 }
@@ -48,7 +48,7 @@ function send(port: number, headers: Record<string, string>, connectTo = '127.0.
 }
 
 t.test('from a trusted proxy, X-Forwarded-For is extended and Proto, Host and Forwarded are kept', async (t) => {
-  const { gw, sink } = await gatewayTrusting(t, ['127.0.0.0/8']);
+  const { gw, sink } = await gatewayTrusting(t, '127.0.0.0/8');
   const seen = await send(gw.port, {
     'x-forwarded-for': '198.51.100.7, 10.1.2.3',
     'x-forwarded-proto': 'https',
@@ -63,7 +63,7 @@ t.test('from a trusted proxy, X-Forwarded-For is extended and Proto, Host and Fo
 });
 
 t.test('from anyone else, the client cannot set X-Forwarded-* or Forwarded', async (t) => {
-  const { gw, sink } = await gatewayTrusting(t, ['10.0.0.0/8']);
+  const { gw, sink } = await gatewayTrusting(t, '10.0.0.0/8');
   const seen = await send(gw.port, {
     'x-forwarded-for': '198.51.100.7',
     'x-forwarded-proto': 'https',
@@ -78,32 +78,14 @@ t.test('from anyone else, the client cannot set X-Forwarded-* or Forwarded', asy
 });
 
 t.test('with no trusted proxies (the default) X-Forwarded-For is never believed', async (t) => {
-  const { gw, sink } = await gatewayTrusting(t, []);
+  const { gw, sink } = await gatewayTrusting(t, '');
   await send(gw.port, { 'x-forwarded-for': '198.51.100.7' });
   t.equal(sink.events.at(-1)?.clientIp, '127.0.0.1');
 });
 
 t.test('an IPv4 proxy is trusted also when Node reports it as ::ffff:a.b.c.d on a dual-stack socket', async (t) => {
-  const { gw, sink } = await gatewayTrusting(t, ['127.0.0.1'], '::');
+  const { gw, sink } = await gatewayTrusting(t, '127.0.0.1', '::');
   const seen = await send(gw.port, { 'x-forwarded-for': '192.0.2.44' }, '::ffff:127.0.0.1');
   t.equal(seen['x-forwarded-for'], '192.0.2.44, 127.0.0.1');
   t.equal(sink.events.at(-1)?.clientIp, '192.0.2.44');
-});
-
-t.test('a chain of trusted proxies is walked to the first address that is not one of them', async (t) => {
-  const trusted = new TrustedProxies(['10.0.0.0/8', '127.0.0.1', 'fd00::/8']);
-  const req = (xff: string) => ({ socket: { remoteAddress: '::ffff:127.0.0.1' }, headers: { 'x-forwarded-for': xff } }) as never;
-  t.equal(clientAddress(req('203.0.113.5, 10.0.0.2, 10.9.9.9'), trusted), '203.0.113.5');
-  t.equal(clientAddress(req('203.0.113.5, 2001:db8::1, fd00::7'), trusted), '2001:db8::1');
-  t.equal(clientAddress(req('10.0.0.3, 10.0.0.2'), trusted), '10.0.0.3', 'all trusted: the left-most');
-  t.equal(clientAddress(req('garbage, 10.0.0.2'), trusted), '10.0.0.2', 'not an address: the last hop we can vouch for');
-  t.equal(plainAddress('::ffff:192.0.2.1'), '192.0.2.1');
-  t.equal(plainAddress('2001:db8::1'), '2001:db8::1');
-});
-
-t.test('GATEWAY_TRUSTED_PROXIES accepts addresses and CIDRs of both families and names a bad entry', async (t) => {
-  t.same(parseTrustedProxies(' 10.0.0.0/8, 192.168.1.5 ,fd00::/8, ::1 '), { entries: ['10.0.0.0/8', '192.168.1.5', 'fd00::/8', '::1'] });
-  t.same(parseTrustedProxies('10.0.0.0/33'), { invalid: '10.0.0.0/33' });
-  t.same(parseTrustedProxies('nginx'), { invalid: 'nginx' });
-  t.same(parseTrustedProxies('10.0.0.1/8/1'), { invalid: '10.0.0.1/8/1' });
 });

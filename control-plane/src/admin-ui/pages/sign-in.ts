@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { SessionService } from '../../admin-sessions/service.js';
 import type { AdminUserService } from '../../admin-users/service.js';
 import type { Reply, Route } from '../../http/router.js';
-import { clientAddress, type ProxyTrust } from '../../http/trusted-proxies.js';
+import { clientAddress, type TrustedProxies } from '../../../../contracts/trusted-proxies.js';
 import type { Logger } from '../../log.js';
 import { readCookie, SESSION_COOKIE, setCookie, SIGN_IN_CSRF_COOKIE } from '../cookies.js';
 import { readForm } from '../form-body.js';
@@ -26,7 +26,7 @@ export interface SignInDeps {
   readonly users: AdminUserService;
   readonly sessions: SessionService;
   readonly limit: SignInLimit;
-  readonly trust: ProxyTrust;
+  readonly trust: TrustedProxies;
   readonly logger: Logger;
 }
 

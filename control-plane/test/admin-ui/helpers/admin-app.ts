@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { createLimiterScripts } from '../../../../contracts/lua/scripts.js';
 import { uniquePrefix } from '../../../../test-support/redis-server.js';
 import { createAdminUi, type AdminUi } from '../../../src/admin-ui/admin-ui.js';
-import { parseTrustedProxies } from '../../../src/http/trusted-proxies.js';
+import { TrustedProxies } from '../../../../contracts/trusted-proxies.js';
 import { createRequestLogService } from '../../../src/request-logs/service.js';
 import { createUsageService } from '../../../src/usage/service.js';
 import { cleanPrefix, REDIS_URL } from '../../log-writer/support.js';
@@ -53,7 +53,7 @@ export async function startAdminTestApp(label: string, options: AdminTestAppOpti
         usage: createUsageService({ db, scripts, clock: clock.now }),
         requestLogs: createRequestLogService(db),
         signInLimiter: scripts,
-        trustedProxies: parseTrustedProxies(options.trustedProxies ?? ''),
+        trustedProxies: TrustedProxies.parse(options.trustedProxies ?? ''),
         session: { idleMs: options.idleMs ?? 30 * 60_000, maxAgeMs: options.maxAgeMs ?? 12 * 3_600_000 },
       });
       return { pages: adminUi.pages, errorPage: adminUi.errorPage };
