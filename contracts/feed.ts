@@ -4,8 +4,11 @@
 import { z } from 'zod';
 import { algorithmSchema, limitsSchema, tierNameSchema } from './limits.js';
 
+// Views are plain (not strict) objects: a gateway ignores fields it does not know, so during a
+// rolling upgrade an older gateway still loads what a newer control plane publishes.
+
 /** What a gateway needs to know about one API key, stored under the SHA-256 (hex) of its secret. */
-export const keyViewSchema = z.strictObject({
+export const keyViewSchema = z.object({
   id: z.string(),
   tier: tierNameSchema,
   /** Overrides the tier's limits when set. */
@@ -17,7 +20,7 @@ export const keyViewSchema = z.strictObject({
 export type KeyView = z.infer<typeof keyViewSchema>;
 
 /** What a gateway needs to know about one tier, stored under its name. */
-export const tierViewSchema = z.strictObject({
+export const tierViewSchema = z.object({
   name: tierNameSchema,
   limits: limitsSchema,
   algorithm: algorithmSchema,
