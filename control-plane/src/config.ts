@@ -17,6 +17,8 @@ export interface Config {
   readonly redisClusterNodes: readonly RedisNode[];
   readonly redisKeyPrefix: string;
   readonly port: number;
+  /** CONTROL_PLANE_HOST: the address to listen on; default 127.0.0.1 (containers set 0.0.0.0). */
+  readonly host: string;
   readonly adminToken: string;
   readonly logLevel: LogLevel;
   readonly requestLogRetentionDays: number;
@@ -72,6 +74,7 @@ const envSchema = z.object({
   ADMIN_SESSION_IDLE_TIMEOUT: sessionDuration('30m'),
   ADMIN_SESSION_MAX_AGE: sessionDuration('12h'),
   CONTROL_PLANE_TRUSTED_PROXIES: trustedProxiesSchema.optional(),
+  CONTROL_PLANE_HOST: z.string().regex(/^[A-Za-z0-9.:%_-]{1,255}$/, 'must be an IP address or a host name').default('127.0.0.1'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   REQUEST_LOG_RETENTION_DAYS: z
     .string()
@@ -113,6 +116,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisClusterNodes: Object.freeze(value.REDIS_CLUSTER_NODES ?? []),
     redisKeyPrefix: value.REDIS_KEY_PREFIX,
     port: value.CONTROL_PLANE_PORT,
+    host: value.CONTROL_PLANE_HOST,
     adminToken: value.ADMIN_TOKEN,
     logLevel: value.LOG_LEVEL,
     requestLogRetentionDays: value.REQUEST_LOG_RETENTION_DAYS,

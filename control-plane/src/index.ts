@@ -49,7 +49,7 @@ export interface StartControlPlaneOptions {
   readonly logger?: Logger;
   /** The single-machine mode; absent: PostgreSQL and Redis. */
   readonly inProcess?: InProcessOptions;
-  /** Listen address; default all interfaces. */
+  /** Listen address, overriding config.host (tests). */
   readonly host?: string;
 }
 
@@ -106,7 +106,7 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
   let port: number;
   try {
     await adminUi.ensureFirstUser(config.firstAdmin);
-    port = await app.listen(config.port, options.host);
+    port = await app.listen(config.port, options.host ?? config.host);
   } catch (error) {
     await backend.close();
     throw error;

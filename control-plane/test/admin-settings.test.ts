@@ -1,4 +1,5 @@
-// The admin UI's settings: the first user, session lifetimes and the trusted front proxies.
+// The control plane's settings for the admin UI (the first user, session lifetimes, the trusted
+// front proxies) and where it listens.
 import t from 'tap';
 import { loadConfig } from '../src/config.js';
 
@@ -20,4 +21,9 @@ t.test('ADMIN_PASSWORD alone makes the first user "admin"; durations and proxies
   t.same(config.firstAdmin, { username: 'admin', password: 'secret words here' });
   t.same(config.adminSession, { idleMs: 5 * 60_000, maxAgeMs: 86_400_000 });
   t.same(config.trustedProxies.entries, ['10.0.0.1', 'fd00::/8']);
+});
+
+t.test('the control plane listens on loopback unless CONTROL_PLANE_HOST says otherwise', async (t) => {
+  t.equal(loadConfig({ ADMIN_TOKEN: 'a-token-of-sixteen-chars' }).host, '127.0.0.1');
+  t.equal(loadConfig({ ADMIN_TOKEN: 'a-token-of-sixteen-chars', CONTROL_PLANE_HOST: '0.0.0.0' }).host, '0.0.0.0');
 });

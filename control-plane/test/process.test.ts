@@ -48,6 +48,7 @@ t.test('invalid settings stop the process with exit 1 and one line naming the va
     [{ ADMIN_TOKEN: 'short' }, 'invalid configuration: ADMIN_TOKEN must be at least 16 characters'],
     [{ CONTROL_PLANE_PORT: 'eighty' }, 'invalid configuration: CONTROL_PLANE_PORT must be a port number from 0 to 65535'],
     [{ CONTROL_PLANE_PORT: '70000' }, 'invalid configuration: CONTROL_PLANE_PORT must be a port number from 0 to 65535'],
+    [{ CONTROL_PLANE_HOST: 'every where' }, 'invalid configuration: CONTROL_PLANE_HOST must be an IP address or a host name'],
     [{ LOG_LEVEL: 'loud' }, 'invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
     [{ DATABASE_URL: 'mysql://db/tollgate' }, 'invalid configuration: DATABASE_URL must be a URL starting with postgres:// or postgresql://'],
     [{ REDIS_URL: 'localhost:6379' }, 'invalid configuration: REDIS_URL must be a URL starting with redis:// or rediss://'],

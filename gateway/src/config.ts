@@ -31,6 +31,16 @@ export interface GatewayConfig {
   readonly requestLog?: boolean;
   /** GATEWAY_TRUSTED_PROXIES: the proxies whose X-Forwarded-* are believed; default none. */
   readonly trustedProxies?: TrustedProxies;
+  /** GATEWAY_HOST: the public port's address; undefined: every interface. */
+  readonly host?: string;
+  /** GATEWAY_OPS_HOST: the ops port's address; default 127.0.0.1 (containers set 0.0.0.0). */
+  readonly opsHost?: string;
+  /** Longest pause between two chunks of an upstream's response body; 0: no limit. */
+  readonly upstreamBodyTimeoutMs?: number;
+  /** Longest pause between two chunks of a client's request body. */
+  readonly clientBodyTimeoutMs?: number;
+  /** Largest request body forwarded, in bytes; undefined: no limit. */
+  readonly maxBodyBytes?: number;
 }
 
 export class ConfigError extends Error {
@@ -54,6 +64,11 @@ const port = (fallback: number) =>
     .min(0, 'must be an integer from 0 to 65535')
     .max(65535, 'must be an integer from 0 to 65535')
     .default(fallback);
+
+const wholeNumber = (message: string) => z.coerce.number({ error: message }).int(message).min(0, message);
+
+/** An interface to listen on: an address or a host name, no spaces. */
+const listenHost = z.string().regex(/^[A-Za-z0-9.:%_-]{1,255}$/, 'must be an IP address or a host name');
 
 const milliseconds = (fallback: number) =>
   z.coerce
@@ -79,6 +94,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   GATEWAY_REQUEST_LOG: z.enum(ON_OFF, { error: 'must be on or off' }).default('on'),
   GATEWAY_TRUSTED_PROXIES: trustedProxiesSchema.default(TrustedProxies.NONE),
+  GATEWAY_HOST: listenHost.optional(),
+  GATEWAY_OPS_HOST: listenHost.default('127.0.0.1'),
+  GATEWAY_UPSTREAM_BODY_TIMEOUT_MS: wholeNumber('must be a whole number of milliseconds (0: no limit)').default(60_000),
+  GATEWAY_CLIENT_BODY_TIMEOUT_MS: milliseconds(30_000),
+  GATEWAY_MAX_BODY_BYTES: wholeNumber('must be a whole number of bytes').min(1, 'must be a whole number of bytes').optional(),
 });
 
 const routeSchema = z.strictObject({
@@ -181,5 +201,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     logLevel: settings.LOG_LEVEL,
     requestLog: settings.GATEWAY_REQUEST_LOG === 'on',
     trustedProxies: settings.GATEWAY_TRUSTED_PROXIES,
+    host: settings.GATEWAY_HOST,
+    opsHost: settings.GATEWAY_OPS_HOST,
+    upstreamBodyTimeoutMs: settings.GATEWAY_UPSTREAM_BODY_TIMEOUT_MS,
+    clientBodyTimeoutMs: settings.GATEWAY_CLIENT_BODY_TIMEOUT_MS,
+    maxBodyBytes: settings.GATEWAY_MAX_BODY_BYTES,
   });
 }

@@ -11,10 +11,12 @@ import type { Admission, AdmissionListener } from './admission.js';
 import { answerGatewayEndpoint, GATEWAY_PATHS, UnroutedRequest } from './gateway-endpoints.js';
 import type { KeyRecord } from './keys/key-record.js';
 import type { KeyLookup } from './keys/key-lookup.js';
-import { findApiKey } from './proxy/api-key.js';
-import { upstreamProblem, type Forwarder, type UpstreamListener } from './proxy/forward.js';
+import { CONFLICTING_KEYS, findApiKey } from './proxy/api-key.js';
+import { framingProblem } from './proxy/framing.js';
+import { normaliseTarget } from './proxy/request-target.js';
+import { bodyLeftUnread, upstreamProblem, type Forwarder, type UpstreamListener } from './proxy/forward.js';
 import type { TrustedProxies } from '../../contracts/trusted-proxies.js';
-import { MAX_REQUEST_HEADER_FIELDS, upstreamRequestHeaders } from './proxy/headers.js';
+import { upstreamRequestHeaders } from './proxy/headers.js';
 import { PROBLEMS, sendProblem, sendProblemWithHeaders, type PreparedProblem } from './proxy/respond.js';
 import { upstreamPath, type Route, type Router } from './proxy/routes.js';
 import { NO_ROUTE, type RequestRecorder } from './request-recorder.js';
@@ -28,15 +30,15 @@ export interface RequestHandlerOptions {
   readonly logger: Logger;
   /** GATEWAY_TRUSTED_PROXIES: whose X-Forwarded-* are passed on. */
   readonly trustedProxies: TrustedProxies;
+  /** GATEWAY_MAX_BODY_BYTES; undefined: no limit. */
+  readonly maxBodyBytes?: number;
 }
 
 /** nginx's code for "client closed the connection before the response", for metrics and logs. */
 const CLIENT_GONE = 499;
 
-/** Both framings at once is the request-smuggling pattern (RFC 9112 §6.3); refuse and close. */
-function hasConflictingFraming(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined && req.headers['content-length'] !== undefined;
-}
+/** What `OPTIONS *` (a question about the server, not a resource) is told. */
+const SERVER_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
 export class RequestHandler {
   constructor(private readonly options: RequestHandlerOptions) {
@@ -47,25 +49,27 @@ export class RequestHandler {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const startedMs = performance.now();
     const { recorder } = this.options;
-    const url = req.url ?? '/';
+
+    // 0. Framing and target: refused (and the connection closed) before anything is looked up.
+    const badFraming = framingProblem(req);
+    if (badFraming !== null) {
+      res.shouldKeepAlive = false;
+      return refuseWithoutKey(req, res, badFraming, NO_ROUTE, startedMs, recorder);
+    }
+    const raw = req.url ?? '/';
+    if (raw === '*') return answerServerOptions(req, res, startedMs, recorder);
+    const url = normaliseTarget(raw);
+    if (url === null) return refuseWithoutKey(req, res, PROBLEMS.invalidPath, NO_ROUTE, startedMs, recorder);
+    // The upstream gets the target the gateway routed on.
+    req.url = url;
     const route = this.options.router.match(url);
     const routeName = route === undefined ? NO_ROUTE : route.name;
-
-    if (hasConflictingFraming(req)) {
-      res.shouldKeepAlive = false;
-      return refuseWithoutKey(req, res, PROBLEMS.badRequest, routeName, startedMs, recorder);
-    }
-    // Past this many fields a client could push the gateway's own headers out of what an upstream
-    // reads (Node's keeps 2000), and pad 16 KiB of names and values with framing bytes.
-    if (req.rawHeaders.length > 2 * MAX_REQUEST_HEADER_FIELDS) {
-      res.shouldKeepAlive = false;
-      return refuseWithoutKey(req, res, PROBLEMS.tooManyHeaders, routeName, startedMs, recorder);
-    }
 
     // 1. Key: header → SHA-256 (remembered per secret) → table; missing, unknown, inactive and
     // expired are all 401.
     const secret = findApiKey(req.headers);
     if (secret === undefined) return refuseWithoutKey(req, res, PROBLEMS.missingKey, routeName, startedMs, recorder);
+    if (secret === CONFLICTING_KEYS) return refuseWithoutKey(req, res, PROBLEMS.conflictingKeys, routeName, startedMs, recorder);
     const record = this.options.keys.find(secret);
     if (record === undefined) return refuseWithoutKey(req, res, PROBLEMS.invalidKey, routeName, startedMs, recorder);
 
@@ -73,6 +77,12 @@ export class RequestHandler {
     if (url.startsWith(GATEWAY_PATHS)) {
       answerGatewayEndpoint(req, res, url, record, startedMs, this.options.admission, recorder);
       return;
+    }
+
+    // A body declared larger than the gateway forwards is refused before it costs any quota.
+    if (this.options.maxBodyBytes !== undefined && Number(req.headers['content-length']) > this.options.maxBodyBytes) {
+      res.shouldKeepAlive = false;
+      return refuseWithoutKey(req, res, PROBLEMS.bodyTooLarge, routeName, startedMs, recorder);
     }
 
     // 3. Route (longest prefix); a 404 still reports the key's limits, consuming nothing.
@@ -84,6 +94,14 @@ export class RequestHandler {
     // 4. Admission: one limiter call; the exchange writes what it decides.
     this.options.admission.decide(record, route.cost, new Exchange(this.options, req, res, route, record, startedMs));
   }
+}
+
+/** `OPTIONS *`: the methods the gateway passes on; no key needed, nothing proxied. */
+function answerServerOptions(req: IncomingMessage, res: ServerResponse, startedMs: number, recorder: RequestRecorder): void {
+  if (req.method !== 'OPTIONS') return refuseWithoutKey(req, res, PROBLEMS.invalidPath, NO_ROUTE, startedMs, recorder);
+  res.writeHead(204, ['allow', SERVER_METHODS]);
+  res.end();
+  recorder.finish(req, NO_ROUTE, null, 204, startedMs, false);
 }
 
 function refuseWithoutKey(
@@ -151,6 +169,8 @@ class Exchange implements AdmissionListener, UpstreamListener {
     if (error !== null) {
       if (!res.headersSent && !res.destroyed && !req.socket.destroyed) {
         const prepared = upstreamProblem(error);
+        // The rest of the client's body is still on the wire: the connection cannot be reused.
+        if (bodyLeftUnread(error)) res.shouldKeepAlive = false;
         sendProblemWithHeaders(res, prepared, this.responseHeaders);
         status = prepared.status;
       } else {

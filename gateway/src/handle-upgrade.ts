@@ -11,9 +11,10 @@ import { GATEWAY_PATHS } from './gateway-endpoints.js';
 import type { KeyLookup } from './keys/key-lookup.js';
 import type { KeyRecord } from './keys/key-record.js';
 import type { StoreReply } from './limiter/store.js';
-import { findApiKey } from './proxy/api-key.js';
+import { CONFLICTING_KEYS, findApiKey } from './proxy/api-key.js';
 import { hasRequestBody } from './proxy/headers.js';
 import { PROBLEMS, writeRawProblem, type PreparedProblem } from './proxy/respond.js';
+import { normaliseTarget } from './proxy/request-target.js';
 import type { Route, Router } from './proxy/routes.js';
 import { isWebSocketUpgrade, type WebSocketProxy } from './proxy/websocket.js';
 import { NO_ROUTE, type RequestRecorder } from './request-recorder.js';
@@ -41,23 +42,28 @@ export class UpgradeHandler {
     }
     const startedMs = performance.now();
     const { recorder } = this.options;
-    const url = req.url ?? '/';
+    const url = normaliseTarget(req.url ?? '/');
+    if (url === null) return this.refuse(req, socket, PROBLEMS.invalidPath, NO_ROUTE, startedMs);
+    req.url = url;
     const route = this.options.router.match(url);
     const routeName = route === undefined ? NO_ROUTE : route.name;
     const secret = findApiKey(req.headers);
-    const record = secret === undefined ? undefined : this.options.keys.find(secret);
-    if (record === undefined) {
-      const prepared = secret === undefined ? PROBLEMS.missingKey : PROBLEMS.invalidKey;
-      writeRawProblem(socket, prepared);
-      recorder.finish(req, routeName, null, prepared.status, startedMs, false);
-      return;
-    }
+    if (secret === undefined) return this.refuse(req, socket, PROBLEMS.missingKey, routeName, startedMs);
+    if (secret === CONFLICTING_KEYS) return this.refuse(req, socket, PROBLEMS.conflictingKeys, routeName, startedMs);
+    const record = this.options.keys.find(secret);
+    if (record === undefined) return this.refuse(req, socket, PROBLEMS.invalidKey, routeName, startedMs);
     // The gateway's own endpoints are never proxied, not even as WebSockets.
     if (route === undefined || url.startsWith(GATEWAY_PATHS)) {
       this.options.admission.inspect(record, 0, new UnroutedUpgrade(req, socket, record, startedMs, recorder));
       return;
     }
     this.options.admission.decide(record, route.cost, new UpgradeExchange(this.options, req, socket, head, route, record, startedMs));
+  }
+
+  /** A refusal before any key is known: a raw response, then the connection closes. */
+  private refuse(req: IncomingMessage, socket: Duplex, prepared: PreparedProblem, routeName: string, startedMs: number): void {
+    writeRawProblem(socket, prepared);
+    this.options.recorder.finish(req, routeName, null, prepared.status, startedMs, false);
   }
 
   /**

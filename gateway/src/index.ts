@@ -27,6 +27,7 @@ import type { MemoryStore } from './limiter/memory-store.js';
 import { RedisStore } from './limiter/redis-store.js';
 import type { RateLimitStore, StoreReply } from './limiter/store.js';
 import { componentLogger, createLogger } from './log.js';
+import { watchRedisSettings, type RedisSettingsWatch } from './ops/redis-settings.js';
 import { createRequestLogBatcher } from './request-log/batcher.js';
 import type { BatchingSink } from './request-log/batching-sink.js';
 import { createInProcessRequestEventSink } from './request-log/in-process-sink.js';
@@ -70,6 +71,7 @@ export interface RunningGateway {
 interface Parts {
   readonly store: RateLimitStore;
   readonly redisStore?: RedisStore;
+  readonly redisSettings?: RedisSettingsWatch;
   readonly feed: KeyFeed;
   readonly events: BatchingSink | undefined;
   readonly connections: readonly RedisConnection[];
@@ -91,6 +93,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     clock: options.clock,
     requestEvents: parts.events,
     host: options.host,
+    redisSettings: parts.redisSettings?.current,
   });
   drops.count = (count) => gateway.metrics.recordRequestLogDropped(count);
   const started = gateway;
@@ -139,7 +142,8 @@ function redisParts(config: GatewayConfig, logger: Logger, onDrop: (count: numbe
   const events = config.requestLog
     ? createRequestLogBatcher({ redis: eventsRedis, prefix: config.redisKeyPrefix, logger: componentLogger(logger, 'request-log'), onDrop })
     : undefined;
-  return { store: redisStore, redisStore, feed, events, connections: [limiterRedis, eventsRedis, feedRedis, subscriberRedis] };
+  const redisSettings = watchRedisSettings(feedRedis, componentLogger(logger, 'redis'));
+  return { store: redisStore, redisStore, redisSettings, feed, events, connections: [limiterRedis, eventsRedis, feedRedis, subscriberRedis] };
 }
 
 function inProcessParts(parts: InProcessParts, config: GatewayConfig, logger: Logger, onDrop: (count: number) => void): Parts {
@@ -154,6 +158,7 @@ async function releaseParts(parts: Parts): Promise<void> {
   // After the drain no request records anything more: send what is buffered, then let go.
   await Promise.allSettled([parts.feed.close(), parts.events?.close()]);
   await parts.store.close();
+  parts.redisSettings?.close();
   for (const client of parts.connections) client.disconnect();
 }
 

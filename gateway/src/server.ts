@@ -2,6 +2,7 @@
 // they are given, so the entry module (index.ts), tests and the single-machine mode can each supply
 // their own limiter store and key table.
 import { createServer, type Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -15,14 +16,15 @@ import type { KeyTable } from './keys/key-record.js';
 import type { StoreHealth } from './limiter/breaker.js';
 import type { RateLimitStore } from './limiter/store.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import type { RedisSettings } from './ops/redis-settings.js';
 import { createOpsServer } from './ops/server.js';
 import { TrustedProxies } from '../../contracts/trusted-proxies.js';
 import { createForwarder } from './proxy/forward.js';
 import { MAX_REQUEST_HEADER_FIELDS } from './proxy/headers.js';
-import { PROBLEMS, writeRawProblem } from './proxy/respond.js';
+import { PROBLEMS, sendProblem, writeRawProblem } from './proxy/respond.js';
 import { createRouter } from './proxy/routes.js';
 import { createWebSocketProxy, isWebSocketUpgrade } from './proxy/websocket.js';
-import { RequestRecorder } from './request-recorder.js';
+import { NO_ROUTE, RequestRecorder } from './request-recorder.js';
 
 /** Node's limit is on all header bytes of a request; past it the client gets 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -40,8 +42,10 @@ export interface GatewayOptions {
   /** Epoch ms for key expiry; default Date.now. */
   readonly clock?: () => number;
   readonly requestEvents?: RequestEventSink;
-  /** Listen address; default all interfaces. */
+  /** Listen address of both ports, overriding config.host and config.opsHost (tests). */
   readonly host?: string;
+  /** Redis's eviction policy and persistence (Redis mode), for /readyz. */
+  readonly redisSettings?: () => RedisSettings | null;
 }
 
 export interface Gateway {
@@ -65,13 +69,23 @@ function listenOn(server: Server, port: number, host: string | undefined): Promi
   });
 }
 
-/** A parse error gets a minimal HTTP response instead of a bare reset (431 for oversized headers). */
+/**
+ * What Node's parser refuses gets a problem+json response instead of a bare reset or Node's own
+ * empty one: 431 for oversized headers, 408 for a request not received in time (headers dribbled
+ * in, slowloris), 400 for the rest.
+ */
 function onClientError(error: Error & { code?: string }, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
-  writeRawProblem(socket, error.code === 'HPE_HEADER_OVERFLOW' ? PROBLEMS.headersTooLarge : PROBLEMS.badRequest);
+  const prepared =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? PROBLEMS.headersTooLarge
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? PROBLEMS.requestTimeout
+        : PROBLEMS.badRequest;
+  writeRawProblem(socket, prepared);
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
@@ -100,6 +114,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const router = createRouter(config.routes);
   const forwarder = createForwarder({
     upstreamTimeoutMs: config.upstreamTimeoutMs,
+    upstreamBodyTimeoutMs: config.upstreamBodyTimeoutMs ?? 60_000,
+    clientBodyTimeoutMs: config.clientBodyTimeoutMs ?? 30_000,
+    maxBodyBytes: config.maxBodyBytes,
     origins: router.routes.map((route) => route.origin),
   });
   const trustedProxies = config.trustedProxies ?? TrustedProxies.NONE;
@@ -114,6 +131,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     recorder,
     logger: logger.child({ component: 'hot-path' }),
     trustedProxies,
+    maxBodyBytes: config.maxBodyBytes,
   });
 
   let draining = false;
@@ -124,19 +142,33 @@ export function createGateway(options: GatewayOptions): Gateway {
   const server = createServer(
     {
       maxHeaderSize: MAX_HEADER_BYTES,
-      // Against slow clients: headers within 10 s, a whole request within 5 min, idle keep-alive 5 s.
+      // Against slow clients: headers within 10 s, a whole request within 5 min, idle keep-alive 5 s,
+      // checked every second (Node's default of 30 s lets a dribbling client stay 40 s).
       headersTimeout: 10_000,
       requestTimeout: 300_000,
       keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: 1_000,
       // Only WebSocket handshakes are upgrades; Node versions that know this option serve the rest
       // (h2c, …) as plain HTTP themselves, the others leave it to the upgrade handler.
       shouldUpgradeCallback: isWebSocketUpgrade,
+      // A missing Host is answered by framing.ts as problem+json, not by Node's bare 400.
+      requireHostHeader: false,
     } as Parameters<typeof createServer>[0],
     serveHttp,
   );
   // One field past the cap is enough to refuse; Node need not parse the rest.
   server.maxHeadersCount = MAX_REQUEST_HEADER_FIELDS + 1;
   server.on('clientError', onClientError);
+  // Any Expect but 100-continue (which Node answers itself): 417, as problem+json.
+  server.on('checkExpectation', (req, res) => {
+    sendProblem(res, PROBLEMS.expectationFailed);
+    recorder.finish(req, NO_ROUTE, null, 417, performance.now(), false);
+  });
+  // Not a forward proxy: CONNECT gets 405 instead of a closed connection.
+  server.on('connect', (req, socket: Socket) => {
+    writeRawProblem(socket, PROBLEMS.connectNotSupported);
+    recorder.finish(req, NO_ROUTE, null, 405, performance.now(), false);
+  });
   const upgrades = new UpgradeHandler({ keys: keyLookup, router, admission, webSockets, recorder, serveHttp });
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {
@@ -154,6 +186,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     store: storeHealth === undefined ? 'memory' : 'redis',
     storeUp,
     keysLoaded: () => keys().loaded,
+    redisSettings: options.redisSettings,
   });
 
   return {
@@ -162,8 +195,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics,
     admission,
     async listen() {
-      const port = await listenOn(server, config.port, options.host);
-      const opsPort = await listenOn(opsServer, config.opsPort, options.host);
+      const port = await listenOn(server, config.port, options.host ?? config.host);
+      const opsPort = await listenOn(opsServer, config.opsPort, options.host ?? config.opsHost ?? '127.0.0.1');
       return { port, opsPort };
     },
     async close(graceMs = DRAIN_GRACE_MS) {

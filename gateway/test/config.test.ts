@@ -31,6 +31,12 @@ t.test('defaults apply when only GATEWAY_UPSTREAM is set', async (t) => {
   t.equal(config.logLevel, 'info');
   t.equal(config.requestLog, true);
   t.same(config.routes, [{ name: 'default', prefix: '/', upstream: 'http://127.0.0.1:3000', stripPrefix: false, cost: 1 }]);
+  t.equal(config.host, undefined, 'the public port on every interface');
+  t.equal(config.opsHost, '127.0.0.1', 'the ops port on loopback only');
+  t.equal(config.upstreamBodyTimeoutMs, 60_000);
+  t.equal(config.clientBodyTimeoutMs, 30_000);
+  t.equal(config.maxBodyBytes, undefined);
+  t.same(config.trustedProxies?.entries, []);
   t.ok(Object.isFrozen(config));
 });
 
@@ -74,6 +80,10 @@ const invalid: [string, Record<string, string>, string][] = [
   ['an ops port out of range', { ...UPSTREAM, GATEWAY_OPS_PORT: '70000' }, 'invalid configuration: GATEWAY_OPS_PORT must be an integer from 0 to 65535'],
   ['an upstream that is not http', { GATEWAY_UPSTREAM: 'ftp://127.0.0.1' }, 'invalid configuration: GATEWAY_UPSTREAM must be an http:// or https:// URL without query'],
   ['a Redis URL that is not redis://', { ...UPSTREAM, REDIS_URL: 'http://127.0.0.1' }, 'invalid configuration: REDIS_URL must be a redis:// or rediss:// URL'],
+  ['an ops host with a space', { ...UPSTREAM, GATEWAY_OPS_HOST: 'a b' }, 'invalid configuration: GATEWAY_OPS_HOST must be an IP address or a host name'],
+  ['a negative upstream body timeout', { ...UPSTREAM, GATEWAY_UPSTREAM_BODY_TIMEOUT_MS: '-1' }, 'invalid configuration: GATEWAY_UPSTREAM_BODY_TIMEOUT_MS must be a whole number of milliseconds (0: no limit)'],
+  ['a client body timeout of 0', { ...UPSTREAM, GATEWAY_CLIENT_BODY_TIMEOUT_MS: '0' }, 'invalid configuration: GATEWAY_CLIENT_BODY_TIMEOUT_MS must be a positive whole number of milliseconds'],
+  ['a body limit of 0', { ...UPSTREAM, GATEWAY_MAX_BODY_BYTES: '0' }, 'invalid configuration: GATEWAY_MAX_BODY_BYTES must be a whole number of bytes'],
   ['a trusted proxy that is not an address', { ...UPSTREAM, GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8, nginx' }, 'invalid configuration: GATEWAY_TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDRs ("nginx" is neither)'],
   ['cluster nodes without ports', { ...UPSTREAM, REDIS_CLUSTER_NODES: 'a,b' }, 'invalid configuration: REDIS_CLUSTER_NODES must be a comma-separated list of host:port ("a" is not host:port)'],
   ['a key prefix with a space', { ...UPSTREAM, REDIS_KEY_PREFIX: 'a b' }, 'invalid configuration: REDIS_KEY_PREFIX must be 1 to 64 letters, digits or : _ . -'],

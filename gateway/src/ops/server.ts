@@ -2,6 +2,7 @@
 // is loaded), /metrics (Prometheus text). Kept off the public port so it is never proxied or limited.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { RedisSettings } from './redis-settings.js';
 
 export interface OpsServerOptions {
   readonly registry: Registry;
@@ -11,6 +12,17 @@ export interface OpsServerOptions {
   readonly storeUp: () => boolean;
   /** A key table has been loaded. */
   readonly keysLoaded: () => boolean;
+  /** Redis's eviction policy and persistence as read last (Redis mode); null until read. */
+  readonly redisSettings?: () => RedisSettings | null;
+}
+
+/** What /readyz says about Redis's settings: the values, and a warning for each unsafe one. */
+function settingsDetail(settings: RedisSettings | null | undefined): Record<string, unknown> {
+  if (settings === null || settings === undefined) return {};
+  const warnings: string[] = [];
+  if (settings.evictionPolicy !== 'noeviction') warnings.push(`redis maxmemory-policy ${settings.evictionPolicy} may evict limits`);
+  if (!settings.appendOnly) warnings.push('redis runs without its append-only file: a restart loses unwritten request events');
+  return { redis_eviction_policy: settings.evictionPolicy, redis_append_only: settings.appendOnly, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -34,7 +46,12 @@ export function createOpsServer(options: OpsServerOptions): Server {
       const ready = up && keys;
       // The in-memory store has no Redis to report on; naming it says so.
       const store = options.store === 'redis' ? { store: 'redis', redis: up ? 'up' : 'down' } : { store: 'memory' };
-      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...store, keys: keys ? 'loaded' : 'not loaded' });
+      sendJson(res, ready ? 200 : 503, {
+        status: ready ? 'ready' : 'not ready',
+        ...store,
+        keys: keys ? 'loaded' : 'not loaded',
+        ...settingsDetail(options.redisSettings?.()),
+      });
     } else if (path === '/metrics') {
       options.registry.metrics().then(
         (text) => {

@@ -2,13 +2,15 @@
 // (keep-alive) per upstream origin, the client's request as the body stream, each response chunk
 // written to the client's response as it arrives, so neither body is buffered.
 //
-// Each call is its own undici dispatch handler: undici's HTTP/1.1 client calls its methods directly. Pool.stream drives the same callbacks but adds an AsyncResource scope and watches the
-// response with stream.finished (about eight listeners per request); without them a bare proxy used
-// 2–10% less CPU per request on the development machine (bench row undici-dispatch-proxy).
+// Each call is its own undici dispatch handler: undici's HTTP/1.1 client calls its methods directly.
+// Pool.stream drives the same callbacks but adds an AsyncResource scope and watches the response
+// with stream.finished (about eight listeners per request); without them a bare proxy used 2–10%
+// less CPU per request on the development machine.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Pool, errors, type Dispatcher } from 'undici';
 import { PROBLEMS, type PreparedProblem } from './respond.js';
-import { clientResponseHeaders, hasRequestBody } from './headers.js';
+import { clientResponseHeaders } from './headers.js';
+import { BodyTooLargeError, ClientBodyTimeoutError, watchedRequestBody } from './request-body.js';
 
 /** The reason undici is given when the client left before the upstream call was over. */
 export class ClientGoneError extends Error {
@@ -21,6 +23,12 @@ export class ClientGoneError extends Error {
 export interface ForwarderOptions {
   /** Longest wait for the upstream's response headers (GATEWAY_UPSTREAM_TIMEOUT_MS). */
   readonly upstreamTimeoutMs: number;
+  /** Longest pause in the upstream's response body (GATEWAY_UPSTREAM_BODY_TIMEOUT_MS); 0: none. */
+  readonly upstreamBodyTimeoutMs: number;
+  /** Longest pause in the client's request body (GATEWAY_CLIENT_BODY_TIMEOUT_MS). */
+  readonly clientBodyTimeoutMs: number;
+  /** Largest chunked request body forwarded (GATEWAY_MAX_BODY_BYTES); undefined: no limit. */
+  readonly maxBodyBytes?: number;
   readonly origins: readonly string[];
 }
 
@@ -65,15 +73,25 @@ class UpstreamCall implements Dispatcher.DispatchHandler {
     private readonly listener: UpstreamListener,
   ) {}
 
+  /** Why the call was stopped before undici connected, if it was. */
+  private stopped: Error | null = null;
+
   /** The response's 'close' before it finished: the client went away, so the upstream call stops. */
   readonly onResponseClose = (): void => {
     if (this.res.writableFinished || this.finished || this.clientGone) return;
     this.clientGone = true;
-    if (this.abortUpstream !== null) this.abortUpstream(new ClientGoneError());
+    this.abort(new ClientGoneError());
+  };
+
+  /** Stops the upstream call; undici then reports `reason` to onError. */
+  readonly abort = (reason: Error): void => {
+    if (this.finished) return;
+    if (this.abortUpstream !== null) this.abortUpstream(reason);
+    else this.stopped ??= reason;
   };
 
   onConnect(abort: Abort): void {
-    if (this.clientGone) abort(new ClientGoneError());
+    if (this.stopped !== null) abort(this.stopped);
     else this.abortUpstream = abort;
   }
 
@@ -118,8 +136,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (pool === undefined) {
       pool = new Pool(origin, {
         headersTimeout: options.upstreamTimeoutMs,
-        // Streaming responses (SSE, long downloads) may pause for long; the client can hang up.
-        bodyTimeout: 0,
+        // An upstream that stalls mid-body is cut off after this pause; 0 lets streams (SSE, long
+        // downloads) pause as long as they like.
+        bodyTimeout: options.upstreamBodyTimeoutMs,
         keepAliveTimeout: 4_000,
         connect: { timeout: Math.min(options.upstreamTimeoutMs, 10_000) },
       });
@@ -128,6 +147,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     return pool;
   };
   for (const origin of options.origins) poolFor(origin);
+  const bodyLimits = { idleTimeoutMs: options.clientBodyTimeoutMs, maxBytes: options.maxBodyBytes };
 
   return {
     forward(req, res, origin, path, headers, extraHeaders, listener) {
@@ -138,7 +158,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
           path,
           method: req.method as Dispatcher.HttpMethod,
           headers,
-          body: hasRequestBody(req) ? req : null,
+          body: watchedRequestBody(req, res, bodyLimits, call.abort),
           headersTimeout: options.upstreamTimeoutMs,
         },
         call,
@@ -150,9 +170,21 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   };
 }
 
-/** The problem for a failed upstream call: 504 for a headers timeout, 502 for anything else. */
+/**
+ * The problem for a failed upstream call: the client's own body stalled (408) or grew too large
+ * (413); what the client sent cannot be forwarded (400); the upstream sent no headers in time
+ * (504); anything else the upstream did (502).
+ */
 export function upstreamProblem(error: Error): PreparedProblem {
-  return error instanceof errors.HeadersTimeoutError || (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT'
-    ? PROBLEMS.upstreamTimeout
-    : PROBLEMS.upstreamUnavailable;
+  if (error instanceof ClientBodyTimeoutError) return PROBLEMS.requestTimeout;
+  if (error instanceof BodyTooLargeError) return PROBLEMS.bodyTooLarge;
+  const code = (error as { code?: string }).code;
+  if (code === 'UND_ERR_INVALID_ARG') return PROBLEMS.unforwardable;
+  if (error instanceof errors.HeadersTimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT') return PROBLEMS.upstreamTimeout;
+  return PROBLEMS.upstreamUnavailable;
+}
+
+/** Whether the client's request body was left unread, so the connection cannot be kept alive. */
+export function bodyLeftUnread(error: Error): boolean {
+  return error instanceof ClientBodyTimeoutError || error instanceof BodyTooLargeError || (error as { code?: string }).code === 'UND_ERR_INVALID_ARG';
 }

@@ -35,6 +35,15 @@ export const PROBLEMS = {
   headersTooLarge: prepareProblem(431, 'headers-too-large', 'Request headers exceed 16 KiB.'),
   tooManyHeaders: prepareProblem(431, 'too-many-headers', 'The request has more than 100 header fields.'),
   unsupportedUpgrade: prepareProblem(400, 'unsupported-upgrade', 'Only WebSocket upgrades are supported; send the request without Upgrade.'),
+  invalidPath: prepareProblem(400, 'invalid-path', 'The path climbs above its root or holds an encoded slash or backslash.'),
+  missingHost: prepareProblem(400, 'missing-host', 'An HTTP/1.1 request must carry a Host header.'),
+  conflictingKeys: prepareProblem(400, 'conflicting-api-keys', 'The request carries two different API keys, in X-API-Key and in Authorization.'),
+  unforwardable: prepareProblem(400, 'unforwardable-request', 'The request cannot be forwarded as it is: a header value or path the upstream connection refuses.'),
+  connectNotSupported: prepareProblem(405, 'method-not-allowed', 'CONNECT is not supported: this gateway is not a forward proxy.', ['allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS']),
+  requestTimeout: prepareProblem(408, 'request-timeout', 'The request was not received in time.'),
+  bodyTooLarge: prepareProblem(413, 'payload-too-large', 'The request body is larger than this gateway accepts.'),
+  expectationFailed: prepareProblem(417, 'expectation-failed', 'Only Expect: 100-continue is supported.'),
+  unsupportedTransferCoding: prepareProblem(501, 'unsupported-transfer-coding', 'Only the chunked transfer coding is supported in requests.'),
 } as const;
 
 /** The problem alone (responses with no rate-limit fields: no valid key yet). */

@@ -25,6 +25,8 @@ export interface TestGatewayOptions {
   readonly host?: string;
   /** Where request events go; default none. */
   readonly requestEvents?: RequestEventSink;
+  /** Any other settings. */
+  readonly config?: Partial<GatewayConfig>;
 }
 
 export interface TestGateway {
@@ -57,6 +59,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     redisTimeoutMs: options.redisTimeoutMs ?? 1000,
     logLevel: 'silent',
     trustedProxies: options.trustedProxies ?? TrustedProxies.NONE,
+    ...options.config,
   };
   const redis = createRedisConnection({ url: config.redisUrl, behaviour: 'fail-fast', connectionName: 'test-gateway', autoPipelining: false });
   redis.on('error', () => {});
