@@ -1,8 +1,8 @@
-// The accuracy bench's simulation (DESIGN.md "Limiting"): traffic with a seeded random source is
+// The accuracy bench's simulation: traffic with a seeded random source is
 // offered to a limiter store on a simulated clock, and the admitted requests are measured against a
 // true sliding window. The store is the in-memory one, which runs the same maths and rounding as
 // the Lua script (one behaviour suite keeps the two in step), so thousands of windows take seconds.
-import type { Algorithm } from '../contracts/limits.js';
+import { toWindowLimits, type Algorithm } from '../contracts/limits.js';
 import { MemoryStore } from '../gateway/src/index.js';
 
 /** mulberry32: a small seeded generator, so a run can be repeated exactly. */
@@ -70,6 +70,22 @@ export function maxInAnyWindow(times: readonly number[], windowMs: number): numb
   return best;
 }
 
+/**
+ * GCRA's promise, measured: the most that `times` (ascending) exceed a steady rate by over any
+ * interval [s, t], i.e. max over i ≤ j of (j − i + 1) − rate × (t_j − t_i). GCRA with a burst B
+ * keeps it at most B. One pass: the best j pairs with the smallest (i − rate × t_i) before it.
+ */
+export function maxExcessOverRate(times: readonly number[], ratePerMs: number): number {
+  let best = 0;
+  let lowest = Number.POSITIVE_INFINITY;
+  for (let j = 0; j < times.length; j += 1) {
+    const at = times[j] as number;
+    lowest = Math.min(lowest, j - ratePerMs * at);
+    best = Math.max(best, j + 1 - ratePerMs * at - lowest);
+  }
+  return best;
+}
+
 export interface SimulationResult {
   readonly offered: number;
   readonly admitted: number;
@@ -77,15 +93,27 @@ export interface SimulationResult {
   readonly maxWindowRatio: number;
   /** Admitted per window length of simulated time, divided by the limit. */
   readonly admittedRateRatio: number;
+  /** maxExcessOverRate of the admitted requests at the limit's rate (GCRA's bound is its burst). */
+  readonly maxExcess: number;
 }
 
-/** Offers `arrivals` (ms) one by one to a fresh store with one limit and measures what it admitted. */
-export function simulate(algorithm: Algorithm, limit: number, windowMs: number, arrivals: readonly number[], durationMs: number): SimulationResult {
+/**
+ * Offers `arrivals` (ms) one by one to a fresh store with one limit (and, for GCRA, `burst`) and
+ * measures what it admitted.
+ */
+export function simulate(
+  algorithm: Algorithm,
+  limit: number,
+  windowMs: number,
+  arrivals: readonly number[],
+  durationMs: number,
+  burst?: number,
+): SimulationResult {
   let now = 0;
   // Simulated time 0 is a bucket boundary of the counter (buckets are floor(epoch ms / window)).
   const epochMs = Math.ceil(1_700_000_000_000 / windowMs) * windowMs;
   const store = new MemoryStore({ now: () => epochMs + now, sweepIntervalMs: 3_600_000 });
-  const check = { keyId: 'accuracy', limits: [{ window: `${windowMs / 1000}s`, windowSeconds: windowMs / 1000, limit }], algorithm, cost: 1 };
+  const check = { subject: 'accuracy', limits: toWindowLimits([{ window: `${windowMs / 1000}s`, limit, ...(burst === undefined ? {} : { burst }) }]), algorithm, cost: 1 };
   const admitted: number[] = [];
   try {
     for (const time of arrivals) {
@@ -102,5 +130,6 @@ export function simulate(algorithm: Algorithm, limit: number, windowMs: number, 
     admitted: admitted.length,
     maxWindowRatio: maxInAnyWindow(admitted, windowMs) / limit,
     admittedRateRatio: admitted.length / (durationMs / windowMs) / limit,
+    maxExcess: maxExcessOverRate(admitted, limit / windowMs),
   };
 }

@@ -2,7 +2,7 @@
 // record shapes and the messages published after each committed change. The Redis key layout
 // lives in redis-keys.ts; the scripts that write and read the projection live in lua/.
 import { z } from 'zod';
-import { algorithmSchema, limitsSchema, tierNameSchema } from './limits.js';
+import { algorithmSchema, concurrencySchema, limitsSchema, modeSchema, routeLimitsSchema, tierNameSchema, timezoneSchema } from './limits.js';
 
 // Views are plain (not strict) objects: a gateway ignores fields it does not know, so during a
 // rolling upgrade an older gateway still loads what a newer control plane publishes.
@@ -16,6 +16,8 @@ export const keyViewSchema = z.object({
   active: z.boolean(),
   /** ISO 8601, or null for a key that never expires. */
   expires_at: z.string().nullable(),
+  /** Overrides the tier's mode when set (absent in projections written before modes existed). */
+  mode: modeSchema.nullable().default(null),
 });
 export type KeyView = z.infer<typeof keyViewSchema>;
 
@@ -24,6 +26,12 @@ export const tierViewSchema = z.object({
   name: tierNameSchema,
   limits: limitsSchema,
   algorithm: algorithmSchema,
+  // Defaults: what a projection written before these fields existed means.
+  timezone: timezoneSchema.default('UTC'),
+  mode: modeSchema.default('enforce'),
+  concurrency: concurrencySchema.nullable().default(null),
+  /** Limits per route name for this tier's keys, instead of the routes file's. */
+  route_limits: routeLimitsSchema.nullable().default(null),
 });
 export type TierView = z.infer<typeof tierViewSchema>;
 

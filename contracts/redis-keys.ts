@@ -6,6 +6,7 @@
 // Redis Cluster; all projection keys share `{config}` so a change and its version move together.
 
 import { z } from 'zod';
+import type { Algorithm, WindowLimit } from './limits.js';
 
 export const DEFAULT_REDIS_KEY_PREFIX = 'tg';
 
@@ -15,9 +16,12 @@ export const redisKeyPrefixSchema = z
   .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 letters, digits or : _ . -')
   .default(DEFAULT_REDIS_KEY_PREFIX);
 
-/** The part every limiter key of one API key starts with; the hash tag pins them to one slot. */
-export function limiterKeyBase(prefix: string, keyId: string): string {
-  return `${prefix}:{${keyId}}`;
+/**
+ * The part every limiter key of one subject (an API key's id, or `ip:<address>` for a route limited
+ * by client address) starts with; the hash tag pins them to one Cluster slot.
+ */
+export function limiterKeyBase(prefix: string, subject: string): string {
+  return `${prefix}:{${subject}}`;
 }
 
 export interface ProjectionKeys {
@@ -52,21 +56,30 @@ export function requestEventStream(prefix: string): string {
   return `${prefix}:request-events`;
 }
 
+/** The part of a limit's key that names its kind: how its state is kept. */
+function stateKind(algorithm: Algorithm, limit: WindowLimit): string {
+  if (limit.calendar !== null) return `cal:${limit.calendar}`;
+  if (algorithm === 'sliding_log') return `sl:${limit.windowSeconds}`;
+  if (algorithm === 'gcra') return `gc:${limit.windowSeconds}`;
+  return `sw:${limit.windowSeconds}`;
+}
+
 /**
- * One limit's state: `sw` a hash (two-bucket counter) for sliding_window, `sl` a sorted set for
- * sliding_log. Named by window length so a changed limit value keeps its count and a new window
- * starts empty.
+ * One limit's state: a hash (two-bucket counter: `sw`; calendar period: `cal`), a sorted set
+ * (sliding log: `sl`) or a string (GCRA's arrival time: `gc`). Named by window (and a route's limits
+ * by their route), so a changed limit value keeps its count and a new window starts empty.
  */
-export function limiterWindowKey(
-  prefix: string,
-  keyId: string,
-  algorithm: 'sliding_window' | 'sliding_log',
-  windowSeconds: number,
-): string {
-  return `${limiterKeyBase(prefix, keyId)}:${algorithm === 'sliding_log' ? 'sl' : 'sw'}:${windowSeconds}`;
+export function limiterLimitKey(prefix: string, subject: string, algorithm: Algorithm, limit: WindowLimit): string {
+  const scope = limit.scope === '' ? '' : `${limit.scope}:`;
+  return `${limiterKeyBase(prefix, subject)}:${scope}${stateKind(algorithm, limit)}`;
 }
 
 /** sliding_log only: INCRBY counter that makes sorted-set members unique for equal timestamps. */
-export function limiterLogSequenceKey(prefix: string, keyId: string): string {
-  return `${limiterKeyBase(prefix, keyId)}:sl:seq`;
+export function limiterLogSequenceKey(prefix: string, subject: string): string {
+  return `${limiterKeyBase(prefix, subject)}:sl:seq`;
+}
+
+/** Concurrency slots of one subject: a sorted set of slot ids scored by their lease's end. */
+export function concurrencyKey(prefix: string, subject: string): string {
+  return `${limiterKeyBase(prefix, subject)}:conc`;
 }

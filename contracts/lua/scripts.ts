@@ -1,38 +1,60 @@
-// Loader and typed wrappers for the limiter scripts. The .lua files are read once,
-// registered with ioredis `defineCommand` (EVALSHA, falling back to EVAL after NOSCRIPT, e.g. after
-// SCRIPT FLUSH or a restart), and nothing else calls them. Both services use this: the gateway to
-// consume, the control plane's usage endpoint to peek.
+// Loader and typed wrappers for the limiter's Lua scripts. The .lua files are read once, registered
+// with ioredis `defineCommand` (EVALSHA, falling back to EVAL after NOSCRIPT, e.g. after SCRIPT
+// FLUSH or a restart), and nothing else calls them. Both services use this: the gateway to consume
+// and release concurrency slots, the control plane's usage endpoint and sign-in limit to peek and
+// consume.
 //
-// Why one consume script for both algorithms: the checks of one event-loop turn share one call
-// whatever their keys' tiers, and Lua has no includes, so a second script would copy the batch
-// loop and the all-or-none rule. The read-only peek is its own script so it never writes.
+// Why one limiter script for every kind of limit and for peeks: the checks of one event-loop turn
+// share one call whatever their keys' tiers, and the read-only peek runs the very same maths with
+// its writes left out, so the two cannot drift apart.
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
-import type { Algorithm } from '../limits.js';
-import { limiterLogSequenceKey, limiterWindowKey } from '../redis-keys.js';
+import type { Algorithm, WindowLimit } from '../limits.js';
+import type { Period } from '../calendar.js';
+import { concurrencyKey, limiterLimitKey, limiterLogSequenceKey } from '../redis-keys.js';
 
-export interface ScriptLimit {
-  readonly windowSeconds: number;
+/** One request's concurrency slot: at most `limit` of the subject's requests in flight. */
+export interface ConcurrencySlot {
   readonly limit: number;
+  /** How long the slot is held unless released or renewed. */
+  readonly leaseMs: number;
+  /** Unique per request (no spaces). */
+  readonly id: string;
 }
 
-/** Structurally the gateway's LimitCheck; contracts cannot import the gateway. */
 export interface ScriptCheck {
-  readonly keyId: string;
+  /** What the limits count: an API key's id, or `ip:<address>` for a route limited by client. */
+  readonly subject: string;
   readonly algorithm: Algorithm;
-  readonly limits: readonly ScriptLimit[];
+  /** Sorted by window (toWindowLimits). */
+  readonly limits: readonly WindowLimit[];
+  /** The current period of each calendar limit, in the order of `limits` (null for the others). */
+  readonly periods?: readonly (Period | null)[];
   /** Units to consume from every limit; for a peek, the units that would be asked. */
   readonly cost: number;
+  /** The concurrency slot this request takes with its units; absent: no concurrency limit. */
+  readonly concurrency?: ConcurrencySlot;
 }
 
 /** Facts for one check, per limit in the order of `ScriptCheck.limits`. */
 export interface ScriptReply {
   readonly allowed: boolean;
   readonly remaining: readonly number[];
-  /** Ms until each window's full quota is back (≤ 2 windows for the counter). */
+  /** Ms until each limit's whole quota is back. */
   readonly resetMs: readonly number[];
   /** 0 when allowed; else ms (rounded down, so never late) until every limit admits `cost`. */
   readonly retryAfterMs: number;
+  /** Index into `limits` of the limit that refused it; `limits.length` for the concurrency cap; -1 when allowed. */
+  readonly refused: number;
+  /** The subject's requests in flight after this check; null without a concurrency limit. */
+  readonly inFlight: number | null;
+}
+
+/** One concurrency slot operation: release it, or keep it for one more lease from now. */
+export interface SlotOperation {
+  readonly subject: string;
+  readonly slot: string;
+  readonly keep: boolean;
 }
 
 export class ScriptReplyError extends Error {
@@ -41,8 +63,8 @@ export class ScriptReplyError extends Error {
 }
 
 interface ScriptSources {
-  readonly consume: string;
-  readonly peek: string;
+  readonly limiter: string;
+  readonly slots: string;
 }
 
 let sources: ScriptSources | undefined;
@@ -50,48 +72,51 @@ let sources: ScriptSources | undefined;
 /** The script texts, read from beside this module on first use (dist/ has copies). */
 export function limiterScriptSources(): ScriptSources {
   sources ??= {
-    consume: readFileSync(new URL('./sliding-window.lua', import.meta.url), 'utf8'),
-    peek: readFileSync(new URL('./sliding-window-peek.lua', import.meta.url), 'utf8'),
+    limiter: readFileSync(new URL('./limiter.lua', import.meta.url), 'utf8'),
+    slots: readFileSync(new URL('./concurrency-slots.lua', import.meta.url), 'utf8'),
   };
   return sources;
 }
 
-const CONSUME_COMMAND = 'tollgateLimit';
-const PEEK_COMMAND = 'tollgateLimitPeek';
+const LIMITER_COMMAND = 'tollgateLimiter';
+const SLOTS_COMMAND = 'tollgateSlots';
 /** The ioredis command names the scripts are registered under. */
-export const LIMITER_SCRIPT_COMMANDS: readonly string[] = [CONSUME_COMMAND, PEEK_COMMAND];
+export const LIMITER_SCRIPT_COMMANDS: readonly string[] = [LIMITER_COMMAND, SLOTS_COMMAND];
 
 type ScriptCommand = (...args: (string | number)[]) => Promise<unknown>;
-// The `…Buffer` variants ioredis defines with each command: the reply stays the bytes Redis sent,
+// The `…Buffer` variant ioredis defines with each command: the reply stays the bytes Redis sent,
 // with no UTF-8 decoding into a string, and is scanned as bytes (parseReplyIntegers).
-type ScriptClient = Record<`${typeof CONSUME_COMMAND | typeof PEEK_COMMAND}Buffer`, ScriptCommand>;
+type ScriptClient = Record<`${typeof LIMITER_COMMAND}Buffer`, ScriptCommand> & Record<typeof SLOTS_COMMAND, ScriptCommand>;
 
 export interface LimiterScripts {
   /** Decide the checks in order, each all-or-none; one script call for all of them. On a Cluster
-   * every check of one call must belong to the same API key (one hash slot). */
+   * every check of one call must have the same subject (one hash slot). */
   consume(checks: readonly ScriptCheck[]): Promise<ScriptReply[]>;
   /** The same facts, consuming nothing. */
   peek(checks: readonly ScriptCheck[]): Promise<ScriptReply[]>;
+  /** Releases or renews concurrency slots; on a Cluster, all of one subject. Resolves to how many were found. */
+  slots(operations: readonly SlotOperation[], leaseMs: number): Promise<number>;
 }
 
 interface KeyLayout {
-  readonly limits: readonly ScriptLimit[];
+  readonly limits: readonly WindowLimit[];
   readonly algorithm: Algorithm;
+  readonly concurrent: boolean;
   readonly keys: readonly string[];
 }
 
-// Redis key names per API key, so a request does not rebuild its strings; bounded by the key count.
+// Redis key names per subject, so a request does not rebuild its strings; bounded by the key count.
 const MAX_CACHED_LAYOUTS = 100_000;
 
 export function createLimiterScripts(client: Redis | Cluster, prefix: string): LimiterScripts {
-  const { consume, peek } = limiterScriptSources();
-  client.defineCommand(CONSUME_COMMAND, { lua: consume });
-  client.defineCommand(PEEK_COMMAND, { lua: peek, readOnly: true });
+  const { limiter, slots } = limiterScriptSources();
+  client.defineCommand(LIMITER_COMMAND, { lua: limiter });
+  client.defineCommand(SLOTS_COMMAND, { lua: slots });
   const commands = client as unknown as ScriptClient;
   if (client.isCluster) {
     // ioredis' Cluster auto-pipelining picks a call's slot from its first argument, which for a
     // script with a variable key count is the count, not a key: calls for different slots would
-    // share one pipeline and fail. Send these calls unpipelined there (RedisStore batches instead).
+    // share one pipeline and fail. Send these calls unpipelined there (the store batches instead).
     const ignored = client.options.autoPipeliningIgnoredCommands ?? [];
     for (const name of LIMITER_SCRIPT_COMMANDS) if (!ignored.includes(name)) ignored.push(name);
     client.options.autoPipeliningIgnoredCommands = ignored;
@@ -99,67 +124,96 @@ export function createLimiterScripts(client: Redis | Cluster, prefix: string): L
   const layouts = new Map<string, KeyLayout>();
 
   function keysOf(check: ScriptCheck): readonly string[] {
-    const known = layouts.get(check.keyId);
-    if (known && known.limits === check.limits && known.algorithm === check.algorithm) return known.keys;
-    const keys = check.limits.map((item) => limiterWindowKey(prefix, check.keyId, check.algorithm, item.windowSeconds));
-    if (check.algorithm === 'sliding_log') keys.push(limiterLogSequenceKey(prefix, check.keyId));
+    const concurrent = check.concurrency !== undefined;
+    const known = layouts.get(check.subject);
+    if (known && known.limits === check.limits && known.algorithm === check.algorithm && known.concurrent === concurrent) return known.keys;
+    const keys = check.limits.map((limit) => limiterLimitKey(prefix, check.subject, check.algorithm, limit));
+    if (usesLog(check)) keys.push(limiterLogSequenceKey(prefix, check.subject));
+    if (concurrent) keys.push(concurrencyKey(prefix, check.subject));
     if (layouts.size >= MAX_CACHED_LAYOUTS) layouts.clear();
-    layouts.set(check.keyId, { limits: check.limits, algorithm: check.algorithm, keys });
+    layouts.set(check.subject, { limits: check.limits, algorithm: check.algorithm, concurrent, keys });
     return keys;
   }
 
-  function call(command: ScriptCommand, checks: readonly ScriptCheck[]): Promise<ScriptReply[]> {
-    return command.apply(client, limiterScriptArguments(checks, keysOf)).then((reply) => parseReply(reply, checks));
+  function call(consuming: boolean, checks: readonly ScriptCheck[]): Promise<ScriptReply[]> {
+    const args = limiterScriptArguments(checks, keysOf, consuming);
+    return commands[`${LIMITER_COMMAND}Buffer`].apply(client, args).then((reply) => parseReply(reply, checks));
   }
 
   return {
-    consume: (checks) => call(commands[`${CONSUME_COMMAND}Buffer`], checks),
-    peek: (checks) => call(commands[`${PEEK_COMMAND}Buffer`], checks),
+    consume: (checks) => call(true, checks),
+    peek: (checks) => call(false, checks),
+    slots(operations, leaseMs) {
+      const args: (string | number)[] = [operations.length];
+      for (const operation of operations) args.push(concurrencyKey(prefix, operation.subject));
+      args.push(leaseMs);
+      for (const operation of operations) args.push(`${operation.keep ? 'k' : 'r'} ${operation.slot}`);
+      return commands[SLOTS_COMMAND].apply(client, args).then((found) => Number(found));
+    },
   };
 }
 
+function usesLog(check: ScriptCheck): boolean {
+  return check.algorithm === 'sliding_log' && check.limits.some((limit) => limit.calendar === null);
+}
+
 /**
- * The script's arguments in one array: key count, keys, item count, items (sliding-window.lua).
- * Consecutive checks that are the same object (one key's requests of one turn: the gateway's limiter
- * reuses one check per key and cost) go as one run: their keys once and one item with a repeat
- * count, so a busy key's batch of 20 checks is 5 arguments instead of 42 for ioredis to encode and
+ * The script's arguments in one array: key count, keys, mode, item count, items (limiter.lua).
+ * Consecutive checks that are the same object (one key's requests of one turn: the gateway reuses
+ * one check per key and cost) go as one run: their keys once and one item with a repeat count, so
+ * a busy key's batch of 20 checks is a handful of arguments instead of 40 for ioredis to encode and
  * Redis to parse. The reply still has one entry per check, in order.
  */
-export function limiterScriptArguments(checks: readonly ScriptCheck[], keysOf: (check: ScriptCheck) => readonly string[]): (string | number)[] {
+export function limiterScriptArguments(
+  checks: readonly ScriptCheck[],
+  keysOf: (check: ScriptCheck) => readonly string[],
+  consuming: boolean,
+): (string | number)[] {
   const args: (string | number)[] = [0];
   const items: string[] = [];
   for (let i = 0; i < checks.length; ) {
     const check = checks[i] as ScriptCheck;
     let end = i + 1;
-    while (end < checks.length && checks[end] === check) end += 1;
+    // A check with a concurrency slot is one request's own: never part of a run.
+    if (check.concurrency === undefined) while (end < checks.length && checks[end] === check) end += 1;
     for (const key of keysOf(check)) args.push(key);
     items.push(runItem(check, end - i));
     i = end;
   }
   args[0] = args.length - 1;
-  args.push(items.length);
+  args.push(consuming ? 1 : 0, items.length);
   for (const item of items) args.push(item);
   return args;
 }
 
-// The ARGV item of a check (see sliding-window.lua), per check object: the gateway's limiter reuses
-// one object per key and cost, so a request usually finds its item made.
+// The limits part of a check's ARGV item, per check object: the gateway reuses one object per key
+// and cost (and per calendar period), so a request usually finds its item made.
 const checkItems = new WeakMap<ScriptCheck, string>();
 
-export function checkItem(check: ScriptCheck): string {
+function limitsItem(check: ScriptCheck): string {
   let item = checkItems.get(check);
   if (item === undefined) {
-    item = `${check.algorithm === 'sliding_log' ? 1 : 0} ${check.cost} ${check.limits.length}`;
-    for (const limit of check.limits) item += ` ${limit.windowSeconds * 1000} ${limit.limit}`;
+    item = `${check.cost} ${check.limits.length}`;
+    check.limits.forEach((limit, index) => {
+      if (limit.calendar !== null) {
+        const period = check.periods?.[index];
+        if (period === undefined || period === null) throw new ScriptReplyError(`calendar limit ${limit.name} has no period`);
+        item += ` 3 ${period.start} ${limit.limit} ${period.next}`;
+      } else if (check.algorithm === 'gcra') {
+        item += ` 2 ${limit.windowSeconds * 1000} ${limit.limit} ${limit.burst ?? limit.limit}`;
+      } else {
+        item += ` ${check.algorithm === 'sliding_log' ? 1 : 0} ${limit.windowSeconds * 1000} ${limit.limit} 0`;
+      }
+    });
     checkItems.set(check, item);
   }
   return item;
 }
 
-/** The item of `count` checks in a row: a count above 1 is appended (the script's default is 1). */
+/** The ARGV item of `count` identical checks in a row (limiter.lua). */
 export function runItem(check: ScriptCheck, count: number): string {
-  const item = checkItem(check);
-  return count === 1 ? item : `${item} ${count}`;
+  const slot = check.concurrency;
+  return slot === undefined ? `${count} ${limitsItem(check)} 0` : `1 ${limitsItem(check)} ${slot.limit} ${slot.leaseMs} ${slot.id}`;
 }
 
 const SPACE = 32;
@@ -170,10 +224,9 @@ const NINE = 57;
 const MAX_DIGITS = 15;
 
 /**
- * The integers of a reply ("1 0 4 60000"), as the bytes ioredis hands over or as a string: a
+ * The integers of a reply ("1 0 0 4 60000"), as the bytes ioredis hands over or as a string: a
  * hand-written scanner over the bytes, no split or string per reply. Bytes need no UTF-8 decoding,
- * and no method lookup per character (`text.charCodeAt` was a generic lookup each time while ioredis
- * had left String.prototype a dictionary: gateway/src/fast-string-prototype.ts).
+ * and no method lookup per character.
  */
 export function parseReplyIntegers(reply: Uint8Array | string): number[] {
   // Text as UTF-8: any non-ASCII character becomes bytes ≥ 0x80, which the scanner refuses.
@@ -211,18 +264,26 @@ export function parseReply(text: unknown, checks: readonly ScriptCheck[]): Scrip
   const replies: ScriptReply[] = new Array<ScriptReply>(checks.length);
   let at = 0;
   for (let c = 0; c < checks.length; c += 1) {
-    const count = (checks[c] as ScriptCheck).limits.length;
-    if (at + 2 + 2 * count > reply.length) throw new ScriptReplyError('limiter script reply is too short');
+    const check = checks[c] as ScriptCheck;
+    const count = check.limits.length;
+    const concurrent = check.concurrency !== undefined;
+    if (at + 3 + 2 * count + (concurrent ? 1 : 0) > reply.length) throw new ScriptReplyError('limiter script reply is too short');
     const allowed = reply[at] === 1;
-    const retryAfterMs = allowed ? 0 : Math.max(0, reply[at + 1] as number);
     const remaining = new Array<number>(count);
     const resetMs = new Array<number>(count);
     for (let j = 0; j < count; j += 1) {
-      remaining[j] = reply[at + 2 + 2 * j] as number;
-      resetMs[j] = Math.max(0, reply[at + 3 + 2 * j] as number);
+      remaining[j] = reply[at + 3 + 2 * j] as number;
+      resetMs[j] = Math.max(0, reply[at + 4 + 2 * j] as number);
     }
-    replies[c] = { allowed, remaining, resetMs, retryAfterMs };
-    at += 2 + 2 * count;
+    replies[c] = {
+      allowed,
+      remaining,
+      resetMs,
+      retryAfterMs: allowed ? 0 : Math.max(0, reply[at + 1] as number),
+      refused: allowed ? -1 : (reply[at + 2] as number) - 1,
+      inFlight: concurrent ? (reply[at + 3 + 2 * count] as number) : null,
+    };
+    at += 3 + 2 * count + (concurrent ? 1 : 0);
   }
   if (at !== reply.length) throw new ScriptReplyError('limiter script reply has extra items');
   return replies;

@@ -1,37 +1,67 @@
 // The limiter scripts' wire format as the client reads it: one string of integers per call.
 import t from 'tap';
-import { ScriptReplyError, checkItem, limiterScriptArguments, parseReply, parseReplyIntegers, type ScriptCheck } from '../lua/scripts.js';
+import { toWindowLimits } from '../limits.js';
+import { ScriptReplyError, limiterScriptArguments, parseReply, parseReplyIntegers, runItem, type ScriptCheck } from '../lua/scripts.js';
 
 const twoLimits: ScriptCheck = {
-  keyId: 'k1',
+  subject: 'k1',
   algorithm: 'sliding_window',
-  limits: [
-    { windowSeconds: 60, limit: 5 },
-    { windowSeconds: 3600, limit: 100 },
-  ],
+  limits: toWindowLimits([
+    { window: '1m', limit: 5 },
+    { window: '1h', limit: 100 },
+  ]),
   cost: 2,
 };
 
-t.test('a check becomes one ARGV item of algorithm, cost, count and window/limit pairs', async (t) => {
-  t.equal(checkItem(twoLimits), '0 2 2 60000 5 3600000 100');
-  t.equal(checkItem({ ...twoLimits, algorithm: 'sliding_log', limits: [{ windowSeconds: 1, limit: 1 }] }), '1 2 1 1000 1');
+t.test('a run of checks becomes one ARGV item: count, cost, then type, window ms, limit and a third number per limit', async (t) => {
+  t.equal(runItem(twoLimits, 3), '3 2 2 0 60000 5 0 0 3600000 100 0 0');
+  t.equal(runItem({ ...twoLimits, algorithm: 'sliding_log', limits: toWindowLimits([{ window: '1s', limit: 1 }]) }, 1), '1 2 1 1 1000 1 0 0');
+});
+
+t.test('a GCRA limit carries its burst, the limit when none is given', async (t) => {
+  const gcra: ScriptCheck = { subject: 'k1', algorithm: 'gcra', limits: toWindowLimits([{ window: '1m', limit: 60, burst: 10 }, { window: '1h', limit: 600 }]), cost: 1 };
+  t.equal(runItem(gcra, 1), '1 1 2 2 60000 60 10 2 3600000 600 600 0');
+});
+
+t.test('a calendar limit carries its period: start, limit, the next period\'s start', async (t) => {
+  const monthly: ScriptCheck = {
+    subject: 'k1',
+    algorithm: 'sliding_window',
+    limits: toWindowLimits([{ window: 'month', limit: 1000 }]),
+    periods: [{ start: 1_000, next: 2_000 }],
+    cost: 1,
+  };
+  t.equal(runItem(monthly, 1), '1 1 1 3 1000 1000 2000 0');
+  t.throws(() => runItem({ ...monthly, periods: undefined, limits: toWindowLimits([{ window: 'day', limit: 5 }]) }, 1), ScriptReplyError, 'a calendar limit without its period is a bug, not a silent zero');
+});
+
+t.test('a check with a concurrency slot ends its item with the cap, the lease and the slot id', async (t) => {
+  const capped: ScriptCheck = { ...twoLimits, concurrency: { limit: 4, leaseMs: 60_000, id: 'g1.7' } };
+  t.equal(runItem(capped, 1), '1 2 2 0 60000 5 0 0 3600000 100 0 4 60000 g1.7');
 });
 
 t.test('consecutive checks that are one object go to the script as one run: keys once, one item with the count', async (t) => {
-  const other: ScriptCheck = { ...twoLimits, keyId: 'k2', limits: [{ windowSeconds: 60, limit: 5 }] };
-  const keysOf = (check: ScriptCheck): string[] => check.limits.map((limit) => `{${check.keyId}}:${limit.windowSeconds}`);
-  t.same(limiterScriptArguments([twoLimits, twoLimits, twoLimits, other, twoLimits], keysOf), [
+  const other: ScriptCheck = { ...twoLimits, subject: 'k2', limits: toWindowLimits([{ window: '1m', limit: 5 }]) };
+  const keysOf = (check: ScriptCheck): string[] => check.limits.map((limit) => `{${check.subject}}:${limit.windowSeconds}`);
+  t.same(limiterScriptArguments([twoLimits, twoLimits, twoLimits, other, twoLimits], keysOf, true), [
     5,
     '{k1}:60',
     '{k1}:3600',
     '{k2}:60',
     '{k1}:60',
     '{k1}:3600',
+    1,
     3,
-    '0 2 2 60000 5 3600000 100 3',
-    '0 2 1 60000 5',
-    '0 2 2 60000 5 3600000 100',
+    '3 2 2 0 60000 5 0 0 3600000 100 0 0',
+    '1 2 1 0 60000 5 0 0',
+    '1 2 2 0 60000 5 0 0 3600000 100 0 0',
   ]);
+});
+
+t.test('checks with concurrency slots never share a run, even when they are one object', async (t) => {
+  const capped: ScriptCheck = { ...twoLimits, limits: toWindowLimits([{ window: '1m', limit: 5 }]), concurrency: { limit: 1, leaseMs: 1000, id: 's' } };
+  const args = limiterScriptArguments([capped, capped], () => ['{k1}:60'], false);
+  t.same(args.slice(3), [0, 2, '1 2 1 0 60000 5 0 1 1000 s', '1 2 1 0 60000 5 0 1 1000 s']);
 });
 
 t.test('the integers of a reply are read in order, negative ones included', async (t) => {
@@ -46,20 +76,26 @@ t.test('anything but single-space separated integers is refused', async (t) => {
   }
 });
 
-t.test('a reply gives each check its facts, per limit in the check\'s order', async (t) => {
-  const [denied, allowed] = parseReply('0 1500 0 30001 40 3599000 1 0 3 60000 98 3600000', [twoLimits, twoLimits]);
-  t.same(denied, { allowed: false, retryAfterMs: 1500, remaining: [0, 40], resetMs: [30001, 3599000] });
-  t.same(allowed, { allowed: true, retryAfterMs: 0, remaining: [3, 98], resetMs: [60000, 3600000] });
+t.test("a reply gives each check its facts, per limit in the check's order, and which limit refused", async (t) => {
+  const [denied, allowed] = parseReply('0 1500 2 0 30001 0 3599000 1 0 0 3 60000 98 3600000', [twoLimits, twoLimits]);
+  t.same(denied, { allowed: false, retryAfterMs: 1500, refused: 1, remaining: [0, 0], resetMs: [30001, 3599000], inFlight: null });
+  t.same(allowed, { allowed: true, retryAfterMs: 0, refused: -1, remaining: [3, 98], resetMs: [60000, 3600000], inFlight: null });
+});
+
+t.test('a check with a concurrency slot reads the requests in flight after its limits', async (t) => {
+  const capped: ScriptCheck = { ...twoLimits, concurrency: { limit: 2, leaseMs: 1000, id: 's' } };
+  const [full] = parseReply('0 1000 3 3 60000 98 3600000 2', [capped]);
+  t.same(full, { allowed: false, retryAfterMs: 1000, refused: 2, remaining: [3, 98], resetMs: [60000, 3600000], inFlight: 2 });
 });
 
 t.test('a reply read as bytes, as the gateway gets it from Redis, gives the same facts as the text', async (t) => {
-  const text = '0 1500 0 30001 40 3599000 1 0 3 60000 98 3600000';
+  const text = '0 1500 1 0 30001 40 3599000 1 0 0 3 60000 98 3600000';
   t.same(parseReply(Buffer.from(text, 'latin1'), [twoLimits, twoLimits]), parseReply(text, [twoLimits, twoLimits]));
-  t.throws(() => parseReply(Buffer.from('1 0 3 6000x 98 3600000'), [twoLimits]), ScriptReplyError);
+  t.throws(() => parseReply(Buffer.from('1 0 0 3 6000x 98 3600000'), [twoLimits]), ScriptReplyError);
 });
 
 t.test('a reply that is not a string, too short or too long is refused', async (t) => {
-  t.throws(() => parseReply([1, 0, 4, 60000], [twoLimits]), ScriptReplyError);
-  t.throws(() => parseReply('1 0 3 60000', [twoLimits]), ScriptReplyError);
-  t.throws(() => parseReply('1 0 3 60000 98 3600000 7', [twoLimits]), ScriptReplyError);
+  t.throws(() => parseReply([1, 0, 0, 4, 60000], [twoLimits]), ScriptReplyError);
+  t.throws(() => parseReply('1 0 0 3 60000', [twoLimits]), ScriptReplyError);
+  t.throws(() => parseReply('1 0 0 3 60000 98 3600000 7', [twoLimits]), ScriptReplyError);
 });

@@ -20,6 +20,10 @@ export interface TiersTable {
   description: ColumnType<string | null, string | null | undefined, string | null>;
   limits: Json<Limit[]>;
   algorithm: string;
+  timezone: ColumnType<string, string | undefined, string>;
+  mode: ColumnType<string, string | undefined, string>;
+  concurrency: ColumnType<number | null, number | null | undefined, number | null>;
+  route_limits: ColumnType<Record<string, Limit[]> | null, string | null | undefined, string | null>;
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
   revision: Revision;
@@ -30,6 +34,7 @@ export interface ApiKeysTable {
   name: string;
   tier: string;
   limits: ColumnType<Limit[] | null, string | null, string | null>;
+  mode: ColumnType<string | null, string | null | undefined, string | null>;
   active: ColumnType<boolean, boolean | undefined, boolean>;
   expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: TimestampDefault;

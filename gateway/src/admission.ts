@@ -1,11 +1,18 @@
 // The admission step: every request the gateway limits (proxied HTTP, WebSocket upgrades) and every
 // read of a key's limits (/_gateway/quota, the rate-limit fields of a 404) is decided here and
-// nowhere else. It takes the key, its cost and a listener, and answers the listener once, maybe
-// before it returns:
-//   forward(headers)          admitted, or let through by GATEWAY_FAILURE_MODE=open
-//   refuse(problem, headers)  over a limit (429), the store down in closed mode or overloaded (503)
-//   inspected(reply, headers) a read: the facts, or null when the store could not answer
+// nowhere else. It takes the request's subject (a key, or a client address on a keyless route),
+// its route and cost, and a listener, and answers the listener once, maybe before it returns:
+//   forward(headers, verdict)          admitted; or over a limit in shadow mode; or let through by
+//                                      GATEWAY_FAILURE_MODE=open
+//   refuse(problem, headers, verdict)  over a limit or the concurrency cap (429); the store down in
+//                                      closed mode, or overloaded (503)
+//   inspected(reply, headers, policy)  a read: the facts, or null when the store could not answer
 // The handlers write what they are told; they never decide.
+//
+// What applies to a request (its policy) is built once per key record and route and reused: the
+// key's limits (its tier's or its own), the route's (the tier's for that route, else the routes
+// file's), the tier's algorithm, time zone, mode and concurrency cap. All of it is decided in one
+// store call, all or none.
 //
 // A store failure is handled here, once: counted in tollgate_gateway_store_errors_total, then the
 // failure mode applies. A gateway with more checks waiting than its queue holds refuses the excess
@@ -13,36 +20,97 @@
 // unchecked because of its own load.
 //
 // Per request: one small object waits for the store's answer (none when a cached denial answers),
-// no Promise and no closure.
+// no Promise and no closure. Concurrency caps add the slot (a check copy and a lease timer), and
+// keyless routes a check per client; tiers without them pay nothing for either.
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { WindowLimit } from '../../contracts/limits.js';
+import { CalendarPeriods, type Period } from '../../contracts/calendar.js';
+import type { Algorithm, Mode, WindowLimit } from '../../contracts/limits.js';
 import type { FailureMode } from './config.js';
 import type { KeyRecord } from './keys/key-record.js';
 import { DeniedCache } from './limiter/denied-cache.js';
 import { rateLimitHeaderList, undecidedHeaderList, type HeaderPolicy } from './limiter/headers.js';
 import { policyHeaderValue } from './limiter/policy-header.js';
-import {
-  StoreOverloadedError,
-  type LimitCheck,
-  type RateLimitStore,
-  type ReplyReceiver,
-  type StoreReply,
-} from './limiter/store.js';
-import type { GatewayMetrics } from './metrics.js';
-import { PROBLEMS, type PreparedProblem } from './proxy/respond.js';
+import { StoreOverloadedError, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './limiter/store.js';
+import type { GatewayMetrics, LimitKind } from './metrics.js';
+import { clientSubject } from './proxy/client-subject.js';
+import { limitedProblem, PROBLEMS, type PreparedProblem } from './proxy/respond.js';
+import type { Route } from './proxy/routes.js';
+
+/** A concurrency slot a request holds until it ends: renewed while it runs, released at its end. */
+export class SlotLease {
+  private timer: NodeJS.Timeout | null;
+  private released = false;
+
+  constructor(
+    private readonly store: RateLimitStore,
+    private readonly subject: string,
+    private readonly id: string,
+    private readonly leaseMs: number,
+  ) {
+    this.timer = setTimeout(this.renew, leaseMs / 2);
+    this.timer.unref();
+  }
+
+  /** The request is over (answered, abandoned or failed): the slot is free again. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.store.updateSlot({ subject: this.subject, slot: this.id, keep: false }, this.leaseMs);
+  }
+
+  private readonly renew = (): void => {
+    if (this.released) return;
+    this.store.updateSlot({ subject: this.subject, slot: this.id, keep: true }, this.leaseMs);
+    this.timer = setTimeout(this.renew, this.leaseMs / 2);
+    this.timer.unref();
+  };
+}
+
+/** What the decision means for the request log, and the slot the request holds. */
+export interface Verdict {
+  /** A limit refused the request (429). */
+  readonly limited: boolean;
+  /** The item name of the limit that refused it (or would have, in shadow mode). */
+  readonly limitedBy: string | null;
+  /** A shadow-mode limit would have refused it; it was forwarded. */
+  readonly shadowLimited: boolean;
+  readonly slot: SlotLease | null;
+}
+
+/** The verdict of nearly every admitted request, shared: no allocation. */
+export const ADMITTED: Verdict = Object.freeze({ limited: false, limitedBy: null, shadowLimited: false, slot: null });
 
 export interface AdmissionListener {
   /** Send the request on, adding these fields to the upstream's response. */
-  forward(headers: string[]): void;
+  forward(headers: string[], verdict: Verdict): void;
   /** Answer with this problem and these fields instead. */
-  refuse(problem: PreparedProblem, headers: string[]): void;
+  refuse(problem: PreparedProblem, headers: string[], verdict: Verdict): void;
 }
 
 export interface InspectionListener {
-  /** The key's limits now, or null when the store could not answer (counted as a store error);
+  /** The limits now, or null when the store could not answer (counted as a store error);
    * `headers` are the rate-limit fields for the answer either way. */
-  inspected(reply: StoreReply | null, headers: string[]): void;
+  inspected(reply: StoreReply | null, headers: string[], policy: Policy): void;
+}
+
+/** What applies to one subject's requests on one route, built once and reused. */
+export interface Policy extends HeaderPolicy {
+  /** The tier's name, or `none` for a keyless route (metrics). */
+  readonly tier: string;
+  readonly algorithm: Algorithm;
+  readonly timezone: string;
+  readonly mode: Mode;
+  /** Most requests in flight; null: no cap. */
+  readonly concurrency: number | null;
+  /** The subject's check of the last cost asked for, with the current calendar periods. */
+  check: LimitCheck;
+  /** When the check's calendar periods end (epoch ms); Infinity without calendar limits. */
+  validUntil: number;
+  policyHeader: string;
 }
 
 export interface AdmissionOptions {
@@ -52,36 +120,42 @@ export interface AdmissionOptions {
   readonly logger: Logger;
   /** Answer certain denials locally until their retry-after; off for a store that needs no I/O. */
   readonly deniedCache: boolean;
+  /** How long a concurrency slot is held unless released or renewed. */
+  readonly concurrencyLeaseMs?: number;
+  /** Routes limited by client address group IPv6 clients by this prefix. */
+  readonly clientIpv6PrefixBits?: number;
   /** Monotonic ms; default performance.now. */
   readonly now?: () => number;
+  /** Epoch ms, for calendar periods; default Date.now. */
+  readonly clock?: () => number;
 }
 
-/** What a key's requests are checked against, built once per key record and reused. */
-interface KeyPolicy extends HeaderPolicy {
-  /** The check of the last cost asked for (a route's cost is fixed, so nearly always a hit). */
-  check: LimitCheck;
+/** The policy key of a key's requests on no route (a 404) and of a quota read (every route). */
+const NO_ROUTE = Symbol('no route');
+const EVERY_ROUTE = Symbol('every route');
+type RouteKey = Route | typeof NO_ROUTE | typeof EVERY_ROUTE;
+
+/** A key's policies: the last one used (nearly always the route asked again), and the others. */
+interface KeyPolicies {
+  route: RouteKey;
+  policy: Policy;
+  others: Map<RouteKey, Policy> | null;
 }
 
 /** Waits for the store's answer to one consume. */
 class PendingDecision implements ReplyReceiver {
   constructor(
     private readonly admission: Admission,
-    private readonly record: KeyRecord,
-    private readonly policy: HeaderPolicy,
-    private readonly cost: number,
+    private readonly policy: Policy,
+    private readonly check: LimitCheck,
+    /** Whose denial may be cached (a key's policy on a route); null: none. */
+    private readonly owner: Policy | null,
     private readonly listener: AdmissionListener,
     private readonly sentAtMs: number,
   ) {}
 
   received(reply: StoreReply): void {
-    const admission = this.admission;
-    admission.checkAnswered(this.sentAtMs);
-    if (reply.allowed) {
-      this.listener.forward(rateLimitHeaderList(this.policy, reply));
-      return;
-    }
-    admission.denied?.remember(this.record, this.cost, reply, this.sentAtMs);
-    admission.refuseLimited(this.record, rateLimitHeaderList(this.policy, reply), this.listener);
+    this.admission.answered(this.policy, this.check, this.owner, reply, this.listener, this.sentAtMs);
   }
 
   failed(error: unknown): void {
@@ -93,17 +167,17 @@ class PendingDecision implements ReplyReceiver {
 class PendingInspection implements ReplyReceiver {
   constructor(
     private readonly admission: Admission,
-    private readonly policy: HeaderPolicy,
+    private readonly policy: Policy,
     private readonly listener: InspectionListener,
   ) {}
 
   received(reply: StoreReply): void {
-    this.listener.inspected(reply, rateLimitHeaderList(this.policy, reply));
+    this.listener.inspected(reply, rateLimitHeaderList(this.policy, reply, false), this.policy);
   }
 
   failed(error: unknown): void {
     this.admission.inspectionFailed(error);
-    this.listener.inspected(null, undecidedHeaderList(this.policy));
+    this.listener.inspected(null, undecidedHeaderList(this.policy), this.policy);
   }
 }
 
@@ -114,9 +188,14 @@ export class Admission {
   private readonly metrics: GatewayMetrics;
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly policies = new WeakMap<KeyRecord, KeyPolicy>();
-  // One RateLimit-Policy value per limits array: a tier's keys share theirs.
-  private readonly policyHeaders = new WeakMap<readonly WindowLimit[], string>();
+  private readonly clock: () => number;
+  private readonly leaseMs: number;
+  private readonly ipv6Bits: number;
+  private readonly policies = new WeakMap<KeyRecord, KeyPolicies>();
+  private readonly routePolicies = new Map<Route, Policy>();
+  private readonly periods = new CalendarPeriods();
+  private readonly slotPrefix = randomBytes(6).toString('base64url');
+  private slotSerial = 0;
 
   constructor(options: AdmissionOptions) {
     this.store = options.store;
@@ -124,24 +203,54 @@ export class Admission {
     this.metrics = options.metrics;
     this.log = options.logger;
     this.now = options.now ?? performance.now.bind(performance);
+    this.clock = options.clock ?? Date.now;
+    this.leaseMs = options.concurrencyLeaseMs ?? 60_000;
+    this.ipv6Bits = options.clientIpv6PrefixBits ?? 64;
     this.denied = options.deniedCache ? new DeniedCache(this.now) : undefined;
   }
 
-  /** Consumes `cost` from every limit of the key, or from none, and tells `listener` what to do. */
-  decide(record: KeyRecord, cost: number, listener: AdmissionListener): void {
-    const policy = this.policyOf(record, cost);
-    const known = this.denied?.get(record, cost);
-    if (known !== undefined) {
-      this.refuseLimited(record, rateLimitHeaderList(policy, known), listener);
-      return;
+  /** A keyed request on `route`: consumes its cost from every limit that applies, or from none. */
+  decide(record: KeyRecord, route: Route, listener: AdmissionListener): void {
+    const policy = this.keyPolicy(record, route, route.cost);
+    if (this.denied !== undefined && policy.mode === 'enforce') {
+      const known = this.denied.get(policy, route.cost);
+      if (known !== undefined) {
+        this.refuseLimited(policy, known, listener);
+        return;
+      }
     }
-    this.store.consume(policy.check, new PendingDecision(this, record, policy, cost, listener, this.now()));
+    this.consume(policy, policy.check, policy, listener);
   }
 
-  /** Reads the key's limits for a request of `cost`, consuming nothing. */
-  inspect(record: KeyRecord, cost: number, listener: InspectionListener): void {
-    const policy = this.policyOf(record, cost);
-    this.store.peek(policy.check, new PendingInspection(this, policy, listener));
+  /** A request on a keyless route limited by client address. */
+  decideForClient(route: Route, clientAddress: string, listener: AdmissionListener): void {
+    const policy = this.clientPolicy(route);
+    const template = policy.check;
+    // The subject is the client's, so the check is this request's own.
+    const check: LimitCheck = {
+      subject: clientSubject(clientAddress, this.ipv6Bits),
+      algorithm: template.algorithm,
+      limits: template.limits,
+      periods: template.periods,
+      cost: template.cost,
+    };
+    this.consume(policy, check, null, listener);
+  }
+
+  /**
+   * Reads a key's limits for a request of `cost`, consuming nothing: on `route`, on no route (the
+   * key's own limits, for a 404), or on every route (the key's and every route's, for the quota).
+   */
+  inspect(record: KeyRecord, route: Route | 'none' | 'every', routes: readonly Route[], cost: number, listener: InspectionListener): void {
+    const key: RouteKey = route === 'none' ? NO_ROUTE : route === 'every' ? EVERY_ROUTE : route;
+    const policy = this.keyPolicy(record, key, cost, routes);
+    const check = policy.concurrency === null ? policy.check : { ...policy.check, concurrency: { limit: policy.concurrency, leaseMs: this.leaseMs, id: 'peek' } };
+    this.store.peek(check, new PendingInspection(this, policy, listener));
+  }
+
+  /** When the cached denial of a key's requests on a route ends (diagnostics, tests); undefined: none. */
+  deniedUntil(record: KeyRecord, route: Route): number | undefined {
+    return this.denied?.deniedUntil(this.keyPolicy(record, route, route.cost));
   }
 
   /** Forgets every cached denial (Redis came back, maybe empty). */
@@ -149,13 +258,22 @@ export class Admission {
     this.denied?.clear();
   }
 
-  checkAnswered(sentAtMs: number): void {
+  answered(policy: Policy, check: LimitCheck, owner: Policy | null, reply: StoreReply, listener: AdmissionListener, sentAtMs: number): void {
     this.metrics.recordCheck((this.now() - sentAtMs) / 1000);
-  }
-
-  refuseLimited(record: KeyRecord, headers: string[], listener: AdmissionListener): void {
-    this.metrics.recordRateLimited(record.tier);
-    listener.refuse(PROBLEMS.rateLimited, headers);
+    if (reply.allowed) {
+      const slot = check.concurrency;
+      if (slot === undefined) listener.forward(rateLimitHeaderList(policy, reply), ADMITTED);
+      else listener.forward(rateLimitHeaderList(policy, reply), { ...ADMITTED, slot: new SlotLease(this.store, check.subject, slot.id, slot.leaseMs) });
+      return;
+    }
+    if (policy.mode === 'shadow') {
+      // What enforcing would have answered, forwarded instead: the same fields, no Retry-After.
+      this.metrics.recordShadowLimited(policy.tier);
+      listener.forward(rateLimitHeaderList(policy, reply, false), { limited: false, limitedBy: refusedBy(policy, reply), shadowLimited: true, slot: null });
+      return;
+    }
+    if (owner !== null && reply.refused < policy.limits.length) this.denied?.remember(owner, check.cost, reply, sentAtMs);
+    this.refuseLimited(policy, reply, listener);
   }
 
   /** GATEWAY_FAILURE_MODE, applied to a consume the store could not answer. */
@@ -164,16 +282,16 @@ export class Admission {
     const headers = undecidedHeaderList(policy);
     if (error instanceof StoreOverloadedError) {
       this.metrics.recordShed();
-      listener.refuse(PROBLEMS.overloaded, headers);
+      listener.refuse(PROBLEMS.overloaded, headers, ADMITTED);
       return;
     }
     this.metrics.recordStoreError();
     this.log.debug({ err: error }, 'limiter store failed');
     if (this.failureMode === 'open') {
       this.metrics.recordFailOpen();
-      listener.forward(headers);
+      listener.forward(headers, ADMITTED);
     } else {
-      listener.refuse(PROBLEMS.storeUnavailable, headers);
+      listener.refuse(PROBLEMS.storeUnavailable, headers, ADMITTED);
     }
   }
 
@@ -186,29 +304,117 @@ export class Admission {
     this.log.debug({ err: error }, 'limiter store failed on a read');
   }
 
-  private policyOf(record: KeyRecord, cost: number): KeyPolicy {
-    let policy = this.policies.get(record);
-    if (policy === undefined) {
-      policy = { limits: record.limits, policyHeader: this.policyHeaderOf(record.limits), check: checkOf(record, cost) };
-      this.policies.set(record, policy);
-    } else if (policy.check.cost !== cost) {
-      // Records are immutable, so one check per record and cost can be reused (the script
-      // wrapper caches its arguments per check object).
-      policy.check = checkOf(record, cost);
+  private consume(policy: Policy, base: LimitCheck, owner: Policy | null, listener: AdmissionListener): void {
+    let check = base;
+    if (policy.concurrency !== null) {
+      this.slotSerial += 1;
+      check = { ...base, concurrency: { limit: policy.concurrency, leaseMs: this.leaseMs, id: `${this.slotPrefix}.${this.slotSerial.toString(36)}` } };
     }
-    return policy;
+    this.store.consume(check, new PendingDecision(this, policy, check, owner, listener, this.now()));
   }
 
-  private policyHeaderOf(limits: readonly WindowLimit[]): string {
-    let header = this.policyHeaders.get(limits);
-    if (header === undefined) {
-      header = policyHeaderValue(limits);
-      this.policyHeaders.set(limits, header);
+  private refuseLimited(policy: Policy, reply: StoreReply, listener: AdmissionListener): void {
+    const name = refusedBy(policy, reply);
+    this.metrics.recordRateLimited(policy.tier, limitKind(policy, reply));
+    listener.refuse(limitedProblem(policy.limits, reply, policy.concurrency), rateLimitHeaderList(policy, reply), {
+      limited: true,
+      limitedBy: name,
+      shadowLimited: false,
+      slot: null,
+    });
+  }
+
+  private keyPolicy(record: KeyRecord, route: RouteKey, cost: number, routes: readonly Route[] = []): Policy {
+    const known = this.policies.get(record);
+    let policy: Policy | undefined;
+    if (known !== undefined) policy = known.route === route ? known.policy : known.others?.get(route);
+    if (policy === undefined) {
+      policy = this.buildKeyPolicy(record, route, cost, routes);
+      if (known === undefined) this.policies.set(record, { route, policy, others: null });
+      else (known.others ??= new Map()).set(route, policy);
+    } else if (known !== undefined && known.route !== route && known.others !== null) {
+      // Keep the last route in front: the next request of this key most likely asks for it again.
+      known.others.set(known.route, known.policy);
+      known.route = route;
+      known.policy = policy;
     }
-    return header;
+    return this.current(policy, cost);
+  }
+
+  private buildKeyPolicy(record: KeyRecord, route: RouteKey, cost: number, routes: readonly Route[]): Policy {
+    const tier = record.tier;
+    let limits = record.limits;
+    const routeLimits = (one: Route): readonly WindowLimit[] => tier.routeLimits.get(one.name) ?? one.limits ?? [];
+    if (route === EVERY_ROUTE) {
+      const extra = routes.filter((one) => one.auth !== 'none').flatMap((one) => routeLimits(one));
+      const named = new Set(routes.map((one) => one.name));
+      for (const [name, own] of tier.routeLimits) if (!named.has(name)) extra.push(...own);
+      if (extra.length > 0) limits = [...limits, ...extra];
+    } else if (route !== NO_ROUTE) {
+      const extra = routeLimits(route);
+      if (extra.length > 0) limits = [...limits, ...extra];
+    }
+    return this.newPolicy(record.id, tier.name, limits, tier.algorithm, tier.timezone, record.mode, tier.concurrency, cost);
+  }
+
+  private clientPolicy(route: Route): Policy {
+    let policy = this.routePolicies.get(route);
+    if (policy === undefined) {
+      policy = this.newPolicy('', 'none', route.limits ?? [], route.algorithm ?? 'sliding_window', route.timezone ?? 'UTC', 'enforce', null, route.cost);
+      this.routePolicies.set(route, policy);
+    }
+    return this.current(policy, route.cost);
+  }
+
+  private newPolicy(subject: string, tier: string, limits: readonly WindowLimit[], algorithm: Algorithm, timezone: string, mode: Mode, concurrency: number | null, cost: number): Policy {
+    const policy: Policy = {
+      tier,
+      limits,
+      algorithm,
+      timezone,
+      mode,
+      concurrency,
+      check: { subject, algorithm, limits, cost },
+      validUntil: 0,
+      policyHeader: '',
+    };
+    return this.refresh(policy, cost);
+  }
+
+  /** The policy with a check of `cost` for the current calendar periods. */
+  private current(policy: Policy, cost: number): Policy {
+    if (policy.check.cost === cost && policy.validUntil > this.clock()) return policy;
+    return this.refresh(policy, cost);
+  }
+
+  /**
+   * A new check (and, with calendar limits, new periods and RateLimit-Policy). Records are
+   * immutable, so one check per policy and cost is reused: the script wrapper caches its arguments
+   * per check object.
+   */
+  private refresh(policy: Policy, cost: number): Policy {
+    const { limits } = policy;
+    let periods: (Period | null)[] | undefined;
+    let validUntil = Number.POSITIVE_INFINITY;
+    if (limits.some((limit) => limit.calendar !== null)) {
+      const nowMs = this.clock();
+      periods = limits.map((limit) => (limit.calendar === null ? null : this.periods.period(limit.calendar, policy.timezone, nowMs)));
+      for (const period of periods) if (period !== null && period.next < validUntil) validUntil = period.next;
+    }
+    policy.check = { subject: policy.check.subject, algorithm: policy.algorithm, limits, cost, ...(periods ? { periods } : {}) };
+    if (policy.policyHeader === '' || periods !== undefined) policy.policyHeader = policyHeaderValue(limits, periods);
+    policy.validUntil = validUntil;
+    return policy;
   }
 }
 
-function checkOf(record: KeyRecord, cost: number): LimitCheck {
-  return { keyId: record.id, limits: record.limits, algorithm: record.algorithm, cost };
+/** The item name of the limit that refused (or would have refused) the request. */
+function refusedBy(policy: Policy, reply: StoreReply): string {
+  return reply.refused >= 0 && reply.refused < policy.limits.length ? (policy.limits[reply.refused] as WindowLimit).name : 'concurrency';
+}
+
+function limitKind(policy: Policy, reply: StoreReply): LimitKind {
+  if (reply.refused >= policy.limits.length) return 'concurrency';
+  if (policy.check.subject === '' || policy.check.subject.startsWith('ip:')) return 'client';
+  return (policy.limits[reply.refused] as WindowLimit | undefined)?.scope === '' ? 'key' : 'route';
 }

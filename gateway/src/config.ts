@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
+import { algorithmSchema, limitsSchema, ROUTE_NAME_PATTERN, timezoneSchema, toWindowLimits } from '../../contracts/limits.js';
 import { redisNodesSchema, type RedisNode } from '../../contracts/redis-connection.js';
 import { TrustedProxies, trustedProxiesSchema } from '../../contracts/trusted-proxies.js';
 import type { RouteConfig } from './proxy/routes.js';
@@ -41,6 +42,10 @@ export interface GatewayConfig {
   readonly clientBodyTimeoutMs?: number;
   /** Largest request body forwarded, in bytes; undefined: no limit. */
   readonly maxBodyBytes?: number;
+  /** Routes limited by client address group IPv6 clients by this prefix length (default 64). */
+  readonly clientIpv6PrefixBits?: number;
+  /** How long a concurrency slot is held unless released or renewed (default 60 s). */
+  readonly concurrencyLeaseMs?: number;
 }
 
 export class ConfigError extends Error {
@@ -99,18 +104,46 @@ const envSchema = z.object({
   GATEWAY_UPSTREAM_BODY_TIMEOUT_MS: wholeNumber('must be a whole number of milliseconds (0: no limit)').default(60_000),
   GATEWAY_CLIENT_BODY_TIMEOUT_MS: milliseconds(30_000),
   GATEWAY_MAX_BODY_BYTES: wholeNumber('must be a whole number of bytes').min(1, 'must be a whole number of bytes').optional(),
+  GATEWAY_CLIENT_IPV6_PREFIX: z.coerce
+    .number({ error: 'must be a prefix length from 1 to 128' })
+    .int('must be a prefix length from 1 to 128')
+    .min(1, 'must be a prefix length from 1 to 128')
+    .max(128, 'must be a prefix length from 1 to 128')
+    .default(64),
+  GATEWAY_CONCURRENCY_LEASE_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds, at least 1000' })
+    .int('must be a whole number of milliseconds, at least 1000')
+    .min(1000, 'must be a whole number of milliseconds, at least 1000')
+    .default(60_000),
 });
 
-const routeSchema = z.strictObject({
-  prefix: z.string().regex(/^\/[^\s?#]*$/, 'must start with / and hold no query'),
-  upstream: z.string().regex(HTTP_URL, 'must be an http:// or https:// URL without query'),
-  strip_prefix: z.boolean().default(false),
-  cost: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000).default(1),
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$/, 'must be 1 to 64 letters, digits or _ . / -')
-    .optional(),
-});
+const routeSchema = z
+  .strictObject({
+    prefix: z.string().regex(/^\/[^\s?#]*$/, 'must start with / and hold no query'),
+    upstream: z.string().regex(HTTP_URL, 'must be an http:// or https:// URL without query'),
+    strip_prefix: z.boolean().default(false),
+    cost: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000).default(1),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$/, 'must be 1 to 64 letters, digits or _ . / -')
+      .optional(),
+    limits: limitsSchema.optional(),
+    auth: z.enum(['key', 'none'], { error: 'must be key or none' }).default('key'),
+    limit_by: z.enum(['client_ip'], { error: 'must be client_ip' }).optional(),
+    algorithm: algorithmSchema.optional(),
+    timezone: timezoneSchema.optional(),
+  })
+  .superRefine((route, ctx) => {
+    if (route.limit_by !== undefined && route.auth !== 'none') ctx.addIssue({ code: 'custom', path: ['limit_by'], message: 'needs auth: none (a keyed route counts per key)' });
+    if (route.auth === 'none' && route.limits !== undefined && route.limit_by === undefined) ctx.addIssue({ code: 'custom', path: ['limit_by'], message: 'must be client_ip for a keyless route with limits' });
+    if (route.limit_by !== undefined && route.limits === undefined) ctx.addIssue({ code: 'custom', path: ['limits'], message: 'must be set to limit by client_ip' });
+    if (route.algorithm !== undefined && route.auth !== 'none') ctx.addIssue({ code: 'custom', path: ['algorithm'], message: "is the key's tier's on a keyed route" });
+    if (route.timezone !== undefined && route.auth !== 'none') ctx.addIssue({ code: 'custom', path: ['timezone'], message: "is the key's tier's on a keyed route" });
+    const gcra = route.algorithm === 'gcra';
+    (route.limits ?? []).forEach((limit, index) => {
+      if (limit.burst !== undefined && !(gcra || route.auth === 'key')) ctx.addIssue({ code: 'custom', path: ['limits', index, 'burst'], message: 'applies to gcra only' });
+    });
+  });
 
 const routesFileSchema = z.strictObject({ routes: z.array(routeSchema).min(1, 'must list at least one route') });
 
@@ -154,9 +187,24 @@ function readRoutesFile(path: string): RouteConfig[] {
     const name = route.name ?? prefix;
     if (prefixes.has(prefix)) throw new ConfigError(variable, `routes.${index}.prefix ${prefix} is listed twice`);
     if (names.has(name)) throw new ConfigError(variable, `routes.${index}.name ${name} is listed twice`);
+    // Limits are named after their route in headers, bodies and Redis keys: a safe name is needed.
+    if (route.limits !== undefined && !ROUTE_NAME_PATTERN.test(name)) {
+      throw new ConfigError(variable, `routes.${index}.name is needed for a route with limits whose prefix ${prefix} is not 1 to 64 letters, digits or _ . / -`);
+    }
     prefixes.add(prefix);
     names.add(name);
-    return { name, prefix, upstream: trimSlash(route.upstream), stripPrefix: route.strip_prefix, cost: route.cost };
+    return {
+      name,
+      prefix,
+      upstream: trimSlash(route.upstream),
+      stripPrefix: route.strip_prefix,
+      cost: route.cost,
+      limits: route.limits === undefined ? null : Object.freeze(toWindowLimits(route.limits, name).map((limit) => Object.freeze(limit))),
+      auth: route.auth,
+      limitBy: route.limit_by ?? null,
+      // A keyed route's limits count as the key's tier says; only a keyless route has its own.
+      ...(route.auth === 'none' ? { algorithm: route.algorithm ?? 'sliding_window', timezone: route.timezone ?? 'UTC' } : {}),
+    };
   });
 }
 
@@ -206,5 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     upstreamBodyTimeoutMs: settings.GATEWAY_UPSTREAM_BODY_TIMEOUT_MS,
     clientBodyTimeoutMs: settings.GATEWAY_CLIENT_BODY_TIMEOUT_MS,
     maxBodyBytes: settings.GATEWAY_MAX_BODY_BYTES,
+    clientIpv6PrefixBits: settings.GATEWAY_CLIENT_IPV6_PREFIX,
+    concurrencyLeaseMs: settings.GATEWAY_CONCURRENCY_LEASE_MS,
   });
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 // Imported, not the global: globalThis.performance is a lazy getter, so every read of the global
 // costs a global-IC miss and a getter call (about 300 instructions per read, callgrind).
 import { performance } from 'node:perf_hooks';
-import type { Admission, AdmissionListener } from './admission.js';
+import { ADMITTED, type Admission, type AdmissionListener, type Verdict } from './admission.js';
 import { answerGatewayEndpoint, GATEWAY_PATHS, UnroutedRequest } from './gateway-endpoints.js';
 import type { KeyRecord } from './keys/key-record.js';
 import type { KeyLookup } from './keys/key-lookup.js';
@@ -15,7 +15,7 @@ import { CONFLICTING_KEYS, findApiKey } from './proxy/api-key.js';
 import { framingProblem } from './proxy/framing.js';
 import { normaliseTarget } from './proxy/request-target.js';
 import { bodyLeftUnread, upstreamProblem, type Forwarder, type UpstreamListener } from './proxy/forward.js';
-import type { TrustedProxies } from '../../contracts/trusted-proxies.js';
+import { clientAddress, type TrustedProxies } from '../../contracts/trusted-proxies.js';
 import { upstreamRequestHeaders } from './proxy/headers.js';
 import { PROBLEMS, sendProblem, sendProblemWithHeaders, type PreparedProblem } from './proxy/respond.js';
 import { upstreamPath, type Route, type Router } from './proxy/routes.js';
@@ -65,6 +65,20 @@ export class RequestHandler {
     const route = this.options.router.match(url);
     const routeName = route === undefined ? NO_ROUTE : route.name;
 
+    // A body declared larger than the gateway forwards is refused before it costs any quota.
+    if (this.options.maxBodyBytes !== undefined && Number(req.headers['content-length']) > this.options.maxBodyBytes) {
+      res.shouldKeepAlive = false;
+      return refuseWithoutKey(req, res, PROBLEMS.bodyTooLarge, routeName, startedMs, recorder);
+    }
+
+    // A keyless route (auth: none) needs no key: limited per client address, or not at all.
+    if (route !== undefined && route.auth === 'none' && !url.startsWith(GATEWAY_PATHS)) {
+      const exchange = new Exchange(this.options, req, res, route, null, startedMs);
+      if (route.limitBy === 'client_ip') this.options.admission.decideForClient(route, clientAddress(req, this.options.trustedProxies), exchange);
+      else exchange.forward([], ADMITTED);
+      return;
+    }
+
     // 1. Key: header → SHA-256 (remembered per secret) → table; missing, unknown, inactive and
     // expired are all 401.
     const secret = findApiKey(req.headers);
@@ -75,24 +89,18 @@ export class RequestHandler {
 
     // 2. The gateway's own endpoints are answered here and never proxied.
     if (url.startsWith(GATEWAY_PATHS)) {
-      answerGatewayEndpoint(req, res, url, record, startedMs, this.options.admission, recorder);
+      answerGatewayEndpoint(req, res, url, record, startedMs, this.options.admission, this.options.router.routes, recorder);
       return;
-    }
-
-    // A body declared larger than the gateway forwards is refused before it costs any quota.
-    if (this.options.maxBodyBytes !== undefined && Number(req.headers['content-length']) > this.options.maxBodyBytes) {
-      res.shouldKeepAlive = false;
-      return refuseWithoutKey(req, res, PROBLEMS.bodyTooLarge, routeName, startedMs, recorder);
     }
 
     // 3. Route (longest prefix); a 404 still reports the key's limits, consuming nothing.
     if (route === undefined) {
-      this.options.admission.inspect(record, 0, new UnroutedRequest(req, res, record, startedMs, recorder));
+      this.options.admission.inspect(record, 'none', this.options.router.routes, 0, new UnroutedRequest(req, res, record, startedMs, recorder));
       return;
     }
 
-    // 4. Admission: one limiter call; the exchange writes what it decides.
-    this.options.admission.decide(record, route.cost, new Exchange(this.options, req, res, route, record, startedMs));
+    // 4. Admission: one limiter call for every limit that applies; the exchange writes what it decides.
+    this.options.admission.decide(record, route, new Exchange(this.options, req, res, route, record, startedMs));
   }
 }
 
@@ -101,7 +109,7 @@ function answerServerOptions(req: IncomingMessage, res: ServerResponse, startedM
   if (req.method !== 'OPTIONS') return refuseWithoutKey(req, res, PROBLEMS.invalidPath, NO_ROUTE, startedMs, recorder);
   res.writeHead(204, ['allow', SERVER_METHODS]);
   res.end();
-  recorder.finish(req, NO_ROUTE, null, 204, startedMs, false);
+  recorder.finish(req, NO_ROUTE, null, 204, startedMs);
 }
 
 function refuseWithoutKey(
@@ -113,37 +121,41 @@ function refuseWithoutKey(
   recorder: RequestRecorder,
 ): void {
   sendProblem(res, prepared);
-  recorder.finish(req, routeName, null, prepared.status, startedMs, false);
+  recorder.finish(req, routeName, null, prepared.status, startedMs);
 }
 
-/** One limited request, from the admission's answer to the end of the upstream's response. */
+/** One proxied request, from the admission's answer to the end of the upstream's response. */
 class Exchange implements AdmissionListener, UpstreamListener {
   private upstreamStartedMs = 0;
   /** The rate-limit fields of the decision, for a problem answered after the upstream failed. */
   private responseHeaders: string[] = [];
+  private verdict: Verdict = ADMITTED;
 
   constructor(
     private readonly options: RequestHandlerOptions,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly route: Route,
-    private readonly record: KeyRecord,
+    /** Null on a keyless route. */
+    private readonly record: KeyRecord | null,
     private readonly startedMs: number,
   ) {}
 
   // 5a. Refused (429, or 503 from the failure mode): the problem with the rate-limit fields.
-  refuse(problem: PreparedProblem, headers: string[]): void {
+  refuse(problem: PreparedProblem, headers: string[], verdict: Verdict): void {
     sendProblemWithHeaders(this.res, problem, headers);
-    this.options.recorder.finish(this.req, this.route.name, this.record, problem.status, this.startedMs, problem === PROBLEMS.rateLimited);
+    this.options.recorder.finish(this.req, this.route.name, this.record, problem.status, this.startedMs, verdict);
   }
 
   // 5b. Forwarded: headers rewritten, bodies streamed both ways, the rate-limit fields added.
-  forward(headers: string[]): void {
+  forward(headers: string[], verdict: Verdict): void {
     const { req, route, record } = this;
     const now = performance.now();
+    this.verdict = verdict;
     if (this.res.destroyed) {
       // The client left while the limiter answered: no upstream call for nobody.
-      this.options.recorder.finish(req, route.name, record, CLIENT_GONE, this.startedMs, false, now);
+      verdict.slot?.release();
+      this.options.recorder.finish(req, route.name, record, CLIENT_GONE, this.startedMs, verdict, now);
       return;
     }
     this.responseHeaders = headers;
@@ -153,17 +165,18 @@ class Exchange implements AdmissionListener, UpstreamListener {
       this.res,
       route.origin,
       upstreamPath(route, req.url ?? '/'),
-      upstreamRequestHeaders(req, record.id, record.tier, this.options.trustedProxies),
+      upstreamRequestHeaders(req, record?.id ?? null, record?.tier.name ?? null, this.options.trustedProxies),
       headers,
       this,
     );
   }
 
-  // 6. Record, once the upstream's response is over (or failed).
+  // 6. Record, once the upstream's response is over (or failed); the concurrency slot is free again.
   upstreamFinished(error: Error | null): void {
     const { req, res, route } = this;
     const now = performance.now();
     const recorder = this.options.recorder;
+    this.verdict.slot?.release();
     recorder.upstream(route.name, this.upstreamStartedMs, now);
     let status = res.statusCode;
     if (error !== null) {
@@ -180,6 +193,6 @@ class Exchange implements AdmissionListener, UpstreamListener {
       }
       this.options.logger.debug({ err: error, route: route.name }, 'upstream call failed');
     }
-    recorder.finish(req, route.name, this.record, status, this.startedMs, false, now);
+    recorder.finish(req, route.name, this.record, status, this.startedMs, this.verdict, now);
   }
 }

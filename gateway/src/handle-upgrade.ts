@@ -6,7 +6,8 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import type { Admission, AdmissionListener, InspectionListener } from './admission.js';
+import { ADMITTED, type Admission, type AdmissionListener, type InspectionListener, type Verdict } from './admission.js';
+import { clientAddress, type TrustedProxies } from '../../contracts/trusted-proxies.js';
 import { GATEWAY_PATHS } from './gateway-endpoints.js';
 import type { KeyLookup } from './keys/key-lookup.js';
 import type { KeyRecord } from './keys/key-record.js';
@@ -25,6 +26,7 @@ export interface UpgradeHandlerOptions {
   readonly admission: Admission;
   readonly webSockets: WebSocketProxy;
   readonly recorder: RequestRecorder;
+  readonly trustedProxies: TrustedProxies;
   /** The public server's request listener: serves a non-WebSocket upgrade as plain HTTP. */
   readonly serveHttp: (req: IncomingMessage, res: ServerResponse) => void;
 }
@@ -47,6 +49,12 @@ export class UpgradeHandler {
     req.url = url;
     const route = this.options.router.match(url);
     const routeName = route === undefined ? NO_ROUTE : route.name;
+    if (route !== undefined && route.auth === 'none' && !url.startsWith(GATEWAY_PATHS)) {
+      const upgrade = new UpgradeExchange(this.options, req, socket, head, route, null, startedMs);
+      if (route.limitBy === 'client_ip') this.options.admission.decideForClient(route, clientAddress(req, this.options.trustedProxies), upgrade);
+      else upgrade.forward([], ADMITTED);
+      return;
+    }
     const secret = findApiKey(req.headers);
     if (secret === undefined) return this.refuse(req, socket, PROBLEMS.missingKey, routeName, startedMs);
     if (secret === CONFLICTING_KEYS) return this.refuse(req, socket, PROBLEMS.conflictingKeys, routeName, startedMs);
@@ -54,16 +62,16 @@ export class UpgradeHandler {
     if (record === undefined) return this.refuse(req, socket, PROBLEMS.invalidKey, routeName, startedMs);
     // The gateway's own endpoints are never proxied, not even as WebSockets.
     if (route === undefined || url.startsWith(GATEWAY_PATHS)) {
-      this.options.admission.inspect(record, 0, new UnroutedUpgrade(req, socket, record, startedMs, recorder));
+      this.options.admission.inspect(record, 'none', this.options.router.routes, 0, new UnroutedUpgrade(req, socket, record, startedMs, recorder));
       return;
     }
-    this.options.admission.decide(record, route.cost, new UpgradeExchange(this.options, req, socket, head, route, record, startedMs));
+    this.options.admission.decide(record, route, new UpgradeExchange(this.options, req, socket, head, route, record, startedMs));
   }
 
   /** A refusal before any key is known: a raw response, then the connection closes. */
   private refuse(req: IncomingMessage, socket: Duplex, prepared: PreparedProblem, routeName: string, startedMs: number): void {
     writeRawProblem(socket, prepared);
-    this.options.recorder.finish(req, routeName, null, prepared.status, startedMs, false);
+    this.options.recorder.finish(req, routeName, null, prepared.status, startedMs);
   }
 
   /**
@@ -74,7 +82,7 @@ export class UpgradeHandler {
   private serveWithoutUpgrade(req: IncomingMessage, socket: Duplex): void {
     if (hasRequestBody(req)) {
       writeRawProblem(socket, PROBLEMS.unsupportedUpgrade);
-      this.options.recorder.finish(req, NO_ROUTE, null, 400, performance.now(), false);
+      this.options.recorder.finish(req, NO_ROUTE, null, 400, performance.now());
       return;
     }
     const res = new ServerResponse(req);
@@ -96,19 +104,22 @@ class UpgradeExchange implements AdmissionListener {
     private readonly socket: Duplex,
     private readonly head: Buffer,
     private readonly route: Route,
-    private readonly record: KeyRecord,
+    /** Null on a keyless route. */
+    private readonly record: KeyRecord | null,
     private readonly startedMs: number,
   ) {}
 
-  forward(_headers: string[]): void {
+  forward(_headers: string[], verdict: Verdict): void {
     const { req, route, record } = this;
-    this.options.webSockets.forward(req, this.socket, this.head, route, record.id, record.tier);
-    this.options.recorder.finish(req, route.name, record, 101, this.startedMs, false);
+    // A WebSocket holds its concurrency slot for as long as it is open.
+    if (verdict.slot !== null) this.socket.once('close', () => verdict.slot?.release());
+    this.options.webSockets.forward(req, this.socket, this.head, route, record?.id ?? null, record?.tier.name ?? null);
+    this.options.recorder.finish(req, route.name, record, 101, this.startedMs, verdict);
   }
 
-  refuse(problem: PreparedProblem, headers: string[]): void {
+  refuse(problem: PreparedProblem, headers: string[], verdict: Verdict): void {
     writeRawProblem(this.socket, problem, headers);
-    this.options.recorder.finish(this.req, this.route.name, this.record, problem.status, this.startedMs, problem === PROBLEMS.rateLimited);
+    this.options.recorder.finish(this.req, this.route.name, this.record, problem.status, this.startedMs, verdict);
   }
 }
 
@@ -124,6 +135,6 @@ class UnroutedUpgrade implements InspectionListener {
 
   inspected(_reply: StoreReply | null, headers: string[]): void {
     writeRawProblem(this.socket, PROBLEMS.noRoute, headers);
-    this.recorder.finish(this.req, NO_ROUTE, this.record, 404, this.startedMs, false);
+    this.recorder.finish(this.req, NO_ROUTE, this.record, 404, this.startedMs);
   }
 }

@@ -166,24 +166,15 @@ async function releaseParts(parts: Parts): Promise<void> {
  * The in-memory store in the shape of the limiter scripts' wrapper, so the control plane (usage
  * endpoint, sign-in limits) reads and consumes the very windows the in-process gateway enforces.
  */
-export function memoryLimiterScripts(store: MemoryStore): Pick<LimiterScripts, 'peek' | 'consume'> {
+export function memoryLimiterScripts(store: MemoryStore): LimiterScripts {
   const run = (call: 'peek' | 'consume', checks: readonly ScriptCheck[]): Promise<StoreReply[]> =>
-    Promise.all(
-      checks.map(
-        (check) =>
-          new Promise<StoreReply>((resolve, reject) =>
-            store[call](
-              {
-                keyId: check.keyId,
-                algorithm: check.algorithm,
-                cost: check.cost,
-                // The store keys windows by seconds; the label is only used for headers.
-                limits: check.limits.map((limit) => ({ window: `${limit.windowSeconds}s`, ...limit })),
-              },
-              { received: resolve, failed: reject },
-            ),
-          ),
-      ),
-    );
-  return { peek: (checks) => run('peek', checks), consume: (checks) => run('consume', checks) };
+    Promise.all(checks.map((check) => new Promise<StoreReply>((resolve, reject) => store[call](check, { received: resolve, failed: reject }))));
+  return {
+    peek: (checks) => run('peek', checks),
+    consume: (checks) => run('consume', checks),
+    slots(operations, leaseMs) {
+      for (const operation of operations) store.updateSlot(operation, leaseMs);
+      return Promise.resolve(operations.length);
+    },
+  };
 }

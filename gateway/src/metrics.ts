@@ -17,6 +17,9 @@ const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 // A limiter check is one Redis round trip: most of the range is below a millisecond.
 const CHECK_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
+/** Which kind of limit refused a request (a closed set, for labels). */
+export type LimitKind = 'key' | 'route' | 'client' | 'concurrency';
+
 export interface GatewayMetricsSources {
   /** Keys per tier in the current key table (tollgate_gateway_active_keys). */
   activeKeysByTier(): ReadonlyMap<string, number>;
@@ -32,7 +35,10 @@ export interface GatewayMetrics {
   recordRequest(route: string, method: string | undefined, code: number, durationSeconds: number): void;
   recordUpstream(route: string, durationSeconds: number): void;
   recordCheck(durationSeconds: number): void;
-  recordRateLimited(tier: string): void;
+  /** A 429: the key's tier (`none` on a keyless route) and the kind of limit that refused it. */
+  recordRateLimited(tier: string, kind: LimitKind): void;
+  /** A request a shadow-mode limit would have refused (it was forwarded). */
+  recordShadowLimited(tier: string): void;
   recordStoreError(): void;
   recordFailOpen(): void;
   /** A check refused because too many checks were waiting for Redis (the gateway is overloaded). */
@@ -52,7 +58,18 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     ['route', 'method', 'code'],
     registry,
   );
-  const rateLimited = new FastCounter('tollgate_gateway_rate_limited_total', 'Requests rejected with 429, by tier.', ['tier'], registry);
+  const rateLimited = new FastCounter(
+    'tollgate_gateway_rate_limited_total',
+    'Requests rejected with 429, by tier (none on a keyless route) and the kind of limit that refused them (key, route, client, concurrency).',
+    ['tier', 'kind'],
+    registry,
+  );
+  const shadowLimited = new FastCounter(
+    'tollgate_gateway_shadow_limited_total',
+    'Requests a shadow-mode limit would have refused (they were forwarded), by tier.',
+    ['tier'],
+    registry,
+  );
   const requestDuration = new FastHistogram(
     'tollgate_gateway_request_duration_seconds',
     'Time from request to response end, by route.',
@@ -127,6 +144,7 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
   const durationChildren = new Map<string, HistogramChild>();
   const upstreamChildren = new Map<string, HistogramChild>();
   const tierChildren = new Map<string, CounterChild>();
+  const shadowChildren = new Map<string, CounterChild>();
 
   return {
     registry,
@@ -166,11 +184,21 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     recordCheck(durationSeconds) {
       checkDuration.observe(durationSeconds);
     },
-    recordRateLimited(tier) {
-      let counter = tierChildren.get(tier);
+    recordRateLimited(tier, kind) {
+      // Tier names and kinds contain no tab: one string keys both labels.
+      const id = `${tier}\t${kind}`;
+      let counter = tierChildren.get(id);
       if (counter === undefined) {
-        counter = rateLimited.labels(tier);
-        tierChildren.set(tier, counter);
+        counter = rateLimited.labels(tier, kind);
+        tierChildren.set(id, counter);
+      }
+      counter.inc();
+    },
+    recordShadowLimited(tier) {
+      let counter = shadowChildren.get(tier);
+      if (counter === undefined) {
+        counter = shadowLimited.labels(tier);
+        shadowChildren.set(tier, counter);
       }
       counter.inc();
     },

@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createRequestEventIds, type RequestEventSink } from '../../contracts/request-event.js';
+import { ADMITTED, type Verdict } from './admission.js';
 import type { KeyRecord } from './keys/key-record.js';
 import { normaliseMethod, type GatewayMetrics } from './metrics.js';
 import { clientAddress, type TrustedProxies } from '../../contracts/trusted-proxies.js';
@@ -25,14 +26,14 @@ export class RequestRecorder {
     this.metrics.recordUpstream(routeName, (endMs - startedMs) / 1000);
   }
 
-  /** One answered request; `limited`: a rate limit refused it. */
+  /** One answered request; `verdict` says whether and which limit refused it. */
   finish(
     req: IncomingMessage,
     routeName: string,
     record: KeyRecord | null,
     status: number,
     startedMs: number,
-    limited: boolean,
+    verdict: Verdict = ADMITTED,
     endMs = performance.now(),
   ): void {
     const seconds = (endMs - startedMs) / 1000;
@@ -43,15 +44,15 @@ export class RequestRecorder {
       id: this.nextEventId(),
       timeMs: Date.now(),
       keyId: record === null ? null : record.id,
-      tier: record === null ? null : record.tier,
+      tier: record === null ? null : record.tier.name,
       route: routeName === NO_ROUTE ? null : routeName,
       method: normaliseMethod(req.method),
       status,
       durationMs: seconds * 1000,
-      limited,
+      limited: verdict.limited,
       clientIp: clientAddress(req, this.trustedProxies) || null,
-      limitedBy: null,
-      shadowLimited: false,
+      limitedBy: verdict.limitedBy,
+      shadowLimited: verdict.shadowLimited,
     });
   }
 }

@@ -106,6 +106,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger: logger.child({ component: 'admission' }),
     // An answer without I/O (the in-memory store) gains nothing from remembering denials.
     deniedCache: storeHealth !== undefined,
+    concurrencyLeaseMs: config.concurrencyLeaseMs,
+    clientIpv6PrefixBits: config.clientIpv6PrefixBits,
+    clock: options.clock,
   });
   // Redis may have come back empty: a remembered denial could deny what it now admits.
   storeHealth?.subscribe((up) => {
@@ -162,14 +165,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   // Any Expect but 100-continue (which Node answers itself): 417, as problem+json.
   server.on('checkExpectation', (req, res) => {
     sendProblem(res, PROBLEMS.expectationFailed);
-    recorder.finish(req, NO_ROUTE, null, 417, performance.now(), false);
+    recorder.finish(req, NO_ROUTE, null, 417, performance.now());
   });
   // Not a forward proxy: CONNECT gets 405 instead of a closed connection.
   server.on('connect', (req, socket: Socket) => {
     writeRawProblem(socket, PROBLEMS.connectNotSupported);
-    recorder.finish(req, NO_ROUTE, null, 405, performance.now(), false);
+    recorder.finish(req, NO_ROUTE, null, 405, performance.now());
   });
-  const upgrades = new UpgradeHandler({ keys: keyLookup, router, admission, webSockets, recorder, serveHttp });
+  const upgrades = new UpgradeHandler({ keys: keyLookup, router, admission, webSockets, recorder, trustedProxies, serveHttp });
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {
     if (draining) {

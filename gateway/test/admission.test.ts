@@ -6,6 +6,7 @@ import { toWindowLimits, type Algorithm, type Limit } from '../../contracts/limi
 import { createRedisConnection, waitForReady } from '../../contracts/redis-connection.js';
 import { Admission } from '../src/admission.js';
 import type { FailureMode } from '../src/config.js';
+import { buildTierRecord } from '../src/keys/cache.js';
 import type { KeyRecord } from '../src/keys/key-record.js';
 import { MemoryStore } from '../src/limiter/memory-store.js';
 import { RedisStore } from '../src/limiter/redis-store.js';
@@ -15,10 +16,13 @@ import {
   type LimitCheck,
   type RateLimitStore,
   type ReplyReceiver,
+  type SlotOperation,
 } from '../src/limiter/store.js';
 import { createGatewayMetrics } from '../src/metrics.js';
 import { PROBLEMS, type PreparedProblem } from '../src/proxy/respond.js';
+import { createRouter, type Route } from '../src/proxy/routes.js';
 import { uniquePrefix } from '../../test-support/redis-server.js';
+import { tierView } from '../../test-support/views.js';
 import { peekOnce } from './helpers/store-calls.js';
 
 const client = createRedisConnection({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', behaviour: 'fail-fast', connectionName: 'test' });
@@ -30,12 +34,23 @@ function record(algorithm: Algorithm, limits: Limit[], id?: string): KeyRecord {
   serial += 1;
   return {
     id: id ?? `key_${process.pid}_${serial}_${Math.random().toString(36).slice(2, 8)}`,
-    tier: 'test',
+    tier: buildTierRecord(tierView({ name: 'test', limits, algorithm })),
     limits: toWindowLimits(limits),
-    algorithm,
+    mode: 'enforce',
     active: true,
     expiresAtMs: null,
   };
+}
+
+const routesByCost = new Map<number, Route>();
+/** One route with no limits of its own, of cost `cost` (the same object each time, as a router's). */
+function routeOfCost(cost: number): Route {
+  let route = routesByCost.get(cost);
+  if (route === undefined) {
+    route = createRouter([{ name: `cost${cost}`, prefix: '/', upstream: 'http://127.0.0.1:1', stripPrefix: false, cost }]).routes[0] as Route;
+    routesByCost.set(cost, route);
+  }
+  return route;
 }
 
 /** What the admission step told a request, and whether it did so before `decide` returned. */
@@ -55,7 +70,7 @@ function headerMap(list: readonly string[]): Record<string, string> {
 function decide(admission: Admission, key: KeyRecord, cost = 1): Promise<Told> {
   return new Promise((resolve) => {
     let returned = false;
-    admission.decide(key, cost, {
+    admission.decide(key, routeOfCost(cost), {
       forward: (headers) => resolve({ verdict: 'forward', problem: null, headers: headerMap(headers), synchronous: !returned }),
       refuse: (problem, headers) => resolve({ verdict: 'refuse', problem, headers: headerMap(headers), synchronous: !returned }),
     });
@@ -74,6 +89,9 @@ class CountingStore implements RateLimitStore {
   peek(check: LimitCheck, receiver: ReplyReceiver): void {
     this.inner.peek(check, receiver);
   }
+  updateSlot(operation: SlotOperation, leaseMs: number): void {
+    this.inner.updateSlot(operation, leaseMs);
+  }
   close(): Promise<void> {
     return this.inner.close();
   }
@@ -84,6 +102,7 @@ function failingStore(error: unknown): RateLimitStore {
   return {
     consume: (_check, receiver) => receiver.failed(error),
     peek: (_check, receiver) => receiver.failed(error),
+    updateSlot: () => {},
     close: async () => {},
   };
 }
@@ -129,7 +148,8 @@ t.test('a key over its limit is refused with 429 and Retry-After', async (t) => 
   await decide(admission, key);
   const told = await decide(admission, key);
   t.equal(told.verdict, 'refuse');
-  t.equal(told.problem, PROBLEMS.rateLimited);
+  t.equal(told.problem?.status, 429);
+  t.match(JSON.parse(told.problem?.body.toString() ?? '{}'), { type: /\/rate-limited$/, limit: { name: '1h', window: '1h', limit: 1, remaining: 0 } });
   t.ok(Number(told.headers['retry-after']) >= 1);
 });
 
@@ -148,8 +168,10 @@ t.test('a key over its limit is answered locally, before decide returns, until i
   t.ok(cached.synchronous, 'then answered without waiting');
   t.equal(cached.headers.ratelimit?.split(', ')[1], '"1h";r=8;t=3600', 'with the facts Redis gave');
   t.equal(cached.headers['retry-after'], '60');
-  t.equal((await decide(admission, key, 5)).verdict, 'refuse', 'a larger cost is refused as well');
   t.equal(store.calls, callsBefore, 'Redis was not asked');
+  const larger = await decide(admission, key, 5);
+  t.equal(larger.verdict, 'refuse', 'a request of another route (a larger cost) is refused as well');
+  t.notOk(larger.synchronous, 'by Redis: a denial is cached per key and route');
 });
 
 t.test('a new key record (a config change) is not answered from the old record denial', async (t) => {
@@ -179,14 +201,15 @@ t.test('the denied-until cache never denies a request that Redis admits', async 
   const { admission } = admissionWith(store);
   // Each round: exhaust a 1 s window, let the cache learn the denial, then poll Redis itself (peek,
   // consuming nothing) until it admits. The cache's deadline must not be after that moment.
+  const route1 = routeOfCost(1);
   async function rounds(algorithm: Algorithm): Promise<void> {
     const key = record(algorithm, [{ window: '1s', limit: 3 }]);
-    const check: LimitCheck = { keyId: key.id, limits: key.limits, algorithm, cost: 1 };
+    const check: LimitCheck = { subject: key.id, limits: key.limits, algorithm, cost: 1 };
     for (let round = 0; round < 2; round += 1) {
       let told: Told;
       do told = await decide(admission, key);
       while (told.verdict === 'forward');
-      const deniedUntil = admission.denied?.deniedUntil(key);
+      const deniedUntil = admission.deniedUntil(key, route1);
       // The first round's denial is a second away, so it is cached. A later round may not be: its
       // entries went in within a millisecond of each other once the window had room, so its denial
       // can end within the millisecond, which Redis rounds down to 0 ms, and that is not cached.
@@ -205,7 +228,7 @@ t.test('the denied-until cache never denies a request that Redis admits', async 
       t.equal(next.verdict, 'forward', `${algorithm}: the first check after Redis admits again is admitted`);
     }
   }
-  await Promise.all([rounds('sliding_window'), rounds('sliding_log')]);
+  await Promise.all([rounds('sliding_window'), rounds('sliding_log'), rounds('gcra')]);
 });
 
 t.test('without the cache every decision asks the store', async (t) => {
@@ -227,7 +250,7 @@ t.test('inspect reports the limits and consumes nothing', async (t) => {
   await decide(admission, key);
   for (let i = 0; i < 2; i += 1) {
     const remaining = await new Promise<number | undefined>((resolve) =>
-      admission.inspect(key, 0, { inspected: (reply) => resolve(reply?.remaining[0]) }),
+      admission.inspect(key, 'none', [], 0, { inspected: (reply) => resolve(reply?.remaining[0]) }),
     );
     t.equal(remaining, 1);
   }
@@ -272,7 +295,7 @@ t.test('an overloaded gateway refuses with 503 even in open mode, and it is not 
 
 t.test('a read the store cannot answer is counted as a store error too', async (t) => {
   const { admission, metrics } = admissionWith(failingStore(new StoreUnavailableError('down')));
-  const reply = await new Promise((resolve) => admission.inspect(record('sliding_window', [{ window: '1m', limit: 5 }]), 0, { inspected: resolve }));
+  const reply = await new Promise((resolve) => admission.inspect(record('sliding_window', [{ window: '1m', limit: 5 }]), 'none', [], 0, { inspected: resolve }));
   t.equal(reply, null);
   t.equal(await metricValue(metrics, 'tollgate_gateway_store_errors_total'), 1);
 });

@@ -46,9 +46,59 @@ t.test('a YAML routes file is read with its defaults', async (t) => {
     'routes:\n  - prefix: /orders\n    upstream: http://127.0.0.1:3000/\n  - prefix: /search\n    upstream: http://127.0.0.1:3001/v1\n    strip_prefix: true\n    cost: 5\n    name: search\n',
   );
   t.same(loadConfig({ GATEWAY_ROUTES_FILE: path }).routes, [
-    { name: '/orders', prefix: '/orders', upstream: 'http://127.0.0.1:3000', stripPrefix: false, cost: 1 },
-    { name: 'search', prefix: '/search', upstream: 'http://127.0.0.1:3001/v1', stripPrefix: true, cost: 5 },
+    { name: '/orders', prefix: '/orders', upstream: 'http://127.0.0.1:3000', stripPrefix: false, cost: 1, limits: null, auth: 'key', limitBy: null },
+    { name: 'search', prefix: '/search', upstream: 'http://127.0.0.1:3001/v1', stripPrefix: true, cost: 5, limits: null, auth: 'key', limitBy: null },
   ]);
+});
+
+t.test("a route's limits are named after the route, its prefix when it has no name", async (t) => {
+  const path = file(
+    'limited.yaml',
+    'routes:\n  - prefix: /reports\n    upstream: http://127.0.0.1:3000\n    limits:\n      - { window: 1m, limit: 10 }\n  - prefix: /search\n    name: search\n    upstream: http://127.0.0.1:3000\n    limits: [{ window: 1h, limit: 100 }, { window: 1m, limit: 5 }]\n',
+  );
+  const [reports, search] = loadConfig({ GATEWAY_ROUTES_FILE: path }).routes;
+  t.same(reports?.limits?.map((limit) => limit.name), ['/reports:1m']);
+  t.same(search?.limits?.map((limit) => [limit.name, limit.limit]), [
+    ['search:1m', 5],
+    ['search:1h', 100],
+  ]);
+});
+
+t.test('a keyless route limited by client address carries its own algorithm and time zone', async (t) => {
+  const path = file(
+    'keyless.yaml',
+    'routes:\n  - prefix: /signup\n    upstream: http://127.0.0.1:3000\n    auth: none\n    limit_by: client_ip\n    algorithm: gcra\n    timezone: Europe/Paris\n    limits: [{ window: 1m, limit: 5, burst: 2 }]\n  - prefix: /status\n    upstream: http://127.0.0.1:3000\n    auth: none\n',
+  );
+  const [signup, status] = loadConfig({ GATEWAY_ROUTES_FILE: path }).routes;
+  t.match(signup, { auth: 'none', limitBy: 'client_ip', algorithm: 'gcra', timezone: 'Europe/Paris' });
+  t.match(signup?.limits?.[0], { name: '/signup:1m', burst: 2 });
+  t.match(status, { auth: 'none', limitBy: null, limits: null }, 'a keyless route without limits is open to all');
+});
+
+t.test('route policies that cannot work are refused with the field named', async (t) => {
+  const cases: [string, string][] = [
+    ['auth: none\n    limits: [{ window: 1m, limit: 5 }]', 'routes.0.limit_by must be client_ip for a keyless route with limits'],
+    ['limit_by: client_ip\n    limits: [{ window: 1m, limit: 5 }]', 'routes.0.limit_by needs auth: none (a keyed route counts per key)'],
+    ['auth: none\n    limit_by: client_ip', 'routes.0.limits must be set to limit by client_ip'],
+    ['algorithm: gcra', "routes.0.algorithm is the key's tier's on a keyed route"],
+    ['timezone: UTC', "routes.0.timezone is the key's tier's on a keyed route"],
+    ['auth: none\n    limit_by: client_ip\n    limits: [{ window: 1m, limit: 5, burst: 2 }]', 'routes.0.limits.0.burst applies to gcra only'],
+    ['auth: maybe', 'routes.0.auth must be key or none'],
+    ['limits: [{ window: fortnight, limit: 5 }]', 'routes.0.limits.0.window must be a duration such as 30s, 1m, 1h or 1d, or day or month'],
+  ];
+  for (const [extra, message] of cases) {
+    const path = file('policy.yaml', `routes:\n  - prefix: /a\n    upstream: http://127.0.0.1:1\n    ${extra}\n`);
+    t.throws(() => loadConfig({ GATEWAY_ROUTES_FILE: path }), { message: `invalid configuration: GATEWAY_ROUTES_FILE ${message}` }, extra);
+  }
+  const unnamed = file('unnamed.yaml', 'routes:\n  - prefix: /v1/items:batch\n    upstream: http://127.0.0.1:1\n    limits: [{ window: 1m, limit: 5 }]\n');
+  t.throws(() => loadConfig({ GATEWAY_ROUTES_FILE: unnamed }), { message: /routes\.0\.name is needed for a route with limits/ });
+});
+
+t.test('GATEWAY_CLIENT_IPV6_PREFIX and GATEWAY_CONCURRENCY_LEASE_MS are read, with 64 and 60 s by default', async (t) => {
+  t.match(loadConfig(UPSTREAM), { clientIpv6PrefixBits: 64, concurrencyLeaseMs: 60_000 });
+  t.match(loadConfig({ ...UPSTREAM, GATEWAY_CLIENT_IPV6_PREFIX: '48', GATEWAY_CONCURRENCY_LEASE_MS: '5000' }), { clientIpv6PrefixBits: 48, concurrencyLeaseMs: 5000 });
+  t.throws(() => loadConfig({ ...UPSTREAM, GATEWAY_CLIENT_IPV6_PREFIX: '129' }), { message: 'invalid configuration: GATEWAY_CLIENT_IPV6_PREFIX must be a prefix length from 1 to 128' });
+  t.throws(() => loadConfig({ ...UPSTREAM, GATEWAY_CONCURRENCY_LEASE_MS: '10' }), { message: 'invalid configuration: GATEWAY_CONCURRENCY_LEASE_MS must be a whole number of milliseconds, at least 1000' });
 });
 
 t.test('a JSON routes file is read', async (t) => {

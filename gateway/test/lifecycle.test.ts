@@ -12,6 +12,7 @@ import { hashApiKey } from '../src/keys/secret-hash.js';
 import { startUpstream, type TestUpstream } from './helpers/upstream.js';
 import { spawnGateway, type SpawnedGateway } from './helpers/spawn-gateway.js';
 import { eventually } from './helpers/eventually.js';
+import { tierView, keyView } from '../../test-support/views.js';
 
 const SECRET = 'tg_lifecycleLifecycleLifecycleLifecycle01';
 const prefix = uniquePrefix('lifecycle');
@@ -29,8 +30,8 @@ t.before(async () => {
   });
   // The projection as the control plane publishes it (contracts/feed.ts, redis-keys.ts).
   const keys = projectionKeys(prefix);
-  const tier: TierView = { name: 'basic', limits: [{ window: '1m', limit: 10 }], algorithm: 'sliding_window' };
-  const key: KeyView = { id: 'key_lifecycle', tier: 'basic', limits: null, active: true, expires_at: null };
+  const tier: TierView = tierView({ name: 'basic', limits: [{ window: '1m', limit: 10 }], algorithm: 'sliding_window' });
+  const key: KeyView = keyView({ id: 'key_lifecycle', tier: 'basic' });
   await redis.connect();
   await redis
     .multi()

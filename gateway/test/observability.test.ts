@@ -93,12 +93,12 @@ t.test('requests are counted by route name, normalised method and code', async (
   t.ok((metricValue(text, 'tollgate_gateway_upstream_duration_seconds_count{route="orders"}') ?? 0) >= 2);
 });
 
-t.test('a 429 is counted by tier', async (t) => {
+t.test('a 429 is counted by tier and the kind of limit that refused it', async (t) => {
   current = loaded;
   await call('/x', tiny.secret);
   t.equal(await call('/x', tiny.secret), 429);
   const { text } = await ops('/metrics');
-  t.equal(metricValue(text, 'tollgate_gateway_rate_limited_total{tier="tiny"}'), 1);
+  t.equal(metricValue(text, 'tollgate_gateway_rate_limited_total{tier="tiny",kind="key"}'), 1);
 });
 
 t.test('active keys per tier and the config version come from the key table', async (t) => {

@@ -8,6 +8,7 @@ import type { FeedSource, KeyView, TierView } from '../../contracts/feed.js';
 import type { ChangePublisher, ProjectionData, ProjectionSource } from '../../control-plane/src/feed/publisher.js';
 import { followKeyFeed, type KeyFeed } from '../../gateway/src/keys/follow-feed.js';
 import { laterRevision } from '../../test-support/revisions.js';
+import { keyView as publishedKeyView, tierView } from '../../test-support/views.js';
 
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -20,10 +21,10 @@ export interface FeedUnderTest {
 /** Builds both sides over `projection` (what PostgreSQL would hold). Nothing is started yet. */
 export type FeedFactory = (projection: ProjectionSource) => Promise<FeedUnderTest>;
 
-export const freeTier: TierView = { name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' };
+export const freeTier: TierView = tierView({ name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' });
 
 export function keyView(id: string, tier = 'free'): KeyView {
-  return { id, tier, limits: null, active: true, expires_at: null };
+  return publishedKeyView({ id, tier });
 }
 
 /** PostgreSQL's contents, in memory: the suite is about the feed, not the database. */

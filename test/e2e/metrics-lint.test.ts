@@ -70,7 +70,7 @@ async function traffic(): Promise<void> {
 t.test("the gateway's and the control plane's /metrics pass promtool check metrics after traffic", async (t) => {
   await traffic();
   const gatewayMetrics = await (await fetch(`http://127.0.0.1:${gateway.opsPort}/metrics`)).text();
-  t.match(gatewayMetrics, /tollgate_gateway_rate_limited_total\{tier="lint"\} 1/, 'the traffic is in it');
+  t.match(gatewayMetrics, /tollgate_gateway_rate_limited_total\{tier="lint",kind="key"\} 1/, 'the traffic is in it');
   t.equal(promtoolProblems(gatewayMetrics), '', 'gateway');
   const controlPlaneMetrics = await (await fetch(`http://127.0.0.1:${controlPlane.port}/metrics`)).text();
   t.match(controlPlaneMetrics, /tollgate_control_plane_http_requests_total\{/);

@@ -8,13 +8,13 @@
 // on the same name or address run one at a time in this process, so a burst of parallel guesses
 // cannot all pass the check before any failure is counted.
 import { createHash } from 'node:crypto';
-import { wholeSeconds } from '../../../contracts/limits.js';
+import { toWindowLimits, wholeSeconds } from '../../../contracts/limits.js';
 import type { LimiterScripts, ScriptCheck } from '../../../contracts/lua/scripts.js';
 
 export type SignInLimiterStore = Pick<LimiterScripts, 'peek' | 'consume'>;
 
 export const SIGN_IN_FAILURES_PER_MINUTE = 10;
-const WINDOW_SECONDS = 60;
+const LIMITS = toWindowLimits([{ window: '1m', limit: SIGN_IN_FAILURES_PER_MINUTE }]);
 
 export interface SignInLimit {
   /**
@@ -28,9 +28,9 @@ function check(kind: string, value: string, cost: number): ScriptCheck {
   // Hashed: any username is a safe, bounded Redis key part (no hash-tag braces, no huge names).
   const digest = createHash('sha256').update(value).digest('hex').slice(0, 32);
   return {
-    keyId: `admin-sign-in:${kind}:${digest}`,
+    subject: `admin-sign-in:${kind}:${digest}`,
     algorithm: 'sliding_log',
-    limits: [{ windowSeconds: WINDOW_SECONDS, limit: SIGN_IN_FAILURES_PER_MINUTE }],
+    limits: LIMITS,
     cost,
   };
 }

@@ -15,8 +15,26 @@ export class ApiError extends Error {
 }
 
 export class ValidationError extends ApiError {
-  constructor(readonly errors: readonly ProblemFieldError[], message = 'the request is invalid') {
-    super(400, 'validation-failed', message);
+  constructor(
+    readonly errors: readonly ProblemFieldError[],
+    message = 'the request is invalid',
+    status = 400,
+    code = 'validation-failed',
+  ) {
+    super(status, code, message);
+  }
+}
+
+/** A well-formed change that does not fit what it changes (a burst for a key whose tier is not
+ * GCRA): 422, with the fields at fault. */
+export class PolicyConflictError extends ValidationError {
+  constructor(issues: readonly { readonly path: readonly (string | number)[]; readonly message: string }[], message: string) {
+    super(
+      issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+      message,
+      422,
+      'invalid-policy',
+    );
   }
 }
 

@@ -49,6 +49,11 @@ export function humanMessage(issue: z.core.$ZodRawIssue): string | undefined {
       return issue.format === 'datetime' ? 'must be an ISO 8601 date-time with a time zone' : `must be a valid ${issue.format}`;
     case 'not_multiple_of':
       return `must be a multiple of ${String(issue.divisor)}`;
+    case 'invalid_key': {
+      // A record's key (a route name): the key's own check says what is wrong with it.
+      const inner = (issue as { issues?: { message?: string }[] }).issues?.[0]?.message;
+      return inner === undefined ? 'is not a valid name' : `is not a valid name: ${inner}`;
+    }
     default:
       return undefined;
   }

@@ -10,6 +10,7 @@ export interface NewKeyRow {
   readonly name: string;
   readonly tier: string;
   readonly limits: readonly Limit[] | null;
+  readonly mode: string | null;
   readonly expiresAt: string | null;
   readonly secretHash: string;
   readonly prefix: string;
@@ -20,6 +21,7 @@ export interface KeyChanges {
   readonly name?: string;
   readonly tier?: string;
   readonly limits?: readonly Limit[] | null;
+  readonly mode?: string | null;
   readonly active?: boolean;
   readonly expiresAt?: string | null;
 }
@@ -41,6 +43,7 @@ export async function insertKey(db: Kysely<Database>, key: NewKeyRow): Promise<K
       name: key.name,
       tier: key.tier,
       limits: key.limits === null ? null : jsonb(key.limits),
+      mode: key.mode,
       expires_at: key.expiresAt,
       secret_hash: key.secretHash,
       prefix: key.prefix,
@@ -85,6 +88,7 @@ export async function updateKey(db: Kysely<Database>, id: string, changes: KeyCh
       ...(changes.name !== undefined ? { name: changes.name } : {}),
       ...(changes.tier !== undefined ? { tier: changes.tier } : {}),
       ...(changes.limits !== undefined ? { limits: changes.limits === null ? null : jsonb(changes.limits) } : {}),
+      ...(changes.mode !== undefined ? { mode: changes.mode } : {}),
       ...(changes.active !== undefined ? { active: changes.active } : {}),
       ...(changes.expiresAt !== undefined ? { expires_at: changes.expiresAt } : {}),
       updated_at: now,

@@ -1,6 +1,6 @@
 // API key request and response shapes.
 import { z } from 'zod';
-import { limitSchema, limitsSchema, tierNameSchema } from '../../../contracts/limits.js';
+import { limitSchema, limitsSchema, modeSchema, tierNameSchema } from '../../../contracts/limits.js';
 import { cursorSchema, pageLimitSchema } from '../http/pagination.js';
 
 const nameSchema = z.string().trim().min(1, 'must not be empty').max(200).describe('label for people');
@@ -13,6 +13,7 @@ export const createKeySchema = z
     name: nameSchema,
     tier: tierNameSchema.describe('name of an existing tier'),
     limits: limitsSchema.nullable().optional().describe("replaces the tier's limits for this key"),
+    mode: modeSchema.nullable().optional().describe("overrides the tier's mode for this key (null: the tier's)"),
     expires_at: expiresAtSchema.nullable().optional(),
   })
   .meta({ id: 'KeyCreate' });
@@ -22,6 +23,7 @@ export const updateKeySchema = z
     name: nameSchema.optional(),
     tier: tierNameSchema.optional(),
     limits: limitsSchema.nullable().optional().describe('null returns the key to its tier limits'),
+    mode: modeSchema.nullable().optional().describe("null returns the key to its tier's mode"),
     active: z.boolean().optional(),
     expires_at: expiresAtSchema.nullable().optional().describe('null: never expires'),
   })
@@ -46,6 +48,7 @@ export const keySchema = z
     name: z.string(),
     tier: tierNameSchema,
     limits: z.array(limitSchema).nullable().describe("override, or null for the tier's limits"),
+    mode: modeSchema.nullable().describe("override, or null for the tier's mode"),
     active: z.boolean(),
     expires_at: timestamp.nullable(),
     created_at: timestamp,

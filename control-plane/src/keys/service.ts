@@ -2,6 +2,7 @@
 // transaction and is published to gateways after commit. The secret exists only in memory here
 // and in the create/rotate response; PostgreSQL, the audit log and the feed see its hash at most.
 import type { KeyView } from '../../../contracts/feed.js';
+import { burstIssues, type Algorithm, type Limit, type Mode } from '../../../contracts/limits.js';
 import { insertAuditEntry } from '../audit/repository.js';
 import type { Clock } from '../clock.js';
 import { revisionOf, type Db } from '../db.js';
@@ -11,6 +12,7 @@ import {
   ConflictError,
   FOREIGN_KEY_VIOLATION,
   NotFoundError,
+  PolicyConflictError,
   UnprocessableError,
   ValidationError,
   sqlState,
@@ -59,6 +61,7 @@ export function toApiKey(row: repository.KeyRow): ApiKey {
     name: row.name,
     tier: row.tier,
     limits: row.limits && ordered(row.limits),
+    mode: row.mode as Mode | null,
     active: row.active,
     expires_at: iso(row.expires_at),
     created_at: new Date(row.created_at).toISOString(),
@@ -69,7 +72,14 @@ export function toApiKey(row: repository.KeyRow): ApiKey {
 }
 
 export function toKeyView(row: repository.KeyRow): KeyView {
-  return { id: row.id, tier: row.tier, limits: row.limits && ordered(row.limits), active: row.active, expires_at: iso(row.expires_at) };
+  return {
+    id: row.id,
+    tier: row.tier,
+    limits: row.limits && ordered(row.limits),
+    active: row.active,
+    expires_at: iso(row.expires_at),
+    mode: row.mode as Mode | null,
+  };
 }
 
 export function createKeyService({ db, publisher, publish, clock }: KeyServiceDeps): KeyService {
@@ -89,6 +99,12 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
     }
   };
 
+  /** A key's own limits are read with its tier's algorithm: a burst needs a GCRA tier. */
+  const assertFitsTier = (limits: readonly Limit[] | null | undefined, tier: { readonly name: string; readonly algorithm: string }) => {
+    const issues = burstIssues(limits, tier.algorithm as Algorithm, ['limits']);
+    if (issues.length > 0) throw new PolicyConflictError(issues, `the limits do not fit tier ${tier.name} (${tier.algorithm})`);
+  };
+
   return {
     async create(input, actor = ADMIN_ACTOR) {
       const now = clock();
@@ -97,12 +113,15 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
       const row = await db
         .transaction()
         .execute(async (trx) => {
-          if (!(await findTier(trx, input.tier))) throw unknownTier(input.tier);
+          const tier = await findTier(trx, input.tier);
+          if (!tier) throw unknownTier(input.tier);
+          assertFitsTier(input.limits, tier);
           const created = await repository.insertKey(trx, {
             id: generateKeyId(),
             name: input.name,
             tier: input.tier,
             limits: input.limits ?? null,
+            mode: input.mode ?? null,
             expiresAt: input.expires_at ?? null,
             secretHash: secret.hash,
             prefix: secret.prefix,
@@ -151,7 +170,11 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
           if (!before) throw notFound(id);
           // Re-activating a revoked key would bring a revoked secret back to life.
           if (before.revoked_at !== null) throw revoked(id);
-          if (changes.tier !== undefined && !(await findTier(trx, changes.tier))) throw unknownTier(changes.tier);
+          if (changes.tier !== undefined || changes.limits !== undefined) {
+            const tier = await findTier(trx, changes.tier ?? before.tier);
+            if (!tier) throw unknownTier(changes.tier ?? before.tier);
+            assertFitsTier(changes.limits === undefined ? before.limits : changes.limits, tier);
+          }
           const after = await repository.updateKey(
             trx,
             id,
@@ -159,6 +182,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
               name: changes.name,
               tier: changes.tier,
               limits: changes.limits,
+              mode: changes.mode,
               active: changes.active,
               expiresAt: changes.expires_at,
             },

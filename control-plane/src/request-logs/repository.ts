@@ -148,6 +148,39 @@ export async function countByStatusSince(db: Db, keyId: string, since: Date): Pr
   return new Map(rows.map((row) => [Number(row.status), Number(row.count)]));
 }
 
+/** Requests of one key since `since` that a limit refused (or, in shadow mode, would have), by the limit's name. */
+export async function countLimitedSince(db: Db, keyId: string, since: Date): Promise<{ limitedBy: Map<string, number>; shadowLimited: number }> {
+  const rows = await withRequestLog(db)
+    .selectFrom('request_log')
+    .select(['limited_by', 'shadow_limited', sql<string>`count(*)::text`.as('count')])
+    .where('key_id', '=', keyId)
+    .where('time', '>=', since)
+    .where('limited_by', 'is not', null)
+    .groupBy(['limited_by', 'shadow_limited'])
+    .execute();
+  const limitedBy = new Map<string, number>();
+  let shadowLimited = 0;
+  for (const row of rows) {
+    if (row.shadow_limited) shadowLimited += Number(row.count);
+    else limitedBy.set(row.limited_by as string, (limitedBy.get(row.limited_by as string) ?? 0) + Number(row.count));
+  }
+  return { limitedBy, shadowLimited };
+}
+
+/** The newest request of one key since `since` that a limit refused or would have refused. */
+export async function lastLimitedSince(db: Db, keyId: string, since: Date): Promise<{ time: Date; limitedBy: string; shadow: boolean } | null> {
+  const row = await withRequestLog(db)
+    .selectFrom('request_log')
+    .select(['time', 'limited_by', 'shadow_limited'])
+    .where('key_id', '=', keyId)
+    .where('time', '>=', since)
+    .where('limited_by', 'is not', null)
+    .orderBy('time', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { time: new Date(row.time), limitedBy: row.limited_by as string, shadow: row.shadow_limited } : null;
+}
+
 /** Creates the daily partitions for the UTC days of `from`..`to`; returns how many were new. */
 export async function ensurePartitions(db: Db, from: Date, to: Date): Promise<number> {
   const result = await sql<{ created: number }>`

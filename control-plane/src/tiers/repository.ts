@@ -1,6 +1,8 @@
 // tiers rows. Plain rows in, plain rows out; the service decides what they mean.
 import type { Kysely, Selectable } from 'kysely';
 import type { Limit } from '../../../contracts/limits.js';
+
+type RouteLimits = Readonly<Record<string, readonly Limit[]>>;
 import { jsonb, nextRevision, revisionOf, type Database, type TiersTable } from '../db.js';
 
 export type TierRow = Selectable<TiersTable>;
@@ -10,6 +12,10 @@ export interface NewTierRow {
   readonly description: string | null;
   readonly limits: readonly Limit[];
   readonly algorithm: string;
+  readonly timezone: string;
+  readonly mode: string;
+  readonly concurrency: number | null;
+  readonly routeLimits: RouteLimits | null;
   readonly now: Date;
 }
 
@@ -17,6 +23,10 @@ export interface TierChanges {
   readonly description?: string | null;
   readonly limits?: readonly Limit[];
   readonly algorithm?: string;
+  readonly timezone?: string;
+  readonly mode?: string;
+  readonly concurrency?: number | null;
+  readonly route_limits?: RouteLimits | null;
   readonly now: Date;
 }
 
@@ -28,6 +38,10 @@ export async function insertTier(db: Kysely<Database>, tier: NewTierRow): Promis
       description: tier.description,
       limits: jsonb(tier.limits),
       algorithm: tier.algorithm,
+      timezone: tier.timezone,
+      mode: tier.mode,
+      concurrency: tier.concurrency,
+      route_limits: tier.routeLimits === null ? null : jsonb(tier.routeLimits),
       created_at: tier.now,
       updated_at: tier.now,
     })
@@ -58,6 +72,10 @@ export async function updateTier(db: Kysely<Database>, name: string, changes: Ti
       ...(changes.description !== undefined ? { description: changes.description } : {}),
       ...(changes.limits !== undefined ? { limits: jsonb(changes.limits) } : {}),
       ...(changes.algorithm !== undefined ? { algorithm: changes.algorithm } : {}),
+      ...(changes.timezone !== undefined ? { timezone: changes.timezone } : {}),
+      ...(changes.mode !== undefined ? { mode: changes.mode } : {}),
+      ...(changes.concurrency !== undefined ? { concurrency: changes.concurrency } : {}),
+      ...(changes.route_limits !== undefined ? { route_limits: changes.route_limits === null ? null : jsonb(changes.route_limits) } : {}),
       updated_at: changes.now,
       revision: nextRevision(),
     })

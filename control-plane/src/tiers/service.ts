@@ -1,13 +1,13 @@
 // Tier rules: create, change, delete, each with its audit row in the same transaction and the
 // change published to gateways after commit.
 import type { TierView } from '../../../contracts/feed.js';
-import type { Algorithm, Limit } from '../../../contracts/limits.js';
+import { tierPolicyIssues, type Algorithm, type Limit, type Mode } from '../../../contracts/limits.js';
 import { insertAuditEntry } from '../audit/repository.js';
 import type { Clock } from '../clock.js';
 import { revisionOf, type Db } from '../db.js';
 import { tierRevisionField, type ChangePublisher } from '../feed/publisher.js';
 import { retireProjectionEntry } from '../feed/tombstones.js';
-import { ConflictError, FOREIGN_KEY_VIOLATION, NotFoundError, UNIQUE_VIOLATION, sqlState } from '../http/errors.js';
+import { ConflictError, FOREIGN_KEY_VIOLATION, NotFoundError, PolicyConflictError, UNIQUE_VIOLATION, sqlState } from '../http/errors.js';
 import type { Publish } from '../publish-after-commit.js';
 import * as repository from './repository.js';
 import type { CreateTier, Tier, UpdateTier } from './schema.js';
@@ -37,18 +37,36 @@ export function toTier(row: repository.TierRow): Tier {
     description: row.description,
     limits: ordered(row.limits),
     algorithm: row.algorithm as Algorithm,
+    timezone: row.timezone,
+    mode: row.mode as Mode,
+    concurrency: row.concurrency,
+    route_limits: row.route_limits && orderedRouteLimits(row.route_limits),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
 }
 
-/** jsonb sorts object keys; give clients window before limit, as they wrote it. */
+/** jsonb sorts object keys; give clients window, limit and burst in that order, as they wrote them. */
 export function ordered(limits: readonly Limit[]): Limit[] {
-  return limits.map((item) => ({ window: item.window, limit: item.limit }));
+  return limits.map((item) => (item.burst === undefined ? { window: item.window, limit: item.limit } : { window: item.window, limit: item.limit, burst: item.burst }));
 }
 
-export function toTierView(tier: Pick<Tier, 'name' | 'limits' | 'algorithm'>): TierView {
-  return { name: tier.name, limits: tier.limits, algorithm: tier.algorithm };
+function orderedRouteLimits(routes: Readonly<Record<string, readonly Limit[]>>): Record<string, Limit[]> {
+  const result: Record<string, Limit[]> = {};
+  for (const [route, limits] of Object.entries(routes)) result[route] = ordered(limits);
+  return result;
+}
+
+export function toTierView(tier: Pick<Tier, 'name' | 'limits' | 'algorithm' | 'timezone' | 'mode' | 'concurrency' | 'route_limits'>): TierView {
+  return {
+    name: tier.name,
+    limits: tier.limits,
+    algorithm: tier.algorithm,
+    timezone: tier.timezone,
+    mode: tier.mode,
+    concurrency: tier.concurrency,
+    route_limits: tier.route_limits,
+  };
 }
 
 export function createTierService({ db, publisher, publish, clock }: TierServiceDeps): TierService {
@@ -65,6 +83,10 @@ export function createTierService({ db, publisher, publish, clock }: TierService
             description: input.description ?? null,
             limits: input.limits,
             algorithm: input.algorithm ?? 'sliding_window',
+            timezone: input.timezone ?? 'UTC',
+            mode: input.mode ?? 'enforce',
+            concurrency: input.concurrency ?? null,
+            routeLimits: input.route_limits ?? null,
             now,
           });
           await insertAuditEntry(trx, audit(actor, 'tier.create', created.name, null, toTier(created), now));
@@ -96,6 +118,13 @@ export function createTierService({ db, publisher, publish, clock }: TierService
       const row = await db.transaction().execute(async (trx) => {
         const before = await repository.findTier(trx, name, true);
         if (!before) throw notFound(name);
+        const current = toTier(before);
+        const issues = tierPolicyIssues({
+          limits: changes.limits ?? current.limits,
+          algorithm: changes.algorithm ?? current.algorithm,
+          route_limits: changes.route_limits === undefined ? current.route_limits : changes.route_limits,
+        });
+        if (issues.length > 0) throw new PolicyConflictError(issues, `the change does not fit tier ${name}`);
         const after = await repository.updateTier(trx, name, { ...changes, now });
         await insertAuditEntry(trx, audit(actor, 'tier.update', name, toTier(before), toTier(after), now));
         return after;

@@ -1,12 +1,14 @@
-// Usage of one key: its effective limits (the key's override or its tier's) peeked in Redis with
-// the limiter's read-only script — nothing is consumed — and its request totals from request_log.
-import { toWindowLimits, wholeSeconds, type Algorithm } from '../../../contracts/limits.js';
-import type { LimiterScripts } from '../../../contracts/lua/scripts.js';
+// Usage of one key: its effective limits (the key's override or its tier's, plus its tier's route
+// limits) peeked in Redis with the limiter's read-only script — nothing is consumed — its requests
+// in flight when the tier caps them, and its request totals and refusals from request_log.
+import { CalendarPeriods } from '../../../contracts/calendar.js';
+import { toWindowLimits, wholeSeconds, type Algorithm, type Mode, type WindowLimit } from '../../../contracts/limits.js';
+import type { LimiterScripts, ScriptReply } from '../../../contracts/lua/scripts.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Db } from '../db.js';
 import { ApiError, NotFoundError } from '../http/errors.js';
 import { findKey } from '../keys/repository.js';
-import { countByStatusSince } from '../request-logs/repository.js';
+import { countByStatusSince, countLimitedSince, lastLimitedSince } from '../request-logs/repository.js';
 import { findTier } from '../tiers/repository.js';
 import type { Usage } from './schema.js';
 
@@ -30,51 +32,84 @@ export interface UsageService {
 const HOUR_MS = 3_600_000;
 
 export function createUsageService({ db, scripts, clock = systemClock }: UsageServiceDeps): UsageService {
+  const periods = new CalendarPeriods();
+
   return {
     async get(keyId) {
       const key = await findKey(db, keyId);
       if (!key) throw new NotFoundError(`no key with id ${keyId}`);
       const tier = await findTier(db, key.tier);
-      const limits = toWindowLimits(key.limits ?? tier?.limits ?? []);
       const algorithm = (tier?.algorithm ?? 'sliding_window') as Algorithm;
+      const timezone = tier?.timezone ?? 'UTC';
+      const limits = toWindowLimits(key.limits ?? tier?.limits ?? []);
+      for (const [route, own] of Object.entries(tier?.route_limits ?? {})) limits.push(...toWindowLimits(own, route));
+      const concurrency = tier?.concurrency ?? null;
       const now = clock().getTime();
-      const [peeked, lastHour, lastDay] = await Promise.all([
-        limits.length === 0
+      const peek = (): Promise<ScriptReply | null> =>
+        limits.length === 0 && concurrency === null
           ? Promise.resolve(null)
-          : scripts.peek([{ keyId: key.id, algorithm, limits, cost: 0 }]).then(
-              (replies) => replies[0] ?? null,
-              (error: unknown) => {
-                throw new UsageUnavailableError(error);
-              },
-            ),
-        countByStatusSince(db, key.id, new Date(now - HOUR_MS)),
-        countByStatusSince(db, key.id, new Date(now - 24 * HOUR_MS)),
+          : scripts
+              .peek([
+                {
+                  subject: key.id,
+                  algorithm,
+                  limits,
+                  periods: limits.map((limit) => (limit.calendar === null ? null : periods.period(limit.calendar, timezone, now))),
+                  cost: 0,
+                  ...(concurrency === null ? {} : { concurrency: { limit: concurrency, leaseMs: 60_000, id: 'peek' } }),
+                },
+              ])
+              .then(
+                (replies) => replies[0] ?? null,
+                (error: unknown) => {
+                  throw new UsageUnavailableError(error);
+                },
+              );
+      const hourAgo = new Date(now - HOUR_MS);
+      const dayAgo = new Date(now - 24 * HOUR_MS);
+      const [peeked, lastHour, lastDay, limitedHour, limitedDay, lastLimited] = await Promise.all([
+        peek(),
+        countByStatusSince(db, key.id, hourAgo),
+        countByStatusSince(db, key.id, dayAgo),
+        countLimitedSince(db, key.id, hourAgo),
+        countLimitedSince(db, key.id, dayAgo),
+        lastLimitedSince(db, key.id, dayAgo),
       ]);
       return {
         key_id: key.id,
         tier: key.tier,
-        limits: limits.map((limit, index) => {
-          const remaining = peeked?.remaining[index] ?? limit.limit;
-          return {
-            window: limit.window,
-            limit: limit.limit,
-            used: Math.max(0, limit.limit - remaining),
-            remaining,
-            reset_seconds: wholeSeconds(peeked?.resetMs[index] ?? 0),
-          };
-        }),
-        totals: { last_hour: totals(lastHour), last_day: totals(lastDay) },
+        mode: (key.mode ?? tier?.mode ?? 'enforce') as Mode,
+        limits: limits.map((limit, index) => usageOf(limit, peeked, index)),
+        concurrency: concurrency === null ? null : { limit: concurrency, in_flight: peeked?.inFlight ?? 0 },
+        last_limited: lastLimited && { time: lastLimited.time.toISOString(), limited_by: lastLimited.limitedBy, shadow: lastLimited.shadow },
+        totals: { last_hour: totals(lastHour, limitedHour), last_day: totals(lastDay, limitedDay) },
       };
     },
   };
 }
 
-function totals(byStatus: ReadonlyMap<number, number>): Usage['totals']['last_hour'] {
+function usageOf(limit: WindowLimit, peeked: ScriptReply | null, index: number): Usage['limits'][number] {
+  const remaining = peeked?.remaining[index] ?? limit.limit;
+  return {
+    name: limit.name,
+    route: limit.scope === '' ? null : limit.scope.slice('r:'.length),
+    window: limit.window,
+    limit: limit.limit,
+    ...(limit.burst === null ? {} : { burst: limit.burst }),
+    used: Math.max(0, (limit.burst ?? limit.limit) - remaining),
+    remaining,
+    reset_seconds: wholeSeconds(peeked?.resetMs[index] ?? 0),
+  };
+}
+
+function totals(byStatus: ReadonlyMap<number, number>, limited: { limitedBy: ReadonlyMap<string, number>; shadowLimited: number }): Usage['totals']['last_hour'] {
   let total = 0;
   const counts: Record<string, number> = {};
   for (const [status, count] of [...byStatus.entries()].sort(([a], [b]) => a - b)) {
     counts[String(status)] = count;
     total += count;
   }
-  return { total, by_status: counts };
+  const limitedBy: Record<string, number> = {};
+  for (const [name, count] of [...limited.limitedBy.entries()].sort(([a], [b]) => a.localeCompare(b))) limitedBy[name] = count;
+  return { total, by_status: counts, limited_by: limitedBy, shadow_limited: limited.shadowLimited };
 }

@@ -5,14 +5,15 @@ import pino from 'pino';
 import { type ChangeMessage, type KeyView, type TierView, parseChangeMessage } from '../../../contracts/feed.js';
 import { changeChannel, projectionKeys } from '../../../contracts/redis-keys.js';
 import type { ProjectionData, ProjectionSource } from '../../src/feed/publisher.js';
+import { keyView as publishedKeyView, tierView } from '../../../test-support/views.js';
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-export const freeTier: TierView = { name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' };
+export const freeTier: TierView = tierView({ name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' });
 
 export function keyView(id: string, tier = 'free'): KeyView {
-  return { id, tier, limits: null, active: true, expires_at: null };
+  return publishedKeyView({ id, tier });
 }
 
 /** What PostgreSQL would hold; `loadDelayMs` widens race windows between load and swap. */

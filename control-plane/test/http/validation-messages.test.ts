@@ -12,7 +12,7 @@ const cases: [string, unknown, { path: string; message: string }[]][] = [
     { path: 'name', message: 'must be 1 to 63 lowercase letters, digits, _ or -, starting with a letter or digit' },
   ]],
   ['a window that is no duration gets one message, not two', { name: 'w', limits: [{ window: '5x', limit: 5 }] }, [
-    { path: 'limits.0.window', message: 'must be a duration such as 30s, 1m, 1h or 1d' },
+    { path: 'limits.0.window', message: 'must be a duration such as 30s, 1m, 1h or 1d, or day or month' },
   ]],
   ['a window beyond 31 days', { name: 'w', limits: [{ window: '40d', limit: 5 }] }, [{ path: 'limits.0.window', message: 'must be between 1s and 31d' }]],
   ['a fractional limit', { name: 'w', limits: [{ window: '1m', limit: 1.5 }] }, [{ path: 'limits.0.limit', message: 'must be a whole number' }]],
@@ -21,7 +21,7 @@ const cases: [string, unknown, { path: string; message: string }[]][] = [
   ['no limits at all', { name: 'w', limits: [] }, [{ path: 'limits', message: 'must list at least one item' }]],
   ['a missing field', { name: 'w' }, [{ path: 'limits', message: 'is required' }]],
   ['an unknown algorithm', { name: 'w', limits: [{ window: '1m', limit: 5 }], algorithm: 'fixed' }, [
-    { path: 'algorithm', message: 'must be one of sliding_window, sliding_log' },
+    { path: 'algorithm', message: 'must be one of sliding_window, sliding_log, gcra' },
   ]],
   ['an unknown field', { name: 'w', limits: [{ window: '1m', limit: 5 }], colour: 'red' }, [{ path: 'colour', message: 'unknown field' }]],
 ];

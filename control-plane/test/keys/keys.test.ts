@@ -47,7 +47,7 @@ t.test('creating a key returns 201 with a tg_ secret shown once and publishes it
   });
   t.ok((await storedHashes()).includes(sha256Hex(key.secret)), 'the SHA-256 of the secret is stored');
   t.same(ctx.publisher.keyChanges(sha256Hex(key.secret)), [
-    { id: key.id, tier, limits: [{ window: '1s', limit: 2 }], active: true, expires_at: '2099-01-01T00:00:00.000Z' },
+    { id: key.id, tier, limits: [{ window: '1s', limit: 2 }], active: true, expires_at: '2099-01-01T00:00:00.000Z', mode: null },
   ]);
   const fetched = await ctx.call('GET', `/v1/keys/${key.id}`);
   t.equal(fetched.status, 200);
@@ -112,6 +112,7 @@ t.test('patching a key changes its fields and publishes the new view', async (t)
     limits: [{ window: '1h', limit: 10 }],
     active: false,
     expires_at: '2098-06-01T10:00:00.000Z',
+    mode: null,
   });
 });
 
@@ -158,7 +159,7 @@ t.test('rotating a key returns a new secret, drops the old hash and publishes nu
   t.ok(hashes.includes(sha256Hex(rotated.secret)), 'the new hash is stored');
   t.same(ctx.publisher.keyChanges(oldHash).at(-1), null);
   t.same(ctx.publisher.keyChanges(sha256Hex(rotated.secret)), [
-    { id: key.id, tier, limits: null, active: true, expires_at: null },
+    { id: key.id, tier, limits: null, active: true, expires_at: null, mode: null },
   ]);
 });
 
@@ -248,11 +249,11 @@ t.test('ProjectionSource.loadAll returns every unrevoked key by hash and every t
   await ctx.call('DELETE', `/v1/keys/${revoked.id}`);
   const { keys, tiers } = await createProjectionSource(ctx.db).loadAll();
   const byHash = new Map(keys.map((entry) => [entry.hash, entry.view]));
-  t.same(byHash.get(sha256Hex(live.secret)), { id: live.id, tier, limits: null, active: true, expires_at: null });
+  t.same(byHash.get(sha256Hex(live.secret)), { id: live.id, tier, limits: null, active: true, expires_at: null, mode: null });
   t.notOk(byHash.has(sha256Hex(revoked.secret)));
   t.same(
     tiers.find((entry) => entry.view.name === tier)?.view,
-    { name: tier, limits: tierLimits, algorithm: 'sliding_window' },
+    { name: tier, limits: tierLimits, algorithm: 'sliding_window', timezone: 'UTC', mode: 'enforce', concurrency: null, route_limits: null },
   );
 });
 

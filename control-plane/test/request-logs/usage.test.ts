@@ -30,9 +30,9 @@ const tierLimits = [
   { window: '1m', limit: 5 },
 ];
 
-async function createKey(limits?: { window: string; limit: number }[]): Promise<string> {
+async function createKey(limits?: { window: string; limit: number }[], tierFields: Record<string, unknown> = {}): Promise<string> {
   const tier = uniqueName('usage');
-  const created = await ctx.call('POST', '/v1/tiers', { name: tier, limits: tierLimits });
+  const created = await ctx.call('POST', '/v1/tiers', { name: tier, limits: tierLimits, ...tierFields });
   if (created.status !== 201) throw new Error(`tier: ${created.text}`);
   const key = await ctx.call('POST', '/v1/keys', { name: 'usage', tier, ...(limits ? { limits } : {}) });
   if (key.status !== 201) throw new Error(`key: ${key.text}`);
@@ -42,7 +42,7 @@ async function createKey(limits?: { window: string; limit: number }[]): Promise<
 /** Spends units the way the gateway does, through the same script. */
 async function spend(keyId: string, limits: { window: string; limit: number }[], times: number): Promise<void> {
   for (let index = 0; index < times; index += 1) {
-    await scripts.consume([{ keyId, algorithm: 'sliding_window', limits: toWindowLimits(limits), cost: 1 }]);
+    await scripts.consume([{ subject: keyId, algorithm: 'sliding_window', limits: toWindowLimits(limits), cost: 1 }]);
   }
 }
 
@@ -89,16 +89,63 @@ t.test('usage counts the requests of the last hour and day by status', async (t)
   await insertRequestEvents(ctx.db, [
     makeEvent({ keyId, status: 200, timeMs: now - 1000 }),
     makeEvent({ keyId, status: 200, timeMs: now - 2000 }),
-    makeEvent({ keyId, status: 429, limited: true, timeMs: now - 3000 }),
+    makeEvent({ keyId, status: 429, limited: true, limitedBy: '1m', timeMs: now - 3000 }),
     makeEvent({ keyId, status: 200, timeMs: now - 3 * 3_600_000 }),
     makeEvent({ keyId, status: 502, timeMs: now - 2 * 86_400_000 }),
     makeEvent({ keyId: 'key_other', status: 200, timeMs: now - 1000 }),
   ]);
   const response = await ctx.call('GET', `/v1/keys/${keyId}/usage`);
   t.same(response.body.totals, {
-    last_hour: { total: 3, by_status: { '200': 2, '429': 1 } },
-    last_day: { total: 4, by_status: { '200': 3, '429': 1 } },
+    last_hour: { total: 3, by_status: { '200': 2, '429': 1 }, limited_by: { '1m': 1 }, shadow_limited: 0 },
+    last_day: { total: 4, by_status: { '200': 3, '429': 1 }, limited_by: { '1m': 1 }, shadow_limited: 0 },
   });
+});
+
+t.test('usage names the limit that refused the latest limited request, and counts refusals per limit', async (t) => {
+  const keyId = await createKey();
+  const now = Date.now();
+  await insertRequestEvents(ctx.db, [
+    makeEvent({ keyId, status: 429, limited: true, limitedBy: '1m', timeMs: now - 5000 }),
+    makeEvent({ keyId, status: 429, limited: true, limitedBy: 'reports:1m', timeMs: now - 4000 }),
+    makeEvent({ keyId, status: 200, limitedBy: '1h', shadowLimited: true, timeMs: now - 3000 }),
+    makeEvent({ keyId, status: 200, timeMs: now - 1000 }),
+  ]);
+  const response = await ctx.call('GET', `/v1/keys/${keyId}/usage`);
+  t.same(response.body.last_limited, { time: new Date(now - 3000).toISOString(), limited_by: '1h', shadow: true });
+  t.same(response.body.totals.last_hour.limited_by, { '1m': 1, 'reports:1m': 1 });
+  t.equal(response.body.totals.last_hour.shadow_limited, 1);
+});
+
+t.test("usage lists a tier's route limits by their item names and the requests in flight under its cap", async (t) => {
+  const keyId = await createKey(undefined, { concurrency: 3, route_limits: { reports: [{ window: '1m', limit: 10 }] } });
+  await scripts.consume([
+    {
+      subject: keyId,
+      algorithm: 'sliding_window',
+      limits: toWindowLimits([{ window: '1m', limit: 10 }], 'reports'),
+      cost: 4,
+      concurrency: { limit: 3, leaseMs: 60_000, id: 'usage-test' },
+    },
+  ]);
+  const response = await ctx.call('GET', `/v1/keys/${keyId}/usage`);
+  t.equal(response.status, 200);
+  t.same(
+    response.body.limits.map((item: { name: string; route: string | null; used: number }) => [item.name, item.route, item.used]),
+    [
+      ['1m', null, 0],
+      ['1h', null, 0],
+      ['reports:1m', 'reports', 4],
+    ],
+  );
+  t.same(response.body.concurrency, { limit: 3, in_flight: 1 });
+  t.equal(response.body.mode, 'enforce');
+});
+
+t.test("usage of a GCRA tier's key shows the burst, and of a shadow key its mode", async (t) => {
+  const keyId = await createKey(undefined, { algorithm: 'gcra', limits: [{ window: '1m', limit: 60, burst: 10 }], mode: 'shadow' });
+  const response = await ctx.call('GET', `/v1/keys/${keyId}/usage`);
+  t.has(response.body.limits[0], { name: '1m', limit: 60, burst: 10, used: 0, remaining: 10 });
+  t.equal(response.body.mode, 'shadow');
 });
 
 t.test('usage of an unknown key answers 404', async (t) => {

@@ -35,7 +35,7 @@ t.test('creating a tier returns 201 with the tier and publishes its view', async
   });
   t.ok(Date.parse(response.body.created_at));
   t.same(ctx.publisher.tierChanges(name), [
-    { name, limits: response.body.limits, algorithm: 'sliding_log' },
+    { name, limits: response.body.limits, algorithm: 'sliding_log', timezone: 'UTC', mode: 'enforce', concurrency: null, route_limits: null },
   ]);
 });
 
@@ -134,6 +134,10 @@ t.test('patching a tier changes its limits and publishes the new view', async (t
     name: tier.name,
     limits: [{ window: '1h', limit: 100 }],
     algorithm: 'sliding_window',
+    timezone: 'UTC',
+    mode: 'enforce',
+    concurrency: null,
+    route_limits: null,
   });
 });
 

@@ -3,7 +3,7 @@
 // The feed never mutates a table; it builds a new one and swaps the reference.
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { type Limit, type WindowLimit, toWindowLimits } from '../../../contracts/limits.js';
-import type { KeyRecord, KeyTable } from './key-record.js';
+import type { KeyRecord, KeyTable, TierRecord } from './key-record.js';
 
 export interface KeyTableInput {
   /** SHA-256 hex of the secret → key view. */
@@ -49,44 +49,53 @@ class ImmutableKeyTable implements BuiltKeyTable {
   }
 }
 
-type ResolvedLimits = readonly WindowLimit[];
+function resolveLimits(limits: readonly Limit[], route?: string): readonly WindowLimit[] {
+  return Object.freeze(toWindowLimits(limits, route).map((item) => Object.freeze(item)));
+}
 
-function resolveLimits(limits: readonly Limit[]): ResolvedLimits {
-  return Object.freeze(toWindowLimits(limits).map((item) => Object.freeze(item)));
+/** A tier as its keys' records share it. */
+export function buildTierRecord(view: TierView): TierRecord {
+  const routeLimits = new Map<string, readonly WindowLimit[]>();
+  for (const [route, limits] of Object.entries(view.route_limits ?? {})) routeLimits.set(route, resolveLimits(limits, route));
+  return Object.freeze({
+    name: view.name,
+    limits: resolveLimits(view.limits),
+    algorithm: view.algorithm,
+    timezone: view.timezone,
+    mode: view.mode,
+    concurrency: view.concurrency,
+    routeLimits,
+  });
 }
 
 /**
- * Most keys use their tier's limits: those are resolved once per tier and shared by every such
- * record (a table of 100k keys is rebuilt on each tier change, so this keeps the swap cheap).
+ * Tier records by name, built once per table build and shared by every key of the tier (a table of
+ * 100k keys is rebuilt on each tier change, so this keeps the swap cheap).
  */
-export type TierLimitsCache = Map<string, ResolvedLimits>;
+export type TierRecordCache = Map<string, TierRecord>;
+
+function tierRecordOf(view: TierView, cache: TierRecordCache): TierRecord {
+  let record = cache.get(view.name);
+  if (record === undefined) {
+    record = buildTierRecord(view);
+    cache.set(view.name, record);
+  }
+  return record;
+}
 
 /** One record, or null when the key's tier is unknown. */
-export function buildKeyRecord(
-  view: KeyView,
-  tiers: ReadonlyMap<string, TierView>,
-  tierLimits: TierLimitsCache = new Map(),
-): KeyRecord | null {
-  const tier = tiers.get(view.tier);
-  if (!tier) return null;
-  let resolved: ResolvedLimits | undefined;
-  if (view.limits) {
-    resolved = resolveLimits(view.limits);
-  } else {
-    resolved = tierLimits.get(tier.name);
-    if (!resolved) {
-      resolved = resolveLimits(tier.limits);
-      tierLimits.set(tier.name, resolved);
-    }
-  }
+export function buildKeyRecord(view: KeyView, tiers: ReadonlyMap<string, TierView>, tierRecords: TierRecordCache = new Map()): KeyRecord | null {
+  const tierView = tiers.get(view.tier);
+  if (!tierView) return null;
+  const tier = tierRecordOf(tierView, tierRecords);
   const expiresAtMs = view.expires_at === null ? null : Date.parse(view.expires_at);
-  // Records are readonly by type; not frozen one by one (that costs a third of a rebuild). The
-  // limits they share are frozen, since one array serves every key of a tier.
+  // Records are readonly by type; not frozen one by one (that costs a third of a rebuild). What
+  // they share is frozen, since one object serves every key of a tier.
   return {
     id: view.id,
-    tier: view.tier,
-    limits: resolved,
-    algorithm: tier.algorithm,
+    tier,
+    limits: view.limits ? resolveLimits(view.limits) : tier.limits,
+    mode: view.mode ?? tier.mode,
     active: view.active,
     // An unparsable date must not turn into "never expires".
     expiresAtMs: expiresAtMs === null ? null : Number.isNaN(expiresAtMs) ? 0 : expiresAtMs,
@@ -98,15 +107,15 @@ export function buildKeyTable(input: KeyTableInput): BuiltKeyTable {
   const activeKeysByTier = new Map<string, number>();
   for (const name of input.tiers.keys()) activeKeysByTier.set(name, 0);
   let skippedKeys = 0;
-  const tierLimits: TierLimitsCache = new Map();
+  const tierRecords: TierRecordCache = new Map();
   for (const [hash, view] of input.keys) {
-    const record = buildKeyRecord(view, input.tiers, tierLimits);
+    const record = buildKeyRecord(view, input.tiers, tierRecords);
     if (!record) {
       skippedKeys += 1;
       continue;
     }
     records.set(hash, record);
-    if (record.active) activeKeysByTier.set(record.tier, (activeKeysByTier.get(record.tier) ?? 0) + 1);
+    if (record.active) activeKeysByTier.set(record.tier.name, (activeKeysByTier.get(record.tier.name) ?? 0) + 1);
   }
   return new ImmutableKeyTable(
     records,
@@ -155,23 +164,23 @@ export function applyKeyChanges(base: BuiltKeyTable, changes: KeyChanges): Built
     else activeKeysByTier.delete(name);
   }
   let skippedKeys = base.skippedKeys;
-  const tierLimits: TierLimitsCache = new Map();
+  const tierRecords: TierRecordCache = new Map();
   for (const hash of rebuild) {
     const old = base.records.get(hash);
-    if (old?.active && activeKeysByTier.has(old.tier)) {
-      activeKeysByTier.set(old.tier, (activeKeysByTier.get(old.tier) ?? 1) - 1);
+    if (old?.active && activeKeysByTier.has(old.tier.name)) {
+      activeKeysByTier.set(old.tier.name, (activeKeysByTier.get(old.tier.name) ?? 1) - 1);
     }
     if (!old && base.keyViews.has(hash)) skippedKeys -= 1;
     records.delete(hash);
     const view = changes.keys.get(hash);
     if (!view) continue;
-    const record = buildKeyRecord(view, tiers, tierLimits);
+    const record = buildKeyRecord(view, tiers, tierRecords);
     if (!record) {
       skippedKeys += 1;
       continue;
     }
     records.set(hash, record);
-    if (record.active) activeKeysByTier.set(record.tier, (activeKeysByTier.get(record.tier) ?? 0) + 1);
+    if (record.active) activeKeysByTier.set(record.tier.name, (activeKeysByTier.get(record.tier.name) ?? 0) + 1);
   }
   return new ImmutableKeyTable(
     records,

@@ -1,14 +1,30 @@
 // A key as the hot path sees it: everything precomputed when the key table is built, so a request
-// does a map lookup and nothing else to learn its limits.
-import type { Algorithm, WindowLimit } from '../../../contracts/limits.js';
+// does a map lookup and nothing else to learn its limits. What a tier says is kept once per tier
+// and shared by its keys' records.
+import type { Algorithm, Mode, WindowLimit } from '../../../contracts/limits.js';
+
+export interface TierRecord {
+  readonly name: string;
+  /** The tier's own limits, sorted by window. */
+  readonly limits: readonly WindowLimit[];
+  readonly algorithm: Algorithm;
+  /** IANA zone of the day and month windows. */
+  readonly timezone: string;
+  readonly mode: Mode;
+  /** Most requests of one key in flight; null: no cap. */
+  readonly concurrency: number | null;
+  /** Limits for this tier's keys on the routes it names (instead of the routes file's), named `<route>:<window>`. */
+  readonly routeLimits: ReadonlyMap<string, readonly WindowLimit[]>;
+}
 
 export interface KeyRecord {
   /** Public id (`key_…`), used in Redis keys, logs and the X-Tollgate-Key-Id header. */
   readonly id: string;
-  readonly tier: string;
+  readonly tier: TierRecord;
   /** Effective limits (the key's override or its tier's), sorted by window. */
   readonly limits: readonly WindowLimit[];
-  readonly algorithm: Algorithm;
+  /** Effective mode (the key's override or its tier's). */
+  readonly mode: Mode;
   readonly active: boolean;
   /** Epoch milliseconds, or null for never. */
   readonly expiresAtMs: number | null;

@@ -46,7 +46,14 @@ export class DeniedCache {
     const { reply } = entry;
     const resetMs = new Array<number>(reply.resetMs.length);
     for (let i = 0; i < resetMs.length; i += 1) resetMs[i] = Math.max(0, Math.ceil((reply.resetMs[i] as number) - elapsedMs));
-    return { allowed: false, remaining: reply.remaining, resetMs, retryAfterMs: Math.max(0, Math.floor(entry.untilMs - now)) };
+    return {
+      allowed: false,
+      remaining: reply.remaining,
+      resetMs,
+      retryAfterMs: Math.max(0, Math.floor(entry.untilMs - now)),
+      refused: reply.refused,
+      inFlight: reply.inFlight,
+    };
   }
 
   /** Deadline of the entry for an owner (tests, diagnostics); undefined when none. */

@@ -13,8 +13,8 @@ export interface HeaderPolicy {
 }
 
 /**
- * The limit with the fewest units remaining; on a tie the shortest window (limits are sorted by
- * window, so the first found). X-RateLimit-* report it.
+ * The limit with the fewest units remaining; on a tie the first (a key's limits come before a
+ * route's, each sorted by window, so the shortest window of the key). X-RateLimit-* report it.
  */
 export function tightestLimit(reply: StoreReply): number {
   const remaining = reply.remaining;
@@ -35,7 +35,7 @@ export function rateLimitHeaderValue(limits: readonly WindowLimit[], reply: Stor
   let value = '';
   for (let i = 0; i < limits.length; i += 1) {
     if (i > 0) value += ', ';
-    value += `"${(limits[i] as WindowLimit).window}";r=${reply.remaining[i] ?? 0};t=${wholeSeconds(reply.resetMs[i] ?? 0)}`;
+    value += `"${(limits[i] as WindowLimit).name}";r=${reply.remaining[i] ?? 0};t=${wholeSeconds(reply.resetMs[i] ?? 0)}`;
   }
   return value;
 }
@@ -45,7 +45,7 @@ export function rateLimitHeaderValue(limits: readonly WindowLimit[], reply: Stor
  * rejected, Retry-After, as a flat [name, value, …] list for `res.writeHead(status, list)`: with no
  * setHeader before it, Node writes the list as is instead of merging it into a header object.
  */
-export function rateLimitHeaderList(policy: HeaderPolicy, reply: StoreReply): string[] {
+export function rateLimitHeaderList(policy: HeaderPolicy, reply: StoreReply, retryAfter = true): string[] {
   const tightest = tightestLimit(reply);
   const list = [
     'ratelimit-policy',
@@ -59,7 +59,7 @@ export function rateLimitHeaderList(policy: HeaderPolicy, reply: StoreReply): st
     'x-ratelimit-reset',
     String(wholeSeconds(reply.resetMs[tightest] ?? 0)),
   ];
-  if (!reply.allowed) list.push('retry-after', String(retryAfterSeconds(reply)));
+  if (!reply.allowed && retryAfter) list.push('retry-after', String(retryAfterSeconds(reply)));
   return list;
 }
 

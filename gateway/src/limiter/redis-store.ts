@@ -1,14 +1,14 @@
 // RateLimitStore on Redis: the Lua scripts of contracts/lua decide every check atomically with
-// Redis TIME. Checks (and peeks) go through group commit (group-commit.ts), so the checks of one
-// event-loop turn share one script call; on a Redis Cluster one call may only touch one hash slot,
-// so a batch is split by API key there.
+// Redis TIME. Checks, peeks and concurrency slot updates go through group commit (group-commit.ts),
+// so those of one event-loop turn share one script call; on a Redis Cluster one call may only touch
+// one hash slot, so a batch is split by subject there.
 //
 // Failure handling lives here, at the level of script calls: the breaker (breaker.ts) fails checks
 // at once while Redis is known to be down, each call gets the budget GATEWAY_REDIS_TIMEOUT_MS from
 // when it is written (call-deadlines.ts), and more queued checks than the queue holds are refused
 // as overload, never let through unchecked.
 import { createLimiterScripts } from '../../../contracts/lua/scripts.js';
-import type { LimiterScripts, ScriptReply } from '../../../contracts/lua/scripts.js';
+import type { LimiterScripts, ScriptReply, SlotOperation } from '../../../contracts/lua/scripts.js';
 import type { RedisConnection } from '../../../contracts/redis-connection.js';
 import { Breaker, type StoreHealth } from './breaker.js';
 import { CallDeadlines, type DeadlineCall } from './call-deadlines.js';
@@ -89,6 +89,8 @@ export class RedisStore implements RateLimitStore {
   private readonly deadlines: CallDeadlines;
   private readonly consumes: GroupCommit<LimitCheck, ReplyReceiver>;
   private readonly peeks: GroupCommit<LimitCheck, ReplyReceiver>;
+  /** Concurrency slot releases and renewals, batched like checks; the lease rides along. */
+  private readonly slotUpdates: GroupCommit<SlotOperation, number>;
   private readonly ownsClient: boolean;
   private readonly cluster: boolean;
   // While the breaker is open every check fails with these (no stack per request).
@@ -110,12 +112,16 @@ export class RedisStore implements RateLimitStore {
     const batching = { maxBatch: options.maxBatch, maxHoldMs: options.maxHoldMs, maxQueued: options.maxQueued };
     this.consumes = new GroupCommit({ ...batching, send: (checks, receivers, done) => this.send(this.scripts.consume, checks, receivers, done) });
     this.peeks = new GroupCommit({ ...batching, send: (checks, receivers, done) => this.send(this.scripts.peek, checks, receivers, done) });
+    this.slotUpdates = new GroupCommit({ ...batching, send: (operations, leases, done) => this.sendSlots(operations, leases, done) });
   }
 
   /** Script calls sent so far (consume and peek): shows how well batching works. */
   get scriptCalls(): number {
     return this.consumes.sent + this.peeks.sent;
   }
+
+  /** Slot releases and renewals that failed (Redis away): their slots end with their lease. */
+  slotUpdateFailures = 0;
 
   /** Script calls watched by the deadline timer (unanswered ones, and answered ones behind them). */
   get callsInFlight(): number {
@@ -130,9 +136,15 @@ export class RedisStore implements RateLimitStore {
     this.enqueue(this.peeks, check, receiver);
   }
 
+  updateSlot(operation: SlotOperation, leaseMs: number): void {
+    // A lost update costs nothing worse than a slot held until its lease ends.
+    if (this.breaker.isOpen || !this.slotUpdates.add(operation, leaseMs)) this.slotUpdateFailures += 1;
+  }
+
   async close(): Promise<void> {
     this.consumes.close();
     this.peeks.close();
+    this.slotUpdates.close();
     this.breaker.close();
     this.deadlines.close();
     if (this.ownsClient) await this.client.quit();
@@ -163,10 +175,10 @@ export class RedisStore implements RateLimitStore {
     }
     const groups = new Map<string, number[]>();
     for (let i = 0; i < checks.length; i += 1) {
-      const keyId = (checks[i] as LimitCheck).keyId;
-      const group = groups.get(keyId);
+      const subject = (checks[i] as LimitCheck).subject;
+      const group = groups.get(subject);
       if (group) group.push(i);
-      else groups.set(keyId, [i]);
+      else groups.set(subject, [i]);
     }
     let left = groups.size;
     const groupDone = (): void => {
@@ -179,6 +191,34 @@ export class RedisStore implements RateLimitStore {
         indexes.map((i) => checks[i] as LimitCheck),
         indexes.map((i) => receivers[i] as ReplyReceiver),
         groupDone,
+      );
+    }
+  }
+
+  /** One slots call (on a Cluster, one per subject); failures only counted: leases end them. */
+  private sendSlots(operations: SlotOperation[], leases: number[], done: () => void): void {
+    const bySubject = new Map<string, SlotOperation[]>();
+    for (const operation of operations) {
+      if (!this.cluster) break;
+      const group = bySubject.get(operation.subject);
+      if (group) group.push(operation);
+      else bySubject.set(operation.subject, [operation]);
+    }
+    const groups = this.cluster ? [...bySubject.values()] : [operations];
+    // Every update of one batch carries the same lease (the gateway's setting).
+    const leaseMs = leases[0] as number;
+    let left = groups.length;
+    for (const group of groups) {
+      this.scripts.slots(group, leaseMs).then(
+        () => {
+          left -= 1;
+          if (left === 0) done();
+        },
+        () => {
+          this.slotUpdateFailures += group.length;
+          left -= 1;
+          if (left === 0) done();
+        },
       );
     }
   }

@@ -1,28 +1,25 @@
 // The limiter's storage seam: the Redis store (one Lua script call decides a batch of checks) and the
 // in-memory store (single-machine mode) implement it and pass one behaviour suite. A store returns
 // facts about the limits; admission.ts turns them into the answer.
-import type { Algorithm, WindowLimit } from '../../../contracts/limits.js';
+import type { ScriptCheck, ScriptReply, SlotOperation } from '../../../contracts/lua/scripts.js';
 
-export interface LimitCheck {
-  readonly keyId: string;
-  /** Sorted by window (toWindowLimits). */
-  readonly limits: readonly WindowLimit[];
-  readonly algorithm: Algorithm;
-  /** Units this request consumes from every limit (route `cost`); for a peek, the units asked about. */
-  readonly cost: number;
-}
+/**
+ * What one request asks of its subject's limits: the limits (sorted by window), the cost, the
+ * current calendar periods, and the concurrency slot it would take. The same shape as the limiter
+ * script's check (contracts/lua/scripts.ts), so a check goes to Redis as it is.
+ */
+export type LimitCheck = ScriptCheck;
 
-/** Facts after the call, one entry per limit in the order of `LimitCheck.limits`. */
-export interface StoreReply {
-  /** True when every limit admitted the request and all were consumed; false when none were. */
-  readonly allowed: boolean;
-  readonly remaining: readonly number[];
-  /** Ms until each window's full quota is available again. */
-  readonly resetMs: readonly number[];
-  /** 0 when allowed; else ms, rounded down so it is never late, until every limit admits this cost
-   * again (the denied-until cache relies on never being late). */
-  readonly retryAfterMs: number;
-}
+/**
+ * Facts after the call, one entry per limit in the order of `LimitCheck.limits`: whether every limit
+ * admitted it (and all were consumed, and the slot taken) or none was; remaining units and ms until
+ * each limit's whole quota is back; ms until the request's cost fits again (0 when admitted,
+ * rounded down so it is never late: the denied-until cache relies on it); which limit refused it;
+ * the subject's requests in flight.
+ */
+export type StoreReply = ScriptReply;
+
+export type { SlotOperation };
 
 /**
  * Gets the outcome of one store call, exactly once, maybe before the call returns. The hot path's
@@ -34,10 +31,12 @@ export interface ReplyReceiver {
 }
 
 export interface RateLimitStore {
-  /** Checks every limit and consumes `cost` from all of them, or from none. */
+  /** Checks every limit and consumes `cost` from all of them (and takes the slot), or nothing. */
   consume(check: LimitCheck, receiver: ReplyReceiver): void;
   /** The same facts, consuming nothing. */
   peek(check: LimitCheck, receiver: ReplyReceiver): void;
+  /** Releases a concurrency slot, or keeps it one more lease; fire and forget (batched). */
+  updateSlot(operation: SlotOperation, leaseMs: number): void;
   close(): Promise<void>;
 }
 

@@ -89,17 +89,19 @@ function factsOf(name: string): NameFacts {
 
 /**
  * The headers the upstream receives, as a flat [name, value, …] list. The gateway's own come first,
- * so an upstream that keeps only the first N fields still gets them: the key's id and tier, then
+ * so an upstream that keeps only the first N fields still gets them: the key's id and tier (none on
+ * a keyless route), then
  * X-Forwarded-For/-Proto/-Host and Via. What a client sent in those names is believed only when the
  * connection comes from a trusted proxy (GATEWAY_TRUSTED_PROXIES); otherwise they describe this hop
  * alone, and a client's `Forwarded` is dropped. Then the client's fields, less hop-by-hop ones, the
  * API key and any X-Tollgate-*.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, keyId: string, tier: string, trusted: TrustedProxies): string[] {
+export function upstreamRequestHeaders(req: IncomingMessage, keyId: string | null, tier: string | null, trusted: TrustedProxies): string[] {
   const headers = req.headers;
   const peer = peerAddress(req);
   const fromProxy = trusted.has(peer);
-  const out: string[] = ['x-tollgate-key-id', keyId, 'x-tollgate-tier', tier];
+  // A keyless route's requests carry no key identity (any the client sent is removed below).
+  const out: string[] = keyId === null ? [] : ['x-tollgate-key-id', keyId, 'x-tollgate-tier', tier ?? ''];
   const forwardedFor = fromProxy ? headers['x-forwarded-for'] : undefined;
   out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${peer}` : peer);
   const proto = fromProxy ? headers['x-forwarded-proto'] : undefined;

@@ -3,7 +3,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
-import { PROBLEM_CONTENT_TYPE, problem, problemBody } from '../../../contracts/problem.js';
+import { PROBLEM_CONTENT_TYPE, problem, problemBody, problemType } from '../../../contracts/problem.js';
+import { wholeSeconds, type WindowLimit } from '../../../contracts/limits.js';
+import type { StoreReply } from '../limiter/store.js';
 
 export interface PreparedProblem {
   readonly status: number;
@@ -25,7 +27,6 @@ export const PROBLEMS = {
   missingKey: prepareProblem(401, 'missing-api-key', 'Send an API key in X-API-Key or Authorization: Bearer.'),
   invalidKey: prepareProblem(401, 'invalid-api-key', 'The API key is unknown, revoked, inactive or expired.'),
   noRoute: prepareProblem(404, 'no-route', 'No route matches this path.'),
-  rateLimited: prepareProblem(429, 'rate-limited', 'A rate limit of this key is exhausted; retry after Retry-After seconds.'),
   storeUnavailable: prepareProblem(503, 'limiter-unavailable', 'The rate limiter cannot answer; try again shortly.', RETRY_SOON),
   overloaded: prepareProblem(503, 'gateway-overloaded', 'The gateway has too many requests waiting for the rate limiter; try again shortly.', RETRY_SOON),
   upstreamUnavailable: prepareProblem(502, 'upstream-unavailable', 'The upstream refused or dropped the connection.'),
@@ -73,4 +74,26 @@ export function writeRawProblem(socket: Duplex, prepared: PreparedProblem, extra
   const fields = [...extraHeaders, ...prepared.headers];
   for (let i = 0; i + 1 < fields.length; i += 2) head += `${fields[i]}: ${fields[i + 1]}\r\n`;
   socket.end(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), prepared.body]));
+}
+
+const RATE_LIMITED_TYPE = problemType('rate-limited');
+const CONCURRENCY_LIMITED_HEAD = `{"type":"${problemType('concurrency-limited')}","title":"Too Many Requests","status":429,"detail":"This key already has as many requests in flight as its tier allows; retry when one has finished.","limit":`;
+
+/**
+ * The 429 for a refused request, naming the limit that refused it: its item name (as in the
+ * RateLimit fields), window, limit, what remains and when its quota is back. Names and windows
+ * come from configuration whose characters need no JSON escaping, so the body is concatenated.
+ */
+export function limitedProblem(limits: readonly WindowLimit[], reply: StoreReply, concurrency: number | null): PreparedProblem {
+  let text: string;
+  if (reply.refused >= 0 && reply.refused < limits.length) {
+    const limit = limits[reply.refused] as WindowLimit;
+    const detail = `The limit ${limit.name} (${limit.limit} per ${limit.window}) is exhausted; retry after Retry-After seconds.`;
+    text = `{"type":"${RATE_LIMITED_TYPE}","title":"Too Many Requests","status":429,"detail":"${detail}","limit":{"name":"${limit.name}","window":"${limit.window}","limit":${limit.limit},"remaining":${reply.remaining[reply.refused] ?? 0},"reset_seconds":${wholeSeconds(reply.resetMs[reply.refused] ?? 0)}}}`;
+  } else {
+    const inFlight = reply.inFlight ?? concurrency ?? 0;
+    text = `${CONCURRENCY_LIMITED_HEAD}{"name":"concurrency","window":null,"limit":${concurrency ?? 0},"remaining":${Math.max(0, (concurrency ?? 0) - inFlight)},"reset_seconds":0,"in_flight":${inFlight}}}`;
+  }
+  const body = Buffer.from(text);
+  return { status: 429, body, length: String(body.length), headers: [] };
 }

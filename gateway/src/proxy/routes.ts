@@ -1,5 +1,6 @@
 // Longest-prefix routing over the configured routes. A prefix matches at a path-segment
 // boundary, so `/orders` matches `/orders`, `/orders/1` and `/orders?x` but not `/ordersx`.
+import type { Algorithm, WindowLimit } from '../../../contracts/limits.js';
 
 /** One route as configured (GATEWAY_UPSTREAM, or an entry of the routes file). */
 export interface RouteConfig {
@@ -10,6 +11,16 @@ export interface RouteConfig {
   readonly upstream: string;
   readonly stripPrefix: boolean;
   readonly cost: number;
+  /** The route's own limits (named `<route>:<window>`): per key on top of the key's, or per client address. */
+  readonly limits?: readonly WindowLimit[] | null;
+  /** `none`: requests need no key. */
+  readonly auth?: 'key' | 'none';
+  /** `client_ip`: a keyless route's limits count per client address. */
+  readonly limitBy?: 'client_ip' | null;
+  /** How a keyless route's limits count (a keyed route's count as the key's tier says). */
+  readonly algorithm?: Algorithm;
+  /** A keyless route's zone for day and month windows. */
+  readonly timezone?: string;
 }
 
 export interface Route extends RouteConfig {

@@ -13,20 +13,23 @@ import { PROBLEMS, writeRawProblem } from './respond.js';
 import { upstreamPath, type Route } from './routes.js';
 
 export interface WebSocketProxy {
-  forward(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, keyId: string, tier: string): void;
+  /** `keyId` and `tier` null on a keyless route. */
+  forward(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, keyId: string | null, tier: string | null): void;
   close(): void;
 }
 
 /** The same forwarding rules as HTTP (headers.ts): the client's X-Forwarded-* only from a trusted proxy. */
-function rewriteHeaders(req: IncomingMessage, keyId: string, tier: string, trusted: TrustedProxies): void {
+function rewriteHeaders(req: IncomingMessage, keyId: string | null, tier: string | null, trusted: TrustedProxies): void {
   const headers = req.headers;
   for (const name of Object.keys(headers)) {
     if (name.startsWith('x-tollgate-') || name.startsWith('proxy-')) delete headers[name];
   }
   delete headers['x-api-key'];
   if (headers.authorization !== undefined && isTollgateAuthorization(headers.authorization)) delete headers.authorization;
-  headers['x-tollgate-key-id'] = keyId;
-  headers['x-tollgate-tier'] = tier;
+  if (keyId !== null) {
+    headers['x-tollgate-key-id'] = keyId;
+    headers['x-tollgate-tier'] = tier ?? '';
+  }
   const peer = peerAddress(req);
   if (!trusted.has(peer)) {
     delete headers['x-forwarded-for'];

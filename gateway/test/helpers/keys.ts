@@ -17,15 +17,19 @@ export interface TestKeySpec {
   readonly limits?: Limit[] | null;
   readonly active?: boolean;
   readonly expiresAt?: string | null;
+  readonly mode?: KeyView['mode'];
 }
+
+/** A tier's fields past name, limits and algorithm; absent ones take the control plane's defaults. */
+export type TierOptions = Partial<Pick<TierView, 'timezone' | 'mode' | 'concurrency' | 'route_limits'>>;
 
 export class TestKeys {
   private readonly keys = new Map<string, KeyView>();
   private readonly tiers = new Map<string, TierView>();
   private counter = 0;
 
-  tier(name: string, limits: Limit[], algorithm: TierView['algorithm'] = 'sliding_window'): this {
-    this.tiers.set(name, { name, limits, algorithm });
+  tier(name: string, limits: Limit[], algorithm: TierView['algorithm'] = 'sliding_window', options: TierOptions = {}): this {
+    this.tiers.set(name, { name, limits, algorithm, timezone: 'UTC', mode: 'enforce', concurrency: null, route_limits: null, ...options });
     return this;
   }
 
@@ -40,6 +44,7 @@ export class TestKeys {
       limits: spec.limits ?? null,
       active: spec.active ?? true,
       expires_at: spec.expiresAt ?? null,
+      mode: spec.mode ?? null,
     });
     return { secret, id, tier };
   }

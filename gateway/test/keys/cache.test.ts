@@ -2,12 +2,13 @@ import t from 'tap';
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { toWindowLimits } from '../../../contracts/limits.js';
 import { applyKeyChanges, buildKeyTable, emptyKeyTable } from '../../src/keys/cache.js';
+import { tierView, keyView } from '../../../test-support/views.js';
 
-const free: TierView = { name: 'free', limits: [{ window: '1h', limit: 100 }, { window: '1m', limit: 5 }], algorithm: 'sliding_window' };
-const exact: TierView = { name: 'exact', limits: [{ window: '1s', limit: 3 }], algorithm: 'sliding_log' };
+const free: TierView = tierView({ name: 'free', limits: [{ window: '1h', limit: 100 }, { window: '1m', limit: 5 }], algorithm: 'sliding_window' });
+const exact: TierView = tierView({ name: 'exact', limits: [{ window: '1s', limit: 3 }], algorithm: 'sliding_log' });
 
 function key(id: string, tier: string, extra: Partial<KeyView> = {}): KeyView {
-  return { id, tier, limits: null, active: true, expires_at: null, ...extra };
+  return keyView({ id, tier, ...extra });
 }
 
 function table(keys: Record<string, KeyView>, tiers: TierView[] = [free, exact]) {
@@ -23,13 +24,13 @@ t.test('a key without an override gets its tier limits sorted by window and the 
   const record = table({ h1: key('key_1', 'free') }).get('h1');
   t.same(record?.limits, toWindowLimits(free.limits));
   t.equal(record?.limits[0]?.window, '1m');
-  t.equal(record?.algorithm, 'sliding_window');
+  t.equal(record?.tier.algorithm, 'sliding_window');
 });
 
 t.test('a key override replaces the tier limits but keeps the tier algorithm', async (t) => {
   const record = table({ h1: key('key_1', 'exact', { limits: [{ window: '1d', limit: 9 }] }) }).get('h1');
-  t.same(record?.limits, [{ window: '1d', windowSeconds: 86400, limit: 9 }]);
-  t.equal(record?.algorithm, 'sliding_log');
+  t.same(record?.limits, toWindowLimits([{ window: '1d', limit: 9 }]));
+  t.equal(record?.tier.algorithm, 'sliding_log');
 });
 
 t.test('expiry is read as epoch milliseconds and null means never', async (t) => {
@@ -76,12 +77,12 @@ t.test('changing some keys rebuilds only those records and keeps the counts righ
   keys.delete('h2');
   keys.set('h4', key('key_4', 'nowhere'));
   const next = applyKeyChanges(base, { keys, changedHashes: ['h1', 'h2', 'h4'], version: 8 });
-  t.equal(next.get('h1')?.tier, 'exact');
+  t.equal(next.get('h1')?.tier.name, 'exact');
   t.equal(next.get('h3'), base.get('h3'), 'untouched records are shared');
   t.equal(next.skippedKeys, 1, 'one skipped key removed, one added');
   t.same(Object.fromEntries(next.activeKeysByTier), { free: 0, exact: 2 });
   t.equal(next.version, 8);
-  t.equal(base.get('h1')?.tier, 'free', 'the base table is unchanged');
+  t.equal(base.get('h1')?.tier.name, 'free', 'the base table is unchanged');
 });
 
 t.test('a tier change rebuilds the keys of that tier only', async (t) => {
@@ -89,10 +90,10 @@ t.test('a tier change rebuilds the keys of that tier only', async (t) => {
   const tiers = new Map(base.tierViews);
   tiers.set('free', { ...free, limits: [{ window: '1s', limit: 1 }], algorithm: 'sliding_log' });
   const next = applyKeyChanges(base, { keys: base.keyViews, changedHashes: [], tiers, changedTiers: new Set(['free']), version: 8 });
-  t.same(next.get('h1')?.limits, [{ window: '1s', windowSeconds: 1, limit: 1 }]);
-  t.equal(next.get('h1')?.algorithm, 'sliding_log');
+  t.same(next.get('h1')?.limits, toWindowLimits([{ window: '1s', limit: 1 }]));
+  t.equal(next.get('h1')?.tier.algorithm, 'sliding_log');
   t.equal(next.get('h2')?.limits[0]?.window, '1d', 'an override still wins');
-  t.equal(next.get('h2')?.algorithm, 'sliding_log', 'the algorithm still comes from the tier');
+  t.equal(next.get('h2')?.tier.algorithm, 'sliding_log', 'the algorithm still comes from the tier');
   t.equal(next.get('h3'), base.get('h3'), 'keys of other tiers are shared');
   t.same(Object.fromEntries(next.activeKeysByTier), { free: 2, exact: 1 });
 });

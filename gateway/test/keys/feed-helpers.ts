@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { type FeedRedis, type PublishResult, publishChange, stagingKeys, swapProjection } from '../../../contracts/lua/feed-scripts.js';
 import { projectionKeys } from '../../../contracts/redis-keys.js';
+import { keyView as publishedKeyView, tierView } from '../../../test-support/views.js';
 
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -26,11 +27,11 @@ export function connectCluster(nodes: string): Cluster {
   );
 }
 
-export const freeTier: TierView = { name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' };
-export const proTier: TierView = { name: 'pro', limits: [{ window: '1m', limit: 500 }], algorithm: 'sliding_window' };
+export const freeTier: TierView = tierView({ name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' });
+export const proTier: TierView = tierView({ name: 'pro', limits: [{ window: '1m', limit: 500 }], algorithm: 'sliding_window' });
 
 export function keyView(id: string, tier = 'free', extra: Partial<KeyView> = {}): KeyView {
-  return { id, tier, limits: null, active: true, expires_at: null, ...extra };
+  return publishedKeyView({ id, tier, ...extra });
 }
 
 /** Stands in for the control plane: full rebuilds and single changes through the contract scripts. */

@@ -3,11 +3,12 @@ import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { applyKeyChanges, buildKeyTable } from '../../src/keys/cache.js';
 import { SecretMemo } from '../../src/keys/secret-memo.js';
 import { hashApiKey } from '../../src/keys/secret-hash.js';
+import { tierView, keyView } from '../../../test-support/views.js';
 
-const free: TierView = { name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' };
+const free: TierView = tierView({ name: 'free', limits: [{ window: '1m', limit: 5 }], algorithm: 'sliding_window' });
 
 function key(id: string): KeyView {
-  return { id, tier: 'free', limits: null, active: true, expires_at: null };
+  return keyView({ id, tier: 'free' });
 }
 
 function tableOf(secrets: Record<string, string>) {

@@ -11,7 +11,7 @@ const limits = toWindowLimits([
   { window: '1m', limit: 5 },
 ]);
 const policy = { limits, policyHeader: policyHeaderValue(limits) };
-const check = { keyId: 'key_headers', limits, algorithm: 'sliding_log' as const, cost: 1 };
+const check = { subject: 'key_headers', limits, algorithm: 'sliding_log' as const, cost: 1 };
 
 function collect(list: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -51,18 +51,18 @@ t.test('a rejected request also carries Retry-After for the exhausted limit', as
 });
 
 t.test('the tightest limit is the one with the least remaining, the shortest window on a tie', async (t) => {
-  const reply = (remaining: number[]): StoreReply => ({ allowed: true, remaining, resetMs: remaining.map(() => 0), retryAfterMs: 0 });
+  const reply = (remaining: number[]): StoreReply => ({ allowed: true, remaining, resetMs: remaining.map(() => 0), retryAfterMs: 0, refused: -1, inFlight: null });
   t.equal(tightestLimit(reply([4, 2, 9])), 1);
   t.equal(tightestLimit(reply([3, 3, 9])), 0);
   t.equal(rateLimitHeaderValue(limits, reply([4, 99])), '"1m";r=4;t=0, "1h";r=99;t=0');
 });
 
 t.test('Retry-After rounds the precise ms up to whole seconds, at least one', async (t) => {
-  const rejected = (retryAfterMs: number): StoreReply => ({ allowed: false, remaining: [0], resetMs: [1000], retryAfterMs });
+  const rejected = (retryAfterMs: number): StoreReply => ({ allowed: false, remaining: [0], resetMs: [1000], retryAfterMs, refused: 0, inFlight: null });
   t.equal(retryAfterSeconds(rejected(0)), 1);
   t.equal(retryAfterSeconds(rejected(1001)), 2);
   t.equal(retryAfterSeconds(rejected(3000)), 3);
-  t.equal(retryAfterSeconds({ allowed: true, remaining: [1], resetMs: [0], retryAfterMs: 0 }), 0);
+  t.equal(retryAfterSeconds({ allowed: true, remaining: [1], resetMs: [0], retryAfterMs: 0, refused: -1, inFlight: null }), 0);
 });
 
 t.test('without a decision only the policy and the shortest window limit are given', async (t) => {

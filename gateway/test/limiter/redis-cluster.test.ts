@@ -34,12 +34,12 @@ t.test('the scripts run on a Redis Cluster, each API key in one slot and the key
     const keys: string[] = [];
     for (const port of cluster.ports) {
       const node = new Redis(port, '127.0.0.1');
-      keys.push(...(await node.keys(`${prefix}:{${check.keyId}}:*`)));
+      keys.push(...(await node.keys(`${prefix}:{${check.subject}}:*`)));
       await node.quit();
     }
-    t.equal(keys.length, check.algorithm === 'sliding_log' ? 3 : 2, `${check.keyId} has its keys`);
+    t.equal(keys.length, check.algorithm === 'sliding_log' ? 3 : 2, `${check.subject} has its keys`);
     const slots = new Set(await Promise.all(keys.map(async (key) => Number(await admin.cluster('KEYSLOT', key)))));
-    t.equal(slots.size, 1, `every Redis key of ${check.keyId} is in one slot`);
+    t.equal(slots.size, 1, `every Redis key of ${check.subject} is in one slot`);
     for (const slot of slots) slotsOfKeys.add(slot);
   }
   t.ok(slotsOfKeys.size > 1, `the API keys land in ${slotsOfKeys.size} different slots`);

@@ -161,7 +161,7 @@ t.test('every Redis key of one check carries the API key hash tag', async (t) =>
   await consumeOnce(store, counterCheck);
   const keys = (await shared.keys(`${prefix}:*`)).sort();
   t.equal(keys.length, 4, keys.join(' '));
-  for (const key of keys) t.match(key, new RegExp(`^${prefix}:\\{(${logCheck.keyId}|${counterCheck.keyId})\\}:`));
+  for (const key of keys) t.match(key, new RegExp(`^${prefix}:\\{(${logCheck.subject}|${counterCheck.subject})\\}:`));
   for (const key of keys) t.ok((await shared.pttl(key)) > 0, `${key} expires`);
 });
 

@@ -15,17 +15,17 @@ export interface StoreUnderTest {
 
 export type StoreFactory = () => Promise<StoreUnderTest>;
 
-const ALGORITHMS: readonly Algorithm[] = ['sliding_window', 'sliding_log'];
+const ALGORITHMS: readonly Algorithm[] = ['sliding_window', 'sliding_log', 'gcra'];
 
 let serial = 0;
-export function checkFor(algorithm: Algorithm, limits: Limit[], cost = 1): LimitCheck {
+/** A fresh subject each time, so tests sharing one Redis never share counts. */
+export function freshSubject(): string {
   serial += 1;
-  return {
-    keyId: `key_${process.pid}_${serial}_${Math.random().toString(36).slice(2, 8)}`,
-    algorithm,
-    limits: toWindowLimits(limits),
-    cost,
-  };
+  return `key_${process.pid}_${serial}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export function checkFor(algorithm: Algorithm, limits: Limit[], cost = 1): LimitCheck {
+  return { subject: freshSubject(), algorithm, limits: toWindowLimits(limits), cost };
 }
 
 export function withCost(check: LimitCheck, cost: number): LimitCheck {
@@ -175,6 +175,9 @@ export function storeBehaviour(label: string, factory: StoreFactory): void {
         t.equal(reply.retryAfterMs, 0);
         if (algorithm === 'sliding_log') {
           t.same(reply.resetMs, [60_000, 3_600_000], 'the full quota is back one window after the entry');
+        } else if (algorithm === 'gcra') {
+          // One unit drains in window ÷ limit: 12 s of a minute's 5, 36 s of an hour's 100.
+          reply.resetMs.forEach((ms, i) => t.ok(Math.abs(ms - ([12_000, 36_000][i] ?? 0)) <= 50, `reset ${ms} is one emission interval`));
         } else {
           // The counter's entry moves to the previous bucket at the next boundary and decays there.
           reply.resetMs.forEach((ms, i) => {
@@ -227,10 +230,129 @@ export function storeBehaviour(label: string, factory: StoreFactory): void {
   t.test(`${label}: checks of different keys do not share counts`, async (t) => {
     await using(async (store) => {
       const a = checkFor('sliding_window', [{ window: '1h', limit: 1 }]);
-      const b = { ...a, keyId: `${a.keyId}_b` };
+      const b = { ...a, subject: `${a.subject}_b` };
       t.ok((await consumeOnce(store, a)).allowed);
       t.notOk((await consumeOnce(store, a)).allowed);
       t.ok((await consumeOnce(store, b)).allowed);
+    });
+  });
+
+  t.test(`${label} gcra: a burst goes at once, then one unit per emission interval`, async (t) => {
+    await using(async (store) => {
+      // 60 a minute is one a second; a burst of 10 may go at once.
+      const check = checkFor('gcra', [{ window: '1m', limit: 60, burst: 10 }]);
+      const replies = await Promise.all(Array.from({ length: 15 }, () => consumeOnce(store, check)));
+      t.equal(admitted(replies), 10, 'the burst, no more');
+      const refused = replies.find((reply) => !reply.allowed) as StoreReply;
+      t.ok(refused.retryAfterMs > 800 && refused.retryAfterMs <= 1000, `the next unit in about a second (${refused.retryAfterMs} ms)`);
+      t.equal(refused.remaining[0], 0);
+      await consumeUntilAdmitted(store, check, 3000);
+      t.notOk((await consumeOnce(store, check)).allowed, 'one interval brings back one unit, not the burst');
+    });
+  });
+
+  t.test(`${label}: a day or month limit counts per period; a clock past the period's end counts in the next`, async (t) => {
+    await using(async (store) => {
+      const now = Date.now();
+      const period = { start: now - 60_000, next: now + 600 };
+      const check: LimitCheck = { subject: freshSubject(), algorithm: 'sliding_window', limits: toWindowLimits([{ window: 'day', limit: 2 }]), periods: [period], cost: 1 };
+      const replies = await Promise.all([consumeOnce(store, check), consumeOnce(store, check), consumeOnce(store, check)]);
+      t.equal(admitted(replies), 2);
+      const refused = replies.find((reply) => !reply.allowed) as StoreReply;
+      t.ok(refused.retryAfterMs <= 600 && refused.retryAfterMs > 0, `retry when the period ends (${refused.retryAfterMs} ms)`);
+      t.ok((refused.resetMs[0] ?? 0) <= 600, 'the quota is back when the period ends');
+      await sleep(Math.max(0, period.next - Date.now()) + 50);
+      // The caller still sends the old period (its clock is behind): the store's clock decides.
+      t.ok((await consumeOnce(store, check)).allowed, 'the next period starts empty');
+      const next: LimitCheck = { ...check, periods: [{ start: period.next, next: period.next + 86_400_000 }] };
+      const again = await consumeOnce(store, next);
+      t.ok(again.allowed, 'the same period, sent by a caller whose clock caught up, keeps its count');
+      t.equal(again.remaining[0], 0);
+      t.notOk((await consumeOnce(store, next)).allowed);
+    });
+  });
+
+  t.test(`${label}: a route's limits count apart from the key's own limits of the same window`, async (t) => {
+    await using(async (store) => {
+      const own = checkFor('sliding_window', [{ window: '1m', limit: 1 }]);
+      const onRoute: LimitCheck = { ...own, limits: toWindowLimits([{ window: '1m', limit: 1 }], 'reports') };
+      t.ok((await consumeOnce(store, own)).allowed);
+      t.ok((await consumeOnce(store, onRoute)).allowed, "the route's count is its own");
+      t.notOk((await consumeOnce(store, own)).allowed);
+      t.notOk((await consumeOnce(store, onRoute)).allowed);
+    });
+  });
+
+  /** A check that takes a concurrency slot of its own. */
+  function slotted(base: LimitCheck, limit: number, leaseMs = 60_000): LimitCheck {
+    serial += 1;
+    return { ...base, concurrency: { limit, leaseMs, id: `slot${serial}` } };
+  }
+
+  async function inFlight(store: RateLimitStore, base: LimitCheck, limit: number): Promise<number> {
+    return (await peekOnce(store, slotted(base, limit))).inFlight ?? -1;
+  }
+
+  async function untilInFlight(store: RateLimitStore, base: LimitCheck, limit: number, expected: number, deadlineMs: number): Promise<number> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const count = await inFlight(store, base, limit);
+      if (count === expected || Date.now() > deadline) return count;
+      await sleep(20);
+    }
+  }
+
+  t.test(`${label}: at most N requests hold a concurrency slot at once; the rest are refused by the cap`, async (t) => {
+    await using(async (store) => {
+      const base = checkFor('sliding_window', [{ window: '1h', limit: 100 }]);
+      const replies = await Promise.all(Array.from({ length: 5 }, () => consumeOnce(store, slotted(base, 3))));
+      t.equal(admitted(replies), 3);
+      const refused = replies.find((reply) => !reply.allowed) as StoreReply;
+      t.equal(refused.refused, base.limits.length, 'the refusal names the cap, past the last limit');
+      t.equal(refused.inFlight, 3);
+      t.equal(refused.retryAfterMs, 1000, 'a short retry: no slot can be predicted to free up');
+      t.equal((await peekOnce(store, base)).remaining[0], 97, 'a refusal by the cap consumes no units');
+    });
+  });
+
+  t.test(`${label}: a released slot is free again; a renewed one outlives its first lease`, async (t) => {
+    await using(async (store) => {
+      const base = checkFor('sliding_window', [{ window: '1h', limit: 100 }]);
+      const first = slotted(base, 2, 400);
+      const second = slotted(base, 2, 400);
+      t.ok((await consumeOnce(store, first)).allowed);
+      t.ok((await consumeOnce(store, second)).allowed);
+      t.notOk((await consumeOnce(store, slotted(base, 2))).allowed, 'both slots held');
+      store.updateSlot({ subject: base.subject, slot: first.concurrency?.id ?? '', keep: false }, 400);
+      t.equal(await untilInFlight(store, base, 2, 1, 2000), 1, 'the released slot is free');
+      await sleep(250);
+      store.updateSlot({ subject: base.subject, slot: second.concurrency?.id ?? '', keep: true }, 400);
+      await sleep(250);
+      t.equal(await inFlight(store, base, 2), 1, 'renewed at 250 ms, still held at 500 ms');
+      t.equal(await untilInFlight(store, base, 2, 0, 2000), 0, 'then its lease ends');
+    });
+  });
+
+  t.test(`${label}: a slot that is never released ends with its lease`, async (t) => {
+    await using(async (store) => {
+      const base = checkFor('sliding_window', [{ window: '1h', limit: 100 }]);
+      t.ok((await consumeOnce(store, slotted(base, 1, 300))).allowed);
+      t.notOk((await consumeOnce(store, slotted(base, 1, 300))).allowed);
+      await sleep(350);
+      t.ok((await consumeOnce(store, slotted(base, 1, 300))).allowed, 'the dead holder lost its slot');
+    });
+  });
+
+  t.test(`${label}: a request refused by a rate limit takes no slot, and a peek takes none`, async (t) => {
+    await using(async (store) => {
+      const base = checkFor('sliding_window', [{ window: '1h', limit: 1 }]);
+      t.ok((await consumeOnce(store, slotted(base, 5))).allowed);
+      const refused = await consumeOnce(store, slotted(base, 5));
+      t.notOk(refused.allowed);
+      t.equal(refused.refused, 0, 'the rate limit refused it');
+      t.equal(refused.inFlight, 1);
+      await peekOnce(store, slotted(base, 5));
+      t.equal(await inFlight(store, base, 5), 1);
     });
   });
 }

@@ -12,6 +12,7 @@ import { hashApiKey } from '../../src/keys/secret-hash.js';
 import { eventually } from '../helpers/eventually.js';
 import { spawnGateway, type SpawnedGateway } from '../helpers/spawn-gateway.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { tierView, keyView } from '../../../test-support/views.js';
 
 const BURST = 2000;
 const LIMIT = 20;
@@ -86,11 +87,11 @@ async function coldGateway(t: Test, prefix: string, upstreamUrl: string): Promis
 /** One tier of LIMIT per minute and `count` keys of it, in the projection the gateways load. */
 async function seedKeys(prefix: string, count: number): Promise<string[]> {
   const keys = projectionKeys(prefix);
-  const tier: TierView = { name: 'burst', limits: [{ window: '1m', limit: LIMIT }], algorithm: 'sliding_window' };
+  const tier: TierView = tierView({ name: 'burst', limits: [{ window: '1m', limit: LIMIT }], algorithm: 'sliding_window' });
   const secrets = Array.from({ length: count }, (_, i) => `tg_coldBurstColdBurstColdBurst${String(i).padStart(4, '0')}`);
   const multi = redis.multi().hset(keys.tiers, tier.name, JSON.stringify(tier));
   secrets.forEach((secret, i) => {
-    const view: KeyView = { id: `key_burst_${i}`, tier: 'burst', limits: null, active: true, expires_at: null };
+    const view: KeyView = keyView({ id: `key_burst_${i}`, tier: 'burst' });
     multi.hset(keys.keys, hashApiKey(secret), JSON.stringify(view));
   });
   await multi.hset(keys.meta, 'epoch', 'burst', 'version', '1').exec();

@@ -1,0 +1,363 @@
+-- Tollgate's limiter: decides a batch of checks in order, each all-or-none, with Redis's clock (TIME,
+-- so gateway clocks do not matter). One script serves every kind of limit so the checks of one
+-- event-loop turn share one call whatever their keys' tiers, and the read-only peek is the same code
+-- with the writes left out, so the two can never disagree.
+--
+-- ARGV[1]: 1 to consume (decide, then take every limit's units and the concurrency slot, or none),
+--   0 to peek (the same answer, nothing written).
+-- ARGV[2]: the number of items; ARGV[3], ARGV[4], …: one item per run of identical checks, its
+--   integers separated by spaces:
+--     n cost m (type a b c) × m conc [leaseMs slot]
+--   n      checks in the run, decided one after the other (1 when conc > 0)
+--   cost   units each check takes from every limit
+--   m      number of limits; each is a type and three numbers:
+--     0 sliding counter   a = window ms, b = limit, c = 0
+--     1 sliding log       a = window ms, b = limit, c = 0
+--     2 GCRA              a = window ms, b = limit per window, c = burst
+--     3 calendar period   a = the period's start (epoch ms), b = limit, c = the next period's start
+--   conc   the most requests of this subject in flight (0: no concurrency limit); when above 0, the
+--          slot's lease in ms and the slot's id follow.
+-- KEYS, per item: one per limit, in order; then the log sequence counter when a limit is a log; then
+--   the concurrency set when conc > 0. All keys of one item share one hash tag (Redis Cluster).
+-- Returns one string of integers separated by spaces, per check (n per run):
+--   allowed (1|0), retry-after ms, refused, then per limit: remaining, reset ms, then (conc > 0) the
+--   requests in flight.
+--   retry-after: 0 when allowed; else the floor of the exact time until every limit admits `cost`
+--     again, assuming no other traffic (never late: a cache may trust it).
+--   refused: 0 when allowed; j when limit j refused (the one with the longest retry among those that
+--     did); m + 1 when only the concurrency cap did.
+--   reset: ceil of the time until the limit's whole quota is back (at most the window for the log,
+--     twice the window for the counter, the period's end for a calendar period).
+--
+-- Counter, GCRA and calendar states are read once per call and written once at its end: under load
+-- one call carries many checks of one key, and reading and writing its hashes per check cost most
+-- of the script's time. Checks still run in order against what the earlier ones left.
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local consuming = ARGV[1] == '1'
+
+-- Concurrency refusals: no slot can be predicted to free up, so a short retry.
+local CONCURRENCY_RETRY_MS = 1000
+
+local out = {}
+local states = {}
+local written = {}
+
+local function mark_written(key)
+  if not written[key] then
+    written[key] = true
+    written[#written + 1] = key
+  end
+end
+
+-- Sliding counter: this bucket's count (c) and the previous bucket's (p), weighted by how much of
+-- the previous bucket the window still covers.
+local function counter_of(key, windowMs)
+  local st = states[key]
+  if st then return st end
+  local idx = math.floor(now / windowMs)
+  local v = redis.call('HMGET', key, 'i', 'c', 'p')
+  local i = tonumber(v[1])
+  local same = i ~= nil and i >= idx
+  local c = tonumber(v[2]) or 0
+  local p = tonumber(v[3]) or 0
+  if i == nil then
+    c, p = 0, 0
+  elseif i == idx - 1 then
+    p, c = c, 0
+  elseif i > idx then
+    idx = i -- Redis clock stepped back (failover): keep the counts rather than forget them
+  elseif i ~= idx then
+    c, p = 0, 0
+  end
+  local weight = 1 - (now - idx * windowMs) / windowMs
+  if weight < 0 then weight = 0 elseif weight > 1 then weight = 1 end
+  st = { type = 0, idx = idx, c = c, p = p, weight = weight, same = same, windowMs = windowMs }
+  states[key] = st
+  return st
+end
+
+local function counter_reset(st)
+  if st.c > 0 then return math.ceil((st.idx + 2) * st.windowMs - now) end
+  if st.p > 0 and st.weight > 0 then return math.ceil((st.idx + 1) * st.windowMs - now) end
+  return 0
+end
+
+-- Exact ms until `cost` fits again: the previous bucket decays linearly within this bucket; if this
+-- bucket's count alone is too high, wait for it to become the previous bucket and decay.
+local function counter_retry(st, cost, limit)
+  if cost > limit then return counter_reset(st) end
+  if st.c + cost <= limit then
+    return st.idx * st.windowMs + st.windowMs * (1 - (limit - st.c - cost) / st.p) - now
+  end
+  return (st.idx + 1) * st.windowMs + st.windowMs * (1 - (limit - cost) / st.c) - now
+end
+
+-- Sliding log: one sorted-set entry per unit, scored by its time.
+local function log_count(key, windowMs)
+  return redis.call('ZCOUNT', key, string.format('(%.3f', now - windowMs), '+inf')
+end
+
+local function log_reset(key, windowMs)
+  local r = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  local newest = tonumber(r[2])
+  if newest == nil or newest <= now - windowMs then return 0 end
+  return math.ceil(newest - now + windowMs)
+end
+
+local function log_retry(key, windowMs, n, cost, limit)
+  if cost > limit then return log_reset(key, windowMs) end
+  -- The (n + cost - limit)-th oldest entry still in the window must leave it.
+  local r = redis.call('ZRANGEBYSCORE', key, string.format('(%.3f', now - windowMs), '+inf',
+    'WITHSCORES', 'LIMIT', n + cost - limit - 1, 1)
+  return tonumber(r[2]) - now + windowMs
+end
+
+-- GCRA: one theoretical arrival time (tat) per limit. Units drain at `limit` per window (one every
+-- `interval` ms) from a bucket that holds `burst`: in any interval of length t at most
+-- burst + limit * t / window are admitted.
+local function gcra_of(key, windowMs, limit, burst)
+  local st = states[key]
+  if st then return st end
+  st = { type = 2, tat = tonumber(redis.call('GET', key)) or now, interval = windowMs / limit, burst = burst }
+  states[key] = st
+  return st
+end
+
+local function gcra_base(st)
+  if st.tat > now then return st.tat end
+  return now
+end
+
+local function gcra_fits(st, cost)
+  -- A hundredth of a millisecond of slack: the interval is a float.
+  return gcra_base(st) + cost * st.interval - now <= st.burst * st.interval + 0.01
+end
+
+local function gcra_retry(st, cost)
+  if cost > st.burst then return gcra_base(st) - now end
+  return gcra_base(st) + cost * st.interval - st.burst * st.interval - now
+end
+
+local function gcra_remaining(st)
+  local left = math.floor((st.burst * st.interval - (gcra_base(st) - now)) / st.interval + 1e-9)
+  if left < 0 then return 0 end
+  return left
+end
+
+-- Calendar period (a day or a month in the tier's time zone): a count per period. The gateway sends
+-- the period's start and the next one's; if Redis's clock is already past the next start (the
+-- gateway's clock is behind), the next period is the one counted.
+local function calendar_of(key, start, nextStart)
+  local st = states[key]
+  if st then return st end
+  local periodStart, periodEnd = start, nextStart
+  if now >= nextStart then
+    periodStart, periodEnd = nextStart, nextStart + (nextStart - start)
+  end
+  local v = redis.call('HMGET', key, 'p', 'c')
+  local count = 0
+  if tonumber(v[1]) == periodStart then count = tonumber(v[2]) or 0 end
+  st = { type = 3, start = periodStart, ending = periodEnd, c = count }
+  states[key] = st
+  return st
+end
+
+local function calendar_reset(st)
+  if st.c > 0 then return math.ceil(st.ending - now) end
+  return 0
+end
+
+-- Whether limit j of a check admits `cost` now, and if not, how long until it does.
+local function limit_fits(spec, j, key, cost)
+  local kind, a, b, c = spec[4 * j], spec[4 * j + 1], spec[4 * j + 2], spec[4 * j + 3]
+  if kind == 0 then
+    local st = counter_of(key, a)
+    if cost == 0 or st.c + st.p * st.weight + cost <= b then return true, 0, st end
+    return false, counter_retry(st, cost, b), st
+  elseif kind == 1 then
+    local n = log_count(key, a)
+    if cost == 0 or n + cost <= b then return true, 0, n end
+    return false, log_retry(key, a, n, cost, b), n
+  elseif kind == 2 then
+    local st = gcra_of(key, a, b, c)
+    if cost == 0 or gcra_fits(st, cost) then return true, 0, st end
+    return false, gcra_retry(st, cost), st
+  else
+    local st = calendar_of(key, a, c)
+    if cost == 0 or st.c + cost <= b then return true, 0, st end
+    return false, st.ending - now, st
+  end
+end
+
+local nextKey = 1
+local items = tonumber(ARGV[2])
+for ri = 1, items do
+  local spec, raw = {}, {}
+  for token in string.gmatch(ARGV[ri + 2], '%S+') do
+    raw[#raw + 1] = token
+    spec[#spec + 1] = tonumber(token)
+  end
+  local runs, cost, m = spec[1], spec[2], spec[3]
+  local conc = spec[4 * m + 4]
+  local leaseMs = spec[4 * m + 5]
+  local slot = raw[4 * m + 6]
+  local limitKeys = {}
+  local hasLog = false
+  for j = 1, m do
+    limitKeys[j] = KEYS[nextKey + j - 1]
+    if spec[4 * j] == 1 then hasLog = true end
+  end
+  nextKey = nextKey + m
+  local seqKey = nil
+  if hasLog then
+    seqKey = KEYS[nextKey]
+    nextKey = nextKey + 1
+  end
+  local concKey = nil
+  if conc > 0 then
+    concKey = KEYS[nextKey]
+    nextKey = nextKey + 1
+  end
+
+  for _ = 1, runs do
+    local base = #out
+    local allowed = true
+    local retry = 0
+    local refused = 0
+    local facts = {}
+    for j = 1, m do
+      local fits, r, fact = limit_fits(spec, j, limitKeys[j], cost)
+      facts[j] = fact
+      if not fits then
+        allowed = false
+        if refused == 0 or r > retry then
+          retry = r
+          refused = j
+        end
+      end
+    end
+
+    local inFlight = 0
+    if concKey ~= nil then
+      if consuming then
+        redis.call('ZREMRANGEBYSCORE', concKey, '-inf', string.format('%.3f', now))
+        inFlight = redis.call('ZCARD', concKey)
+      else
+        inFlight = redis.call('ZCOUNT', concKey, string.format('(%.3f', now), '+inf')
+      end
+      if allowed and cost > 0 and inFlight >= conc then
+        allowed = false
+        retry = CONCURRENCY_RETRY_MS
+        refused = m + 1
+      end
+    end
+
+    local take = allowed and consuming and cost > 0
+    if take and hasLog then
+      local last = redis.call('INCRBY', seqKey, cost)
+      local longest = 0
+      for j = 1, m do
+        if spec[4 * j] == 1 and spec[4 * j + 1] > longest then longest = spec[4 * j + 1] end
+      end
+      redis.call('PEXPIRE', seqKey, longest)
+      for j = 1, m do
+        if spec[4 * j] == 1 then
+          local key, windowMs = limitKeys[j], spec[4 * j + 1]
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.3f', now - windowMs))
+          local score = string.format('%.3f', now)
+          local u = last - cost + 1
+          while u <= last do
+            -- ZADD in chunks: unpack has a stack limit
+            local args = {}
+            local stop = math.min(last, u + 999)
+            for v = u, stop do
+              args[#args + 1] = score
+              args[#args + 1] = v
+            end
+            redis.call('ZADD', key, unpack(args))
+            u = stop + 1
+          end
+          redis.call('PEXPIRE', key, windowMs)
+        end
+      end
+    end
+    if take and concKey ~= nil then
+      redis.call('ZADD', concKey, string.format('%.3f', now + leaseMs), slot)
+      redis.call('PEXPIRE', concKey, leaseMs * 2)
+      inFlight = inFlight + 1
+    end
+
+    for j = 1, m do
+      local kind, limit = spec[4 * j], spec[4 * j + 2]
+      local remaining, reset
+      if kind == 0 then
+        local st = facts[j]
+        if take then
+          st.c = st.c + cost
+          mark_written(limitKeys[j])
+        end
+        remaining = math.floor(limit - st.c - st.p * st.weight)
+        reset = counter_reset(st)
+      elseif kind == 1 then
+        local n = facts[j]
+        if take then
+          remaining = limit - n - cost
+          reset = math.ceil(spec[4 * j + 1])
+        else
+          remaining = limit - n
+          reset = log_reset(limitKeys[j], spec[4 * j + 1])
+        end
+      elseif kind == 2 then
+        local st = facts[j]
+        if take then
+          st.tat = gcra_base(st) + cost * st.interval
+          mark_written(limitKeys[j])
+        end
+        remaining = gcra_remaining(st)
+        reset = math.ceil(gcra_base(st) - now)
+      else
+        local st = facts[j]
+        if take then
+          st.c = st.c + cost
+          mark_written(limitKeys[j])
+        end
+        remaining = limit - st.c
+        reset = calendar_reset(st)
+      end
+      if remaining < 0 then remaining = 0 end
+      out[base + 2 + 2 * j] = remaining
+      out[base + 3 + 2 * j] = reset
+    end
+    if allowed then
+      out[base + 1] = 1
+      out[base + 2] = 0
+      out[base + 3] = 0
+    else
+      out[base + 1] = 0
+      out[base + 2] = math.floor(retry)
+      out[base + 3] = refused
+    end
+    if concKey ~= nil then out[base + 4 + 2 * m] = inFlight end
+  end
+end
+
+-- One write per state the call consumed from.
+for wi = 1, #written do
+  local key = written[wi]
+  local st = states[key]
+  if st.type == 0 then
+    redis.call('HSET', key, 'i', st.idx, 'c', st.c, 'p', st.p)
+    -- The hash is read until its bucket's next bucket ends: 2 windows from the bucket's first write
+    -- cover that, so later writes to the same bucket leave the expiry alone.
+    if not st.same then redis.call('PEXPIRE', key, 2 * st.windowMs) end
+  elseif st.type == 2 then
+    -- Once the arrival time has passed, the state is the same as none.
+    redis.call('SET', key, string.format('%.3f', st.tat), 'PX', math.max(1, math.ceil(st.tat - now)))
+  else
+    redis.call('HSET', key, 'p', st.start, 'c', st.c)
+    redis.call('PEXPIRE', key, math.ceil(st.ending - now) + 60000)
+  end
+end
+return table.concat(out, ' ')
