@@ -9,6 +9,7 @@ import type { ChangePublisher } from './feed/publisher.js';
 import { createBearerCheck } from './http/auth.js';
 import { readJsonBody } from './http/body.js';
 import { sendProblem } from './http/problem.js';
+import { refuseUnstorablePairs } from './http/storable.js';
 import { Router, type Reply, type Route } from './http/router.js';
 import { createKeyService } from './keys/service.js';
 import { keyRoutes } from './keys/routes.js';
@@ -94,6 +95,9 @@ export function createApp(deps: AppDeps): App {
       const { route, params } = router.match(request.method ?? 'GET', url.pathname);
       routeLabel = route.path;
       if (route.auth) checkBearer(request);
+      // One rule for every text a request carries outside its body (the body readers apply it too).
+      refuseUnstorablePairs(Object.entries(params));
+      refuseUnstorablePairs(url.searchParams);
       const reply = await route.handler({
         request,
         params,

@@ -2,6 +2,7 @@
 // the request is refused with 413 before more is kept.
 import type { IncomingMessage } from 'node:http';
 import { ApiError, PayloadTooLargeError } from '../http/errors.js';
+import { refuseUnstorablePairs } from '../http/storable.js';
 
 export const MAX_FORM_BYTES = 64 * 1024;
 
@@ -21,5 +22,7 @@ export async function readForm(request: IncomingMessage, limitBytes = MAX_FORM_B
     }
     chunks.push(chunk);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  refuseUnstorablePairs(form);
+  return form;
 }

@@ -1,7 +1,7 @@
 // GET /v1/keys/{id}/usage: the key's limits as the gateways see them right now, plus request totals.
 import { z } from 'zod';
 
-export const usageParamsSchema = z.strictObject({ id: z.string().describe('key id (key_…)') });
+export const usageParamsSchema = z.strictObject({ id: z.string().max(200).describe('key id (key_…)') });
 
 const totalsSchema = z.strictObject({
   total: z.number().int(),

@@ -46,7 +46,7 @@ export interface TestAppOptions {
   readonly appDatabaseUrl?: string;
   readonly extraRoutes?: AppDeps['extraRoutes'];
   /** More of the app's dependencies, built from the test file's database (e.g. the admin UI). */
-  readonly withDb?: (db: Db, logger: Logger) => Pick<AppDeps, 'pages' | 'errorPage'>;
+  readonly withDb?: (db: Db, logger: Logger) => Pick<AppDeps, 'pages' | 'errorPage' | 'extraRoutes'>;
 }
 
 export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
