@@ -1,7 +1,7 @@
 // Reads a JSON request body with a hard size limit. Over the limit we stop keeping bytes at once
 // (a declared Content-Length is refused before reading anything) and answer 413.
 import type { IncomingMessage } from 'node:http';
-import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+import { ApiError, MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { refuseUnstorableJson } from './storable.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -33,17 +33,7 @@ export async function readJsonBody(request: IncomingMessage, limitBytes = MAX_BO
     discard(request);
     throw new PayloadTooLargeError(limitBytes);
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limitBytes) {
-      discard(request);
-      throw new PayloadTooLargeError(limitBytes);
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = (await readBodyBytes(request, limitBytes)).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
@@ -52,6 +42,30 @@ export async function readJsonBody(request: IncomingMessage, limitBytes = MAX_BO
   }
   refuseUnstorableJson(value);
   return value;
+}
+
+/**
+ * The whole body, refused with 413 past `limitBytes`. A body that breaks off (the client left, its
+ * chunked framing is broken, it came too slowly) is the client's failure, not ours: a 400 that
+ * nobody may be left to read, and no error in our log.
+ */
+export async function readBodyBytes(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > limitBytes) {
+        discard(request);
+        throw new PayloadTooLargeError(limitBytes);
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) throw error;
+    throw new ApiError(400, 'bad-request', 'the request body could not be read', { cause: error });
+  }
+  return Buffer.concat(chunks);
 }
 
 /**

@@ -6,6 +6,7 @@ import { createLimiterScripts } from '../../../../contracts/lua/scripts.js';
 import { uniquePrefix } from '../../../../test-support/redis-server.js';
 import { createAdminUi, type AdminUi } from '../../../src/admin-ui/admin-ui.js';
 import { TrustedProxies } from '../../../../contracts/trusted-proxies.js';
+import type { AppDeps } from '../../../src/app.js';
 import { requestLogRoutes } from '../../../src/request-logs/routes.js';
 import { createRequestLogService } from '../../../src/request-logs/service.js';
 import { usageRoutes } from '../../../src/usage/routes.js';
@@ -39,6 +40,7 @@ export interface AdminTestAppOptions {
   readonly firstUser?: boolean;
   /** Also serve GET /v1/request-logs and GET /v1/keys/{id}/usage, as the real control plane does. */
   readonly restRoutes?: boolean;
+  readonly httpTimeouts?: AppDeps['httpTimeouts'];
 }
 
 export async function startAdminTestApp(label: string, options: AdminTestAppOptions = {}): Promise<AdminTestApp> {
@@ -68,6 +70,7 @@ export async function startAdminTestApp(label: string, options: AdminTestAppOpti
         ...(options.restRoutes ? { extraRoutes: () => [...requestLogRoutes(requestLogs), ...usageRoutes(usage)] } : {}),
       };
     },
+    ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
   });
   const ui = adminUi as AdminUi;
   if (options.firstUser !== false) await ui.ensureFirstUser({ username: ADMIN_USER, password: ADMIN_PASSWORD });
