@@ -108,7 +108,7 @@ export function createApp(deps: AppDeps): App {
     });
     try {
       const badHost = hostProblem(request);
-      if (badHost !== undefined) throw new ApiError(400, 'bad-request', badHost);
+      if (badHost !== undefined) throw new ApiError(400, badHost.kind, badHost.detail);
       const url = new URL(request.url ?? '/', 'http://control-plane');
       pathname = url.pathname;
       const { route, params } = router.match(request.method ?? 'GET', url.pathname);

@@ -21,12 +21,13 @@ const BY_CODE: Readonly<Record<string, Problem>> = {
   ERR_HTTP_REQUEST_TIMEOUT: httpProblem(408, 'request-timeout', 'the request was not received in time'),
 };
 
-function rawResponse(body: Problem): Buffer {
+function rawResponse(body: Problem, headers: Readonly<Record<string, string>>): Buffer {
   const payload = problemBody(body);
-  const head =
+  let head =
     `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? 'Error'}\r\n` +
-    `content-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n`;
-  return Buffer.from(head + payload, 'utf8');
+    `content-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  return Buffer.from(`${head}\r\n${payload}`, 'utf8');
 }
 
 /** The response being written on this socket, if any (Node's own clientError fallback reads the same field). */
@@ -41,17 +42,17 @@ function responseInFlight(socket: Duplex): ServerResponse | undefined {
  * nothing of its answer was sent, the problem is its answer. Bytes into a started answer would
  * corrupt it: then the connection is only closed.
  */
-export function endWithProblem(socket: Duplex, body: Problem): void {
+export function endWithProblem(socket: Duplex, body: Problem, headers: Readonly<Record<string, string>> = {}): void {
   const inFlight = responseInFlight(socket);
   if (inFlight !== undefined && inFlight.req.complete && !inFlight.writableFinished) {
-    inFlight.once('finish', () => endWithProblem(socket, body));
+    inFlight.once('finish', () => endWithProblem(socket, body, headers));
     return;
   }
   if (!socket.writable || (inFlight !== undefined && inFlight.headersSent && !inFlight.writableFinished)) {
     socket.destroy();
     return;
   }
-  socket.end(rawResponse(body), () => socket.destroy());
+  socket.end(rawResponse(body, headers), () => socket.destroy());
 }
 
 /** The server's 'clientError' listener. */
@@ -75,15 +76,17 @@ export function answerUnknownExpectation(_request: IncomingMessage, response: Se
   response.end(problemBody(body));
 }
 
-/** The server's 'connect' listener: this is no forward proxy. */
+/** The server's 'connect' listener: this is no forward proxy (405, as the gateway answers it). */
 export function refuseConnect(_request: IncomingMessage, socket: Duplex): void {
-  endWithProblem(socket, httpProblem(400, 'bad-request', 'CONNECT is not supported: this server is not a proxy'));
+  endWithProblem(socket, httpProblem(405, 'method-not-allowed', 'CONNECT is not supported: the control plane is not a forward proxy'), {
+    allow: 'GET, HEAD, POST, PATCH, DELETE',
+  });
 }
 
-/** Why a request cannot name its host (none in HTTP/1.1, or more than one); undefined when it can. */
-export function hostProblem(request: IncomingMessage): string | undefined {
+/** A request that cannot name its host (none in HTTP/1.1, or more than one); undefined when it can. */
+export function hostProblem(request: IncomingMessage): { readonly kind: string; readonly detail: string } | undefined {
   const hosts = request.headersDistinct.host ?? [];
-  if (hosts.length > 1) return 'the request carries more than one Host field';
-  if (hosts.length === 0 && request.httpVersion === '1.1') return 'an HTTP/1.1 request must carry a Host field';
+  if (hosts.length > 1) return { kind: 'bad-request', detail: 'the request carries more than one Host field' };
+  if (hosts.length === 0 && request.httpVersion === '1.1') return { kind: 'missing-host', detail: 'an HTTP/1.1 request must carry a Host field' };
   return undefined;
 }

@@ -96,7 +96,7 @@ t.test('a body dribbled past the request deadline answers 408 and closes', async
 
 t.test('an HTTP/1.1 request without Host, or with two, answers 400 problem+json', async (t) => {
   const none = await rawExchange(port, ['GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n']);
-  expectRawProblem(t, none, 400, 'bad-request');
+  expectRawProblem(t, none, 400, 'missing-host');
   t.match(jsonOf(none)?.detail, 'must carry a Host field');
   const two = await rawExchange(port, ['GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n']);
   expectRawProblem(t, two, 400, 'bad-request');
@@ -117,9 +117,10 @@ t.test('an Expect other than 100-continue answers 417 problem+json', async (t) =
   t.match(continued.rest, /^HTTP\/1\.1 401 /, 'then the answer (here: no token)');
 });
 
-t.test('CONNECT answers 400 problem+json and closes', async (t) => {
+t.test('CONNECT answers 405 problem+json with Allow, and closes', async (t) => {
   const answer = await rawExchange(port, ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n']);
-  expectRawProblem(t, answer, 400, 'bad-request');
+  expectRawProblem(t, answer, 405, 'method-not-allowed');
+  t.equal(answer.headers.allow, 'GET, HEAD, POST, PATCH, DELETE');
   t.match(jsonOf(answer)?.detail, 'CONNECT');
   t.ok(answer.closedByServer);
 });
