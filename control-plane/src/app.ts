@@ -8,7 +8,10 @@ import type { Db } from './db.js';
 import type { ChangePublisher } from './feed/publisher.js';
 import { createBearerCheck } from './http/auth.js';
 import { readJsonBody } from './http/body.js';
+import { answerUnknownExpectation, createClientErrorHandler, hostProblem, refuseConnect } from './http/client-error.js';
+import { ApiError } from './http/errors.js';
 import { sendProblem } from './http/problem.js';
+import { refuseUnstorablePairs } from './http/storable.js';
 import { Router, type Reply, type Route } from './http/router.js';
 import { createKeyService } from './keys/service.js';
 import { keyRoutes } from './keys/routes.js';
@@ -33,7 +36,22 @@ export interface AppDeps {
   readonly pages?: (services: AppServices) => Route[];
   /** An error of a request no route answered, as a page for paths people browse; else problem+json. */
   readonly errorPage?: (pathname: string, error: unknown) => Reply | undefined;
+  /** Against slow clients; the defaults suit production, tests shorten them. */
+  readonly httpTimeouts?: HttpTimeouts;
 }
+
+export interface HttpTimeouts {
+  /** Longest wait for a request's headers (then 408). */
+  readonly headersMs: number;
+  /** Longest wait for a whole request, body included (then 408). */
+  readonly requestMs: number;
+  /** How often Node looks for connections past those deadlines. */
+  readonly checkIntervalMs: number;
+}
+
+// A slow client (slowloris) holds a connection 10 s at most before its headers are complete, and a
+// minute for a body of at most 1 MiB; checked every second, not Node's default 30 s.
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 60_000, checkIntervalMs: 1_000 };
 
 export interface AppServices {
   readonly tiers: ReturnType<typeof createTierService>;
@@ -89,11 +107,16 @@ export function createApp(deps: AppDeps): App {
       );
     });
     try {
+      const badHost = hostProblem(request);
+      if (badHost !== undefined) throw new ApiError(400, badHost.kind, badHost.detail);
       const url = new URL(request.url ?? '/', 'http://control-plane');
       pathname = url.pathname;
       const { route, params } = router.match(request.method ?? 'GET', url.pathname);
       routeLabel = route.path;
       if (route.auth) checkBearer(request);
+      // One rule for every text a request carries outside its body (the body readers apply it too).
+      refuseUnstorablePairs(Object.entries(params));
+      refuseUnstorablePairs(url.searchParams);
       const reply = await route.handler({
         request,
         params,
@@ -118,9 +141,22 @@ export function createApp(deps: AppDeps): App {
     }
   }
 
-  const server = createServer((request, response) => {
-    void handle(request, response);
-  });
+  const timeouts = deps.httpTimeouts ?? DEFAULT_HTTP_TIMEOUTS;
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+      // handle() answers a missing Host itself, as problem+json instead of Node's empty 400.
+      requireHostHeader: false,
+    },
+    (request, response) => {
+      void handle(request, response);
+    },
+  );
+  server.on('clientError', createClientErrorHandler(logger));
+  server.on('checkExpectation', answerUnknownExpectation);
+  server.on('connect', refuseConnect);
 
   return {
     server,

@@ -3,6 +3,8 @@
 // only does what a form needs first (text to numbers and dates, skipping empty limit rows).
 import type { Limit } from '../../../contracts/limits.js';
 import type { ValidationError } from '../http/errors.js';
+import { isStorableInstant } from '../http/storable.js';
+import { VALIDATION_MESSAGES } from '../http/validation-messages.js';
 import type { FieldErrors } from './views/components.js';
 import type { LimitRow } from './views/limits-editor.js';
 
@@ -63,6 +65,7 @@ export function utcDateTime(value: string, field: string): string | null {
   const match = LOCAL_DATE_TIME.exec(value);
   const iso = match ? `${match[1]}T${match[2]}${match[3] ?? ':00'}.000Z` : '';
   if (!match || Number.isNaN(Date.parse(iso))) throw new FormError({ [field]: 'must be a date and time (UTC)' });
+  if (!isStorableInstant(Date.parse(iso))) throw new FormError({ [field]: VALIDATION_MESSAGES.dateTimeRange });
   return iso;
 }
 

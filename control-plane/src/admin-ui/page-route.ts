@@ -60,7 +60,12 @@ export function createPageKit(deps: { readonly sessions: SessionService; readonl
     if (error instanceof NotFoundError) {
       return errorPage(404, 'Not found', 'There is no such page, or what it showed no longer exists.', viewer);
     }
-    if (error instanceof FormError || error instanceof ValidationError) {
+    if (error instanceof ValidationError) {
+      // Say which field, so a person (or a test) sees what to change.
+      const fields = error.errors.map(({ path, message }) => `${path || 'the request'} ${message}`).join('; ');
+      return errorPage(400, 'Invalid request', `The request could not be understood: ${fields}. Go back and try again.`, viewer);
+    }
+    if (error instanceof FormError) {
       return errorPage(400, 'Invalid request', 'The request could not be understood. Go back and try again.', viewer);
     }
     if (error instanceof ApiError) return errorPage(error.status, 'Request refused', error.message, viewer);

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { listAuditEntries, type AuditRow } from './repository.js';
 import type { AuditEntry, ResourceType } from './schema.js';
 
-const cursorPosition = z.tuple([z.string().regex(/^\d{1,19}$/)]);
+// Entry ids are PostgreSQL bigints: a forged cursor past the largest one is no cursor of ours.
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+const cursorPosition = z.tuple([z.string().regex(/^\d{1,19}$/).refine((id) => BigInt(id) <= MAX_BIGINT)]);
 
 export interface AuditListOptions {
   readonly resourceType?: ResourceType;

@@ -75,8 +75,8 @@ export class PayloadTooLargeError extends ApiError {
 }
 
 export class UnsupportedMediaTypeError extends ApiError {
-  constructor() {
-    super(415, 'unsupported-media-type', 'the request body must be application/json');
+  constructor(message = 'the request body must be application/json') {
+    super(415, 'unsupported-media-type', message);
   }
 }
 

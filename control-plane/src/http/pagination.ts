@@ -2,6 +2,7 @@
 // sort position: opaque to clients, stable while rows are added.
 import { z } from 'zod';
 import { ValidationError } from './errors.js';
+import { findUnstorableText } from './storable.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -23,8 +24,10 @@ export function encodeCursor(position: readonly (string | number)[]): string {
 /** The position inside a cursor, checked against the shape the list expects. */
 export function decodeCursor<S extends z.ZodType>(cursor: string, shape: S): z.output<S> {
   try {
-    const parsed = shape.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (parsed.success) return parsed.data;
+    const position: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    // A forged cursor is text like any other: it must not carry what the database refuses.
+    const parsed = findUnstorableText(position) === undefined ? shape.safeParse(position) : undefined;
+    if (parsed?.success) return parsed.data;
   } catch {
     // fall through: not base64url JSON
   }

@@ -3,6 +3,15 @@
 // number") name its own types; these name what the client should send instead.
 import type { z } from 'zod';
 
+/** Messages of the checks written by hand rather than by a zod schema. */
+export const VALIDATION_MESSAGES = {
+  nulCharacter: 'must not contain the NUL character (\\u0000)',
+  loneSurrogate: 'must be valid Unicode text (it holds an unpaired surrogate)',
+  dateTime: 'must be an ISO 8601 date-time with a time zone',
+  dateTimeRange: 'must be a date-time between the years 0001 and 9999 (UTC)',
+  finiteNumber: 'must be a finite number',
+} as const;
+
 const KINDS: Record<string, string> = {
   string: 'text',
   number: 'a number',
@@ -36,6 +45,8 @@ export function humanMessage(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type': {
       if (issue.input === undefined) return 'is required';
+      // JSON.parse reads 1e999 (or 400 digits) as Infinity: a number, but not one we can store.
+      if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) return VALIDATION_MESSAGES.finiteNumber;
       const expected = String(issue.expected);
       return `must be ${KINDS[expected] ?? expected}`;
     }
@@ -46,7 +57,7 @@ export function humanMessage(issue: z.core.$ZodRawIssue): string | undefined {
     case 'invalid_value':
       return `must be one of ${issue.values.map((value) => String(value)).join(', ')}`;
     case 'invalid_format':
-      return issue.format === 'datetime' ? 'must be an ISO 8601 date-time with a time zone' : `must be a valid ${issue.format}`;
+      return issue.format === 'datetime' ? VALIDATION_MESSAGES.dateTime : `must be a valid ${issue.format}`;
     case 'not_multiple_of':
       return `must be a multiple of ${String(issue.divisor)}`;
     case 'invalid_key': {

@@ -2,11 +2,10 @@
 import { z } from 'zod';
 import { limitSchema, limitsSchema, modeSchema, tierNameSchema } from '../../../contracts/limits.js';
 import { cursorSchema, pageLimitSchema } from '../http/pagination.js';
+import { storableDateTimeSchema } from '../http/storable.js';
 
 const nameSchema = z.string().trim().min(1, 'must not be empty').max(200).describe('label for people');
-const expiresAtSchema = z.iso
-  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' })
-  .describe('ISO 8601 date-time; the key stops working then');
+const expiresAtSchema = storableDateTimeSchema.describe('ISO 8601 date-time; the key stops working then');
 
 export const createKeySchema = z
   .strictObject({
@@ -30,7 +29,7 @@ export const updateKeySchema = z
   .refine((body) => Object.keys(body).length > 0, 'at least one field must be given')
   .meta({ id: 'KeyUpdate' });
 
-export const keyParamsSchema = z.strictObject({ id: z.string().describe('key id (key_…)') });
+export const keyParamsSchema = z.strictObject({ id: z.string().max(200).describe('key id (key_…)') });
 
 export const listKeysQuerySchema = z.strictObject({
   tier: tierNameSchema.optional(),

@@ -18,6 +18,7 @@ import {
   sqlState,
 } from '../http/errors.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '../http/pagination.js';
+import { storableDateTimeSchema } from '../http/storable.js';
 import type { Publish } from '../publish-after-commit.js';
 import { findTier } from '../tiers/repository.js';
 import { ADMIN_ACTOR, ordered } from '../tiers/service.js';
@@ -26,7 +27,7 @@ import * as repository from './repository.js';
 import type { ApiKey, ApiKeyWithSecret, CreateKey, UpdateKey } from './schema.js';
 import { generateKeyId, generateSecret } from './secret.js';
 
-const cursorPosition = z.tuple([z.iso.datetime({ offset: true }), z.string().min(1).max(200)]);
+const cursorPosition = z.tuple([storableDateTimeSchema, z.string().min(1).max(200)]);
 
 export interface KeyListOptions {
   readonly tier?: string;

@@ -1,9 +1,9 @@
 // GET /v1/request-logs: query filters and the page it returns.
 import { z } from 'zod';
 import { cursorSchema, pageLimitSchema } from '../http/pagination.js';
+import { storableDateTimeSchema } from '../http/storable.js';
 
-const isoTime = z.iso
-  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
+const isoTime = storableDateTimeSchema;
 
 export const requestLogListQuerySchema = z.strictObject({
   key_id: z.string().min(1).max(200).optional().describe('only requests made with this key'),

@@ -4,10 +4,11 @@ import { z } from 'zod';
 import type { Db } from '../db.js';
 import { ValidationError } from '../http/errors.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '../http/pagination.js';
+import { storableDateTimeSchema } from '../http/storable.js';
 import { countRequestsByBucket, listRequestLogs, type RequestCountBucket, type RequestLogRow } from './repository.js';
 import type { RequestLogEntry, RequestLogPage } from './schema.js';
 
-const cursorPosition = z.tuple([z.iso.datetime(), z.string().min(1).max(200)]);
+const cursorPosition = z.tuple([storableDateTimeSchema, z.string().min(1).max(200)]);
 
 export interface RequestLogListOptions {
   readonly keyId?: string;

@@ -44,7 +44,7 @@ export const updateTierSchema = z
   .refine((body) => Object.keys(body).length > 0, 'at least one field must be given')
   .meta({ id: 'TierUpdate' });
 
-export const tierParamsSchema = z.strictObject({ name: z.string().describe('tier name') });
+export const tierParamsSchema = z.strictObject({ name: z.string().max(200).describe('tier name') });
 
 export const tierSchema = z
   .strictObject({

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { modeSchema } from '../../../contracts/limits.js';
 
-export const usageParamsSchema = z.strictObject({ id: z.string().describe('key id (key_…)') });
+export const usageParamsSchema = z.strictObject({ id: z.string().max(200).describe('key id (key_…)') });
 
 const totalsSchema = z.strictObject({
   total: z.number().int(),

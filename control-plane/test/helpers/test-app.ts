@@ -46,7 +46,8 @@ export interface TestAppOptions {
   readonly appDatabaseUrl?: string;
   readonly extraRoutes?: AppDeps['extraRoutes'];
   /** More of the app's dependencies, built from the test file's database (e.g. the admin UI). */
-  readonly withDb?: (db: Db, logger: Logger) => Pick<AppDeps, 'pages' | 'errorPage'>;
+  readonly withDb?: (db: Db, logger: Logger) => Pick<AppDeps, 'pages' | 'errorPage' | 'extraRoutes'>;
+  readonly httpTimeouts?: AppDeps['httpTimeouts'];
 }
 
 export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
@@ -67,6 +68,7 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
     ...(options.withDb ? options.withDb(appDb, logger) : {}),
+    ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
   });
   const port = await app.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -3,6 +3,7 @@
 import type { Clock } from '../../clock.js';
 import { ValidationError } from '../../http/errors.js';
 import type { Route } from '../../http/router.js';
+import { isStorableInstant } from '../../http/storable.js';
 import type { RequestCountBucket } from '../../request-logs/repository.js';
 import type { RequestLogService } from '../../request-logs/service.js';
 import { dateTimeInput, fieldErrorsOf, FormError, utcDateTime } from '../forms.js';
@@ -41,7 +42,8 @@ function readFilters(query: URLSearchParams): { filters: RequestLogFilters; crit
   }
   if (filters.day) {
     const start = Date.parse(`${filters.day}T00:00:00.000Z`);
-    if (/^\d{4}-\d{2}-\d{2}$/.test(filters.day) && !Number.isNaN(start)) {
+    // The whole day must be storable: 9999-12-31 ends in a year PostgreSQL cannot read.
+    if (/^\d{4}-\d{2}-\d{2}$/.test(filters.day) && isStorableInstant(start) && isStorableInstant(start + DAY_MS)) {
       criteria.from = new Date(start).toISOString();
       criteria.to = new Date(start + DAY_MS).toISOString();
     } else errors.day = 'must be a date such as 2026-12-01';

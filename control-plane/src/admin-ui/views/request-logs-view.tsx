@@ -53,7 +53,8 @@ export function RequestLogsView(props: RequestLogsViewProps) {
       </div>
       <section class="panel">
         <form method="get" action="/admin/request-logs" class="filter-form" novalidate>
-          <FormErrors errors={errors} />
+          {/* The day is chosen from the list below, not typed in a field: its error goes on top. */}
+          <FormErrors errors={errors} general={errors.day ? `The day ${errors.day}.` : undefined} />
           {filters.day && <input type="hidden" name="day" value={filters.day} />}
           <TextField name="key_id" label="Key id" value={filters.key_id} error={errors.key_id} placeholder="key_…" idPrefix="logs" />
           <TextField name="status" label="Status" value={filters.status} error={errors.status} placeholder="429" idPrefix="logs" />

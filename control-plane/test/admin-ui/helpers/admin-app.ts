@@ -6,7 +6,10 @@ import { createLimiterScripts } from '../../../../contracts/lua/scripts.js';
 import { uniquePrefix } from '../../../../test-support/redis-server.js';
 import { createAdminUi, type AdminUi } from '../../../src/admin-ui/admin-ui.js';
 import { TrustedProxies } from '../../../../contracts/trusted-proxies.js';
+import type { AppDeps } from '../../../src/app.js';
+import { requestLogRoutes } from '../../../src/request-logs/routes.js';
 import { createRequestLogService } from '../../../src/request-logs/service.js';
+import { usageRoutes } from '../../../src/usage/routes.js';
 import { createUsageService } from '../../../src/usage/service.js';
 import { cleanPrefix, REDIS_URL } from '../../log-writer/support.js';
 import { startTestApp, type TestApp } from '../../helpers/test-app.js';
@@ -35,6 +38,9 @@ export interface AdminTestAppOptions {
   readonly maxAgeMs?: number;
   /** Create ADMIN_USER (default true). */
   readonly firstUser?: boolean;
+  /** Also serve GET /v1/request-logs and GET /v1/keys/{id}/usage, as the real control plane does. */
+  readonly restRoutes?: boolean;
+  readonly httpTimeouts?: AppDeps['httpTimeouts'];
 }
 
 export async function startAdminTestApp(label: string, options: AdminTestAppOptions = {}): Promise<AdminTestApp> {
@@ -46,18 +52,25 @@ export async function startAdminTestApp(label: string, options: AdminTestAppOpti
   const ctx = await startTestApp(label, {
     clock: clock.now,
     withDb: (db, logger) => {
+      const usage = createUsageService({ db, scripts, clock: clock.now });
+      const requestLogs = createRequestLogService(db);
       adminUi = createAdminUi({
         db,
         clock: clock.now,
         logger,
-        usage: createUsageService({ db, scripts, clock: clock.now }),
-        requestLogs: createRequestLogService(db),
+        usage,
+        requestLogs,
         signInLimiter: scripts,
         trustedProxies: TrustedProxies.parse(options.trustedProxies ?? ''),
         session: { idleMs: options.idleMs ?? 30 * 60_000, maxAgeMs: options.maxAgeMs ?? 12 * 3_600_000 },
       });
-      return { pages: adminUi.pages, errorPage: adminUi.errorPage };
+      return {
+        pages: adminUi.pages,
+        errorPage: adminUi.errorPage,
+        ...(options.restRoutes ? { extraRoutes: () => [...requestLogRoutes(requestLogs), ...usageRoutes(usage)] } : {}),
+      };
     },
+    ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
   });
   const ui = adminUi as AdminUi;
   if (options.firstUser !== false) await ui.ensureFirstUser({ username: ADMIN_USER, password: ADMIN_PASSWORD });
