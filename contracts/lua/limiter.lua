@@ -120,7 +120,12 @@ end
 local function gcra_of(key, windowMs, limit, burst)
   local st = states[key]
   if st then return st end
-  st = { type = 2, tat = tonumber(redis.call('GET', key)) or now, interval = windowMs / limit, burst = burst }
+  local interval = windowMs / limit
+  -- Slack for float rounding: epoch ms near 2^41 carry about 0.0002 ms of it, enough to turn a whole
+  -- number of intervals into a hair less. A hundredth of a ms, or of an interval when that is less,
+  -- so a very high rate cannot gain a unit from it.
+  st = { type = 2, tat = tonumber(redis.call('GET', key)) or now, interval = interval, burst = burst,
+    slack = math.min(0.01, interval / 100) }
   states[key] = st
   return st
 end
@@ -131,8 +136,7 @@ local function gcra_base(st)
 end
 
 local function gcra_fits(st, cost)
-  -- A hundredth of a millisecond of slack: the interval is a float.
-  return gcra_base(st) + cost * st.interval - now <= st.burst * st.interval + 0.01
+  return gcra_base(st) + cost * st.interval - now <= st.burst * st.interval + st.slack
 end
 
 local function gcra_retry(st, cost)
@@ -140,9 +144,11 @@ local function gcra_retry(st, cost)
   return gcra_base(st) + cost * st.interval - st.burst * st.interval - now
 end
 
+-- The most units that fit now, by gcra_fits' rule.
 local function gcra_remaining(st)
-  local left = math.floor((st.burst * st.interval - (gcra_base(st) - now)) / st.interval + 1e-9)
+  local left = math.floor((st.burst * st.interval - (gcra_base(st) - now) + st.slack) / st.interval)
   if left < 0 then return 0 end
+  if left > st.burst then return st.burst end
   return left
 end
 

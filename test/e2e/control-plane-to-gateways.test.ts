@@ -156,3 +156,28 @@ t.test('raising a tier limit over REST applies to its keys on every gateway', as
   t.equal(await statusOf(gatewayB, secret), 200);
   t.equal(await statusOf(gatewayA, secret), 429, 'three units in all, then refused');
 });
+
+t.test('switching a tier from shadow to enforce is one PATCH and reaches every gateway within a second', async (t) => {
+  await admin(controlPlane, 'POST', '/v1/tiers', { name: 'e2e-shadow', limits: [{ window: '1h', limit: 1 }], mode: 'shadow' });
+  const key = await admin(controlPlane, 'POST', '/v1/keys', { name: 'shadowed', tier: 'e2e-shadow' });
+  const secret = key.secret as string;
+  t.ok(await waitUntil(async () => (await statusOf(gatewayA, secret)) === 200, PROPAGATION_DEADLINE_MS));
+  t.equal(await statusOf(gatewayA, secret), 200, 'over the limit, forwarded in shadow mode');
+  t.equal(await statusOf(gatewayB, secret), 200);
+  await admin(controlPlane, 'PATCH', '/v1/tiers/e2e-shadow', { mode: 'enforce' });
+  const switchedAt = Date.now();
+  const enforced = await waitUntil(
+    async () => (await statusOf(gatewayA, secret)) === 429 && (await statusOf(gatewayB, secret)) === 429,
+    PROPAGATION_DEADLINE_MS,
+  );
+  t.ok(enforced, `both gateways refuse (after ${Date.now() - switchedAt} ms)`);
+});
+
+t.test('a concurrency cap set over REST holds across both gateways', async (t) => {
+  await admin(controlPlane, 'POST', '/v1/tiers', { name: 'e2e-capped', limits: [{ window: '1h', limit: 1000 }], concurrency: 2 });
+  const key = await admin(controlPlane, 'POST', '/v1/keys', { name: 'capped', tier: 'e2e-capped' });
+  const secret = key.secret as string;
+  t.ok(await waitUntil(async () => (await statusOf(gatewayA, secret, '/_gateway/quota')) === 200 && (await statusOf(gatewayB, secret, '/_gateway/quota')) === 200, PROPAGATION_DEADLINE_MS));
+  const quota = await (await fetch(`${gatewayB}/_gateway/quota`, { headers: { 'x-api-key': secret } })).json();
+  t.same(quota.concurrency, { limit: 2, in_flight: 0 });
+});

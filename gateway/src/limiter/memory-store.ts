@@ -34,6 +34,8 @@ interface Gcra {
   tat: number;
   readonly interval: number;
   readonly burst: number;
+  /** Float slack, as the script: a hundredth of a ms, or of an interval when that is less. */
+  readonly slack: number;
 }
 
 interface Period {
@@ -159,7 +161,8 @@ export class MemoryStore implements RateLimitStore {
     const windowMs = limit.windowSeconds * 1000;
     if (check.algorithm === 'gcra') {
       const stored = this.gcras.get(key);
-      return { kind: 2, st: { tat: stored?.tat ?? now, interval: windowMs / limit.limit, burst: limit.burst ?? limit.limit } };
+      const interval = windowMs / limit.limit;
+      return { kind: 2, st: { tat: stored?.tat ?? now, interval, burst: limit.burst ?? limit.limit, slack: Math.min(0.01, interval / 100) } };
     }
     if (check.algorithm === 'sliding_log') {
       const log = this.logs.get(key) ?? { times: [], head: 0, expiresAtMs: 0 };
@@ -212,7 +215,7 @@ export class MemoryStore implements RateLimitStore {
       case 2: {
         const st = state.st;
         const base = Math.max(st.tat, now);
-        if (base + cost * st.interval - now <= st.burst * st.interval + 0.01) return null;
+        if (base + cost * st.interval - now <= st.burst * st.interval + st.slack) return null;
         if (cost > st.burst) return base - now;
         return base + cost * st.interval - st.burst * st.interval - now;
       }
@@ -254,7 +257,8 @@ export class MemoryStore implements RateLimitStore {
           this.gcras.set(key, { tat: st.tat });
         }
         const base = Math.max(st.tat, now);
-        return [Math.floor((st.burst * st.interval - (base - now)) / st.interval + 1e-9), Math.ceil(base - now)];
+        // The most units that fit now, by the admission rule above.
+        return [Math.min(st.burst, Math.floor((st.burst * st.interval - (base - now) + st.slack) / st.interval)), Math.ceil(base - now)];
       }
       default: {
         const st = state.st;

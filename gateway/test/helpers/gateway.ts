@@ -1,6 +1,7 @@
 // A gateway of a test's own: the real server, hot path and proxy on port 0, with the real Redis
 // limiter (shared Redis with a unique key prefix, or a Redis the test started) and a key table the
 // test builds.
+import { toWindowLimits, type Limit } from '../../../contracts/limits.js';
 import type { RequestEventSink } from '../../../contracts/request-event.js';
 import { TrustedProxies } from '../../../contracts/trusted-proxies.js';
 import type { KeyTable } from '../../src/keys/key-record.js';
@@ -27,6 +28,8 @@ export interface TestGatewayOptions {
   readonly requestEvents?: RequestEventSink;
   /** Any other settings. */
   readonly config?: Partial<GatewayConfig>;
+  /** REDIS_KEY_PREFIX: the same one makes two gateways share their limits; default a fresh one. */
+  readonly prefix?: string;
 }
 
 export interface TestGateway {
@@ -44,8 +47,14 @@ export function route(prefix: string, upstream: string, extra: Partial<RouteConf
   return { name: prefix, prefix, upstream, stripPrefix: false, cost: 1, ...extra };
 }
 
+/** A route with limits of its own, named after it as the routes file names them. */
+export function limitedRoute(prefix: string, upstream: string, limits: Limit[], extra: Partial<RouteConfig> = {}): RouteConfig {
+  const name = extra.name ?? prefix;
+  return route(prefix, upstream, { ...extra, name, limits: toWindowLimits(limits, name) });
+}
+
 export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
-  const prefix = uniquePrefix('gateway');
+  const prefix = options.prefix ?? uniquePrefix('gateway');
   const config: GatewayConfig = {
     redisUrl: options.redisUrl ?? 'redis://127.0.0.1:6379',
     redisClusterNodes: [],

@@ -2,6 +2,7 @@
 // (fast-check), beyond the examples of store-behaviour.ts:
 // - sliding_log never admits more than a limit in any window of its length, whatever the timing;
 // - sliding_window never admits more than a limit in one of its buckets;
+// - gcra never admits more than burst + rate × t in any interval of length t;
 // - a rejected request consumes nothing, and an admitted one consumes its cost from every limit:
 //   all or none;
 // - the Redis store and the in-memory store decide the same, one check after another and for
@@ -17,7 +18,7 @@
 // as PROPERTY_SEED and PROPERTY_PATH to replay exactly that case.
 import fc from 'fast-check';
 import t from 'tap';
-import type { Algorithm, WindowLimit } from '../../../contracts/limits.js';
+import { toWindowLimits, type Algorithm, type WindowLimit } from '../../../contracts/limits.js';
 import { createRedisConnection, waitForReady } from '../../../contracts/redis-connection.js';
 import { uniquePrefix } from '../../../test-support/redis-server.js';
 import { MemoryStore } from '../../src/limiter/memory-store.js';
@@ -34,7 +35,7 @@ function settings(runs: number): fc.Parameters<unknown> {
 }
 t.comment(`fast-check seed ${SEED}, scale ${SCALE}`);
 
-const ALGORITHMS: readonly Algorithm[] = ['sliding_window', 'sliding_log'];
+const ALGORITHMS: readonly Algorithm[] = ['sliding_window', 'sliding_log', 'gcra'];
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redis = createRedisConnection({ url: REDIS_URL, behaviour: 'fail-fast', connectionName: 'store-properties' });
 redis.on('error', () => {});
@@ -50,15 +51,19 @@ await waitForReady(redis);
 
 // ---- generators ------------------------------------------------------------------------------
 
-/** 1 to 3 limits, each on its own window (as tiers allow), sorted by window as checks carry them. */
-function limitsOf(windowsSeconds: readonly number[], maxLimit: number): fc.Arbitrary<WindowLimit[]> {
+/**
+ * 1 to 3 limits, each on its own window (as tiers allow), sorted by window as checks carry them;
+ * with `bursts`, each with a GCRA burst from 1 to `maxLimit`.
+ */
+function limitsOf(windowsSeconds: readonly number[], maxLimit: number, bursts = false): fc.Arbitrary<WindowLimit[]> {
+  const size = fc.integer({ min: 1, max: maxLimit });
   return fc
     .uniqueArray(fc.constantFrom(...windowsSeconds), { minLength: 1, maxLength: 3 })
-    .chain((windows) => fc.tuple(...windows.map((seconds) => fc.integer({ min: 1, max: maxLimit }).map((limit) => ({ seconds, limit })))))
+    .chain((windows) =>
+      fc.tuple(...windows.map((seconds) => fc.tuple(size, bursts ? size : fc.constant(undefined)).map(([limit, burst]) => ({ seconds, limit, burst })))),
+    )
     .map((items) =>
-      items
-        .map(({ seconds, limit }) => ({ window: `${seconds}s`, windowSeconds: seconds, limit }))
-        .sort((a, b) => a.windowSeconds - b.windowSeconds),
+      toWindowLimits(items.map(({ seconds, limit, burst }) => ({ window: `${seconds}s`, limit, ...(burst === undefined ? {} : { burst }) }))),
     );
 }
 
@@ -93,7 +98,7 @@ const LONG_WINDOWS = [7, 14, 30, 31].map((days) => days * 86_400);
 // ---- helpers ---------------------------------------------------------------------------------
 
 let serial = 0;
-function freshKeyId(): string {
+function freshSubject(): string {
   serial += 1;
   return `key_prop_${process.pid}_${serial}`;
 }
@@ -102,7 +107,7 @@ function freshKeyId(): string {
 async function runTimed(algorithm: Algorithm, limits: WindowLimit[], steps: readonly TimedStep[], start: number) {
   let now = start;
   const store = new MemoryStore({ now: () => now });
-  const check: LimitCheck = { keyId: freshKeyId(), algorithm, limits, cost: 1 };
+  const check: LimitCheck = { subject: freshSubject(), algorithm, limits, cost: 1 };
   const decided: { atMs: number; cost: number; allowed: boolean }[] = [];
   try {
     for (const step of steps) {
@@ -180,13 +185,36 @@ t.test('sliding_window never admits more than a limit within one of its buckets'
   );
 });
 
+t.test('gcra never admits more than burst + rate × t in any interval of length t', async () => {
+  await fc.assert(
+    fc.asyncProperty(limitsOf(TIME_WINDOWS, 10, true), timedSteps, startMs, async (limits, steps, start) => {
+      const admitted = (await runTimed('gcra', limits, steps, start)).filter((step) => step.allowed);
+      // Every interval [first, last] between two admitted requests, both included.
+      for (const { windowSeconds, limit, burst } of limits) {
+        const ratePerMs = limit / (windowSeconds * 1000);
+        for (let i = 0; i < admitted.length; i += 1) {
+          let units = 0;
+          for (let j = i; j < admitted.length; j += 1) {
+            units += (admitted[j] as { cost: number }).cost;
+            const spanMs = (admitted[j] as { atMs: number }).atMs - (admitted[i] as { atMs: number }).atMs;
+            // The script's float slack: at most 0.01 ms.
+            if (units > (burst ?? limit) + ratePerMs * (spanMs + 0.01)) return false;
+          }
+        }
+      }
+      return true;
+    }),
+    settings(300),
+  );
+});
+
 for (const algorithm of ALGORITHMS) {
   t.test(`${algorithm} in memory: a rejected request consumes nothing, an admitted one consumes every limit`, async () => {
     await fc.assert(
       fc.asyncProperty(limitsOf(TIME_WINDOWS, 8), timedSteps, startMs, async (limits, steps, start) => {
         let now = start;
         const store = new MemoryStore({ now: () => now });
-        const check: LimitCheck = { keyId: freshKeyId(), algorithm, limits, cost: 1 };
+        const check: LimitCheck = { subject: freshSubject(), algorithm, limits, cost: 1 };
         try {
           for (const step of steps) {
             now += step.gapMs;
@@ -208,7 +236,7 @@ for (const algorithm of ALGORITHMS) {
 async function sameSequentially(algorithm: Algorithm, keyLimits: readonly WindowLimit[][], steps: readonly UntimedStep[]): Promise<boolean> {
   const redisStore = new RedisStore({ client: redis, prefix, timeoutMs: 5000 });
   const memoryStore = new MemoryStore();
-  const checks = keyLimits.map((limits): LimitCheck => ({ keyId: freshKeyId(), algorithm, limits, cost: 1 }));
+  const checks = keyLimits.map((limits): LimitCheck => ({ subject: freshSubject(), algorithm, limits, cost: 1 }));
   try {
     for (const step of steps) {
       const check = { ...(checks[step.key] as LimitCheck), cost: step.cost };
@@ -247,7 +275,7 @@ for (const algorithm of ALGORITHMS) {
         async (keyLimits, batch) => {
           const redisStore = new RedisStore({ client: redis, prefix, timeoutMs: 5000 });
           const memoryStore = new MemoryStore();
-          const checks = keyLimits.map((limits): LimitCheck => ({ keyId: freshKeyId(), algorithm, limits, cost: 1 }));
+          const checks = keyLimits.map((limits): LimitCheck => ({ subject: freshSubject(), algorithm, limits, cost: 1 }));
           const requests = batch.map((item) => ({ ...(checks[item.key] as LimitCheck), cost: item.cost }));
           try {
             // All at once: group commit sends them in one script call, decided in the order given.

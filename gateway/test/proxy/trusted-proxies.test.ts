@@ -3,8 +3,8 @@
 // address the request log records.
 import t, { type Test } from 'tap';
 import { request as httpRequest } from 'node:http';
-import type { RequestEvent, RequestEventSink } from '../../../contracts/request-event.js';
 import { TrustedProxies } from '../../../contracts/trusted-proxies.js';
+import { CollectingSink } from '../helpers/collecting-sink.js';
 import { TestKeys } from '../helpers/keys.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { route, startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -12,15 +12,6 @@ import { route, startTestGateway, type TestGateway } from '../helpers/gateway.js
 const keys = new TestKeys().tier('basic', [{ window: '1m', limit: 1000 }]);
 const key = keys.key();
 const table = keys.table();
-
-/** Collects the request events the gateway records. */
-class CollectingSink implements RequestEventSink {
-  readonly events: RequestEvent[] = [];
-  record(event: RequestEvent): void {
-    this.events.push(event);
-  }
-  async close(): Promise<void> {}
-}
 
 let upstream: TestUpstream;
 t.before(async () => {
