@@ -79,7 +79,7 @@ t.test('the build stage compiles every entry point the images and compose start'
   ];
   t.ok(entries.length >= 4, entries.join(', '));
   for (const entry of entries) t.ok(existsSync(join(build, entry)), `${entry} exists after the build`);
-  t.ok(existsSync(join(build, 'dist/contracts/lua/sliding-window.lua')), 'the Lua scripts are copied beside the compiled modules');
+  t.ok(existsSync(join(build, 'dist/contracts/lua/limiter.lua')), 'the Lua scripts are copied beside the compiled modules');
 });
 
 const runtimeSteps = stageChain(dockerfile, 'runtime').flatMap((stage) => stage.steps);
