@@ -37,6 +37,11 @@ export interface ProjectionKeys {
    * gateways never read it). One field per key hash and tier ever published.
    */
   readonly revisions: string;
+  /**
+   * sorted set: the last changes' versions (score) with when Redis applied them (member
+   * `<version>:<epoch ms>`), so the control plane can say how many seconds a gateway is behind.
+   */
+  readonly changes: string;
 }
 
 export function projectionKeys(prefix: string): ProjectionKeys {
@@ -45,11 +50,17 @@ export function projectionKeys(prefix: string): ProjectionKeys {
     tiers: `${prefix}:{config}:tiers`,
     meta: `${prefix}:{config}:meta`,
     revisions: `${prefix}:{config}:revisions`,
+    changes: `${prefix}:{config}:changes`,
   };
 }
 
 export function changeChannel(prefix: string): string {
   return `${prefix}:config-changes`;
+}
+
+/** hash: gateway id → JSON GatewayBeat (gateway-registry.ts), written by each gateway's heartbeat. */
+export function gatewayRegistryKey(prefix: string): string {
+  return `${prefix}:gateways`;
 }
 
 export function requestEventStream(prefix: string): string {

@@ -7,6 +7,7 @@
 -- KEYS[1]  projection hash to change ({config}:keys or {config}:tiers)
 -- KEYS[2]  meta hash ({config}:meta: epoch, version)
 -- KEYS[3]  revisions hash ({config}:revisions: kind:id → highest revision applied)
+-- KEYS[4]  changes sorted set ({config}:changes: version → `<version>:<ms>`, the last 1000)
 -- ARGV[1]  change channel
 -- ARGV[2]  kind: 'key' or 'tier'
 -- ARGV[3]  id: key hash or tier name
@@ -37,6 +38,9 @@ else
 end
 
 local version = redis.call('HINCRBY', KEYS[2], 'version', 1)
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[4], version, version .. ':' .. (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -1001)
 local message = '{"kind":' .. cjson.encode(ARGV[2]) ..
   ',"epoch":' .. cjson.encode(epoch) ..
   ',"version":' .. version ..

@@ -33,8 +33,8 @@ function commands(redis: FeedRedis): FeedCommands {
   const candidate = redis as unknown as Partial<FeedCommands>;
   if (typeof candidate[PUBLISH_COMMAND] !== 'function') {
     const sources = loadSources();
-    redis.defineCommand(PUBLISH_COMMAND, { numberOfKeys: 3, lua: sources.publish });
-    redis.defineCommand(SWAP_COMMAND, { numberOfKeys: 5, lua: sources.swap });
+    redis.defineCommand(PUBLISH_COMMAND, { numberOfKeys: 4, lua: sources.publish });
+    redis.defineCommand(SWAP_COMMAND, { numberOfKeys: 6, lua: sources.swap });
     redis.defineCommand(RAISE_COMMAND, { numberOfKeys: 1, lua: sources.raise });
   }
   return redis as unknown as FeedCommands;
@@ -68,6 +68,7 @@ export async function publishChange(
       target,
       keys.meta,
       keys.revisions,
+      keys.changes,
       changeChannel(prefix),
       kind,
       id,
@@ -116,10 +117,22 @@ export async function swapProjection(redis: FeedRedis, prefix: string, args: Swa
     keys.meta,
     staged.keys,
     staged.tiers,
+    keys.changes,
     changeChannel(prefix),
     args.expectedEpoch ?? '',
     args.expectedVersion ?? '',
     args.newEpoch,
   );
   return Number(swapped) === 1;
+}
+
+/** When each of the last changes (up to 1000) was applied, by version: epoch ms. */
+export async function changeTimes(redis: FeedRedis, prefix: string): Promise<Map<number, number>> {
+  const members = await redis.zrange(projectionKeys(prefix).changes, '0', '-1');
+  const times = new Map<number, number>();
+  for (const member of members) {
+    const [version, ms] = member.split(':');
+    if (version !== undefined && ms !== undefined) times.set(Number(version), Number(ms));
+  }
+  return times;
 }

@@ -6,6 +6,7 @@
 --
 -- KEYS[1]  keys hash           KEYS[2]  tiers hash        KEYS[3]  meta hash
 -- KEYS[4]  staged keys hash    KEYS[5]  staged tiers hash
+-- KEYS[6]  changes sorted set (version → `<version>:<ms>`, the last 1000)
 -- (The applied revisions, {config}:revisions, are raised beforehand by feed-raise-revisions.lua and
 -- not swapped: they outlive deletions.)
 -- ARGV[1]  change channel
@@ -37,5 +38,8 @@ local version = 0
 if current[2] then version = tonumber(current[2]) + 1 end
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[3], 'epoch', ARGV[4], 'version', version)
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[6], version, version .. ':' .. (tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -1001)
 redis.call('PUBLISH', ARGV[1], '{"kind":"rebuilt","epoch":' .. cjson.encode(ARGV[4]) .. ',"version":' .. version .. '}')
 return 1

@@ -16,6 +16,7 @@ import {
   waitFor,
 } from './feed-helpers.js';
 import { laterRevision } from '../../../test-support/revisions.js';
+import { changeTimes } from '../../../contracts/lua/feed-scripts.js';
 
 const admin = new Redis(SHARED_REDIS_URL);
 t.teardown(() => admin.quit());
@@ -209,4 +210,15 @@ t.test('cluster nodes are read from host:port pairs', async (t) => {
     { host: 'redis-b', port: 7001 },
   ]);
   t.throws(() => parseRedisNodes('redis-b'), /host:port/);
+});
+
+t.test('every change records when Redis applied it, so a gateway behind can be timed', async (t) => {
+  const prefix = isolated(t, 'pub-times');
+  const publisher = publisherOn(t, client(t), prefix, new MemorySource());
+  const before = Date.now();
+  await publisher.start();
+  await publisher.publishKey('h1', keyView('key_1'), laterRevision());
+  const times = await changeTimes(admin, prefix);
+  t.same([...times.keys()], [0, 1], 'the rebuild (version 0) and the key change (version 1)');
+  for (const ms of times.values()) t.ok(ms >= before - 1000 && ms <= Date.now() + 1000, `${ms} is Redis's time of the change`);
 });
