@@ -15,9 +15,11 @@
 // store call, all or none.
 //
 // A store failure is handled here, once: counted in tollgate_gateway_store_errors_total, then the
-// failure mode applies. A gateway with more checks waiting than its queue holds refuses the excess
-// (503, overloaded): a busy gateway is not a Redis outage, and it never lets requests through
-// unchecked because of its own load.
+// failure mode applies: open forwards, closed refuses (503), local decides against this gateway's
+// share of every limit in memory (local-budget.ts) and says so in `Tollgate-Decision: local`. A
+// gateway with more checks waiting than its queue holds refuses the excess (503, overloaded): a busy
+// gateway is not a Redis outage, and it never lets requests through unchecked because of its own
+// load.
 //
 // Per request: one small object waits for the store's answer (none when a cached denial answers),
 // no Promise and no closure. Concurrency caps add the slot (a check copy and a lease timer), and
@@ -30,6 +32,7 @@ import type { Algorithm, Mode, WindowLimit } from '../../contracts/limits.js';
 import type { FailureMode } from './config.js';
 import type { KeyRecord } from './keys/key-record.js';
 import { DeniedCache } from './limiter/denied-cache.js';
+import { LocalBudget } from './limiter/local-budget.js';
 import { rateLimitHeaderList, undecidedHeaderList, type HeaderPolicy } from './limiter/headers.js';
 import { policyHeaderValue } from './limiter/policy-header.js';
 import { StoreOverloadedError, type LimitCheck, type RateLimitStore, type ReplyReceiver, type StoreReply } from './limiter/store.js';
@@ -128,7 +131,12 @@ export interface AdmissionOptions {
   readonly now?: () => number;
   /** Epoch ms, for calendar periods; default Date.now. */
   readonly clock?: () => number;
+  /** Live gateways at the last heartbeat, for GATEWAY_FAILURE_MODE=local's shares; default 1. */
+  readonly liveGateways?: () => number;
 }
+
+/** The field that marks an answer decided by this gateway alone (GATEWAY_FAILURE_MODE=local). */
+export const LOCAL_DECISION = ['tollgate-decision', 'local'] as const;
 
 /** The policy key of a key's requests on no route (a 404) and of a quota read (every route). */
 const NO_ROUTE = Symbol('no route');
@@ -159,7 +167,7 @@ class PendingDecision implements ReplyReceiver {
   }
 
   failed(error: unknown): void {
-    this.admission.storeFailed(error, this.policy, this.listener);
+    this.admission.storeFailed(error, this.policy, this.check, this.listener);
   }
 }
 
@@ -196,6 +204,8 @@ export class Admission {
   private readonly periods = new CalendarPeriods();
   private readonly slotPrefix = randomBytes(6).toString('base64url');
   private slotSerial = 0;
+  /** GATEWAY_FAILURE_MODE=local's in-memory shares; undefined in the other modes. */
+  private readonly local: LocalBudget | undefined;
 
   constructor(options: AdmissionOptions) {
     this.store = options.store;
@@ -207,6 +217,7 @@ export class Admission {
     this.leaseMs = options.concurrencyLeaseMs ?? 60_000;
     this.ipv6Bits = options.clientIpv6PrefixBits ?? 64;
     this.denied = options.deniedCache ? new DeniedCache(this.now) : undefined;
+    this.local = options.failureMode === 'local' ? new LocalBudget(options.liveGateways ?? (() => 1)) : undefined;
   }
 
   /** A keyed request on `route`: consumes its cost from every limit that applies, or from none. */
@@ -253,31 +264,63 @@ export class Admission {
     return this.denied?.deniedUntil(this.keyPolicy(record, route, route.cost));
   }
 
-  /** Forgets every cached denial (Redis came back, maybe empty). */
-  clearDeniedCache(): void {
+  /** Redis answers again (maybe empty): cached denials and local shares are forgotten. */
+  storeRecovered(): void {
     this.denied?.clear();
+    this.local?.reset();
   }
 
   answered(policy: Policy, check: LimitCheck, owner: Policy | null, reply: StoreReply, listener: AdmissionListener, sentAtMs: number): void {
     this.metrics.recordCheck((this.now() - sentAtMs) / 1000);
+    if (!reply.allowed && policy.mode === 'enforce' && owner !== null && reply.refused < policy.limits.length) {
+      this.denied?.remember(owner, check.cost, reply, sentAtMs);
+    }
+    this.apply(policy, policy, check, reply, listener, this.store, null);
+  }
+
+  /**
+   * What a decision means for the request: forward (with its slot), forward in shadow mode, or
+   * refuse. `fields` reports the limits as decided (the policy's, or this gateway's local shares);
+   * `extra` is added to the answer's fields (the local-decision marker).
+   */
+  private apply(
+    policy: Policy,
+    fields: HeaderPolicy & { readonly concurrency: number | null },
+    check: LimitCheck,
+    reply: StoreReply,
+    listener: AdmissionListener,
+    slots: RateLimitStore,
+    extra: readonly string[] | null,
+  ): void {
     if (reply.allowed) {
       const slot = check.concurrency;
-      if (slot === undefined) listener.forward(rateLimitHeaderList(policy, reply), ADMITTED);
-      else listener.forward(rateLimitHeaderList(policy, reply), { ...ADMITTED, slot: new SlotLease(this.store, check.subject, slot.id, slot.leaseMs) });
+      const headers = withExtra(rateLimitHeaderList(fields, reply), extra);
+      if (slot === undefined) listener.forward(headers, ADMITTED);
+      else listener.forward(headers, { ...ADMITTED, slot: new SlotLease(slots, check.subject, slot.id, slot.leaseMs) });
       return;
     }
     if (policy.mode === 'shadow') {
       // What enforcing would have answered, forwarded instead: the same fields, no Retry-After.
       this.metrics.recordShadowLimited(policy.tier);
-      listener.forward(rateLimitHeaderList(policy, reply, false), { limited: false, limitedBy: refusedBy(policy, reply), shadowLimited: true, slot: null });
+      listener.forward(withExtra(rateLimitHeaderList(fields, reply, false), extra), {
+        limited: false,
+        limitedBy: refusedBy(fields, reply),
+        shadowLimited: true,
+        slot: null,
+      });
       return;
     }
-    if (owner !== null && reply.refused < policy.limits.length) this.denied?.remember(owner, check.cost, reply, sentAtMs);
-    this.refuseLimited(policy, reply, listener);
+    this.metrics.recordRateLimited(policy.tier, limitKind(policy, reply));
+    listener.refuse(limitedProblem(fields.limits, reply, fields.concurrency), withExtra(rateLimitHeaderList(fields, reply), extra), {
+      limited: true,
+      limitedBy: refusedBy(fields, reply),
+      shadowLimited: false,
+      slot: null,
+    });
   }
 
   /** GATEWAY_FAILURE_MODE, applied to a consume the store could not answer. */
-  storeFailed(error: unknown, policy: HeaderPolicy, listener: AdmissionListener): void {
+  storeFailed(error: unknown, policy: Policy, check: LimitCheck, listener: AdmissionListener): void {
     // No decision was made: only the fields that need none go out.
     const headers = undecidedHeaderList(policy);
     if (error instanceof StoreOverloadedError) {
@@ -287,6 +330,12 @@ export class Admission {
     }
     this.metrics.recordStoreError();
     this.log.debug({ err: error }, 'limiter store failed');
+    if (this.local !== undefined) {
+      const { policy: shares, reply } = this.local.consume(check);
+      this.metrics.recordLocalDecision();
+      this.apply(policy, shares, check, reply, listener, this.local.slots, LOCAL_DECISION);
+      return;
+    }
     if (this.failureMode === 'open') {
       this.metrics.recordFailOpen();
       listener.forward(headers, ADMITTED);
@@ -314,11 +363,10 @@ export class Admission {
   }
 
   private refuseLimited(policy: Policy, reply: StoreReply, listener: AdmissionListener): void {
-    const name = refusedBy(policy, reply);
     this.metrics.recordRateLimited(policy.tier, limitKind(policy, reply));
     listener.refuse(limitedProblem(policy.limits, reply, policy.concurrency), rateLimitHeaderList(policy, reply), {
       limited: true,
-      limitedBy: name,
+      limitedBy: refusedBy(policy, reply),
       shadowLimited: false,
       slot: null,
     });
@@ -408,8 +456,13 @@ export class Admission {
   }
 }
 
+function withExtra(headers: string[], extra: readonly string[] | null): string[] {
+  if (extra !== null) for (const field of extra) headers.push(field);
+  return headers;
+}
+
 /** The item name of the limit that refused (or would have refused) the request. */
-function refusedBy(policy: Policy, reply: StoreReply): string {
+function refusedBy(policy: HeaderPolicy, reply: StoreReply): string {
   return reply.refused >= 0 && reply.refused < policy.limits.length ? (policy.limits[reply.refused] as WindowLimit).name : 'concurrency';
 }
 

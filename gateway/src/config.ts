@@ -1,6 +1,7 @@
 // Environment → frozen gateway configuration. Every setting is validated with zod at start; the
 // first problem becomes one line naming the variable, and main.ts exits with it.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { redisKeyPrefixSchema } from '../../contracts/redis-keys.js';
@@ -9,7 +10,7 @@ import { redisNodesSchema, type RedisNode } from '../../contracts/redis-connecti
 import { TrustedProxies, trustedProxiesSchema } from '../../contracts/trusted-proxies.js';
 import type { RouteConfig } from './proxy/routes.js';
 
-export const FAILURE_MODES = ['open', 'closed'] as const;
+export const FAILURE_MODES = ['open', 'closed', 'local'] as const;
 export type FailureMode = (typeof FAILURE_MODES)[number];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const ON_OFF = ['on', 'off'] as const;
@@ -46,6 +47,8 @@ export interface GatewayConfig {
   readonly clientIpv6PrefixBits?: number;
   /** How long a concurrency slot is held unless released or renewed (default 60 s). */
   readonly concurrencyLeaseMs?: number;
+  /** GATEWAY_WORKERS: processes sharing the public port (1: this process serves it alone). */
+  readonly workers?: number;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +85,8 @@ const milliseconds = (fallback: number) =>
     .min(1, 'must be a positive whole number of milliseconds')
     .default(fallback);
 
+const WORKERS_PROBLEM = 'must be a whole number from 1 to 256, or auto';
+
 const envSchema = z.object({
   REDIS_URL: z
     .string()
@@ -93,7 +98,7 @@ const envSchema = z.object({
   GATEWAY_OPS_PORT: port(9080),
   GATEWAY_UPSTREAM: z.string().regex(HTTP_URL, 'must be an http:// or https:// URL without query').optional(),
   GATEWAY_ROUTES_FILE: z.string().optional(),
-  GATEWAY_FAILURE_MODE: z.enum(FAILURE_MODES, { error: 'must be open or closed' }).default('open'),
+  GATEWAY_FAILURE_MODE: z.enum(FAILURE_MODES, { error: 'must be open, closed or local' }).default('open'),
   GATEWAY_UPSTREAM_TIMEOUT_MS: milliseconds(30_000),
   GATEWAY_REDIS_TIMEOUT_MS: milliseconds(100),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -115,6 +120,15 @@ const envSchema = z.object({
     .int('must be a whole number of milliseconds, at least 1000')
     .min(1000, 'must be a whole number of milliseconds, at least 1000')
     .default(60_000),
+  GATEWAY_WORKERS: z
+    .union(
+      [
+        z.literal('auto'),
+        z.coerce.number({ error: WORKERS_PROBLEM }).int(WORKERS_PROBLEM).min(1, WORKERS_PROBLEM).max(256, WORKERS_PROBLEM),
+      ],
+      { error: WORKERS_PROBLEM },
+    )
+    .default(1),
 });
 
 const routeSchema = z
@@ -256,5 +270,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     maxBodyBytes: settings.GATEWAY_MAX_BODY_BYTES,
     clientIpv6PrefixBits: settings.GATEWAY_CLIENT_IPV6_PREFIX,
     concurrencyLeaseMs: settings.GATEWAY_CONCURRENCY_LEASE_MS,
+    workers: settings.GATEWAY_WORKERS === 'auto' ? availableParallelism() : settings.GATEWAY_WORKERS,
   });
 }

@@ -7,11 +7,15 @@
 //   await gateway.close();        // drain (up to 30 s), then release every connection
 //
 // Redis mode opens four connections: the limiter's (fails fast, so the failure mode applies at
-// once), the request-event stream's, and two for the change feed (reads and the subscription).
+// once), the request-event stream's, and two for the change feed (reads, the heartbeat into the
+// registry of running gateways, and the subscription). A worker process (GATEWAY_WORKERS, see
+// workers/) is started with `worker`: its primary serves the ops port and heartbeats for the group.
 // The in-process mode (one machine, no servers) takes the in-memory limiter store, a change feed and
 // a request-log delivery function from the caller instead.
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { FeedSource } from '../../contracts/feed.js';
+import { MemoryGatewayRegistry, redisGatewayRegistry, type GatewayRegistry } from '../../contracts/gateway-registry.js';
 import type { LimiterScripts, ScriptCheck } from '../../contracts/lua/scripts.js';
 import {
   createRedisConnection,
@@ -21,12 +25,14 @@ import {
 } from '../../contracts/redis-connection.js';
 import type { RequestEvent } from '../../contracts/request-event.js';
 import type { GatewayConfig } from './config.js';
+import { Heartbeat, type AppliedConfig } from './fleet/heartbeat.js';
 import { startKeyFeed } from './keys/feed.js';
 import { followKeyFeed, type KeyFeed } from './keys/follow-feed.js';
 import type { MemoryStore } from './limiter/memory-store.js';
 import { RedisStore } from './limiter/redis-store.js';
 import type { RateLimitStore, StoreReply } from './limiter/store.js';
 import { componentLogger, createLogger } from './log.js';
+import type { Readiness } from './ops/readiness.js';
 import { watchRedisSettings, type RedisSettingsWatch } from './ops/redis-settings.js';
 import { createRequestLogBatcher } from './request-log/batcher.js';
 import type { BatchingSink } from './request-log/batching-sink.js';
@@ -44,6 +50,14 @@ export interface InProcessParts {
   readonly feed: FeedSource;
   /** Stores one batch of request events; rejects to have it retried; idempotent on event id. */
   readonly deliverRequestEvents: (batch: readonly RequestEvent[]) => Promise<void>;
+  /** The registry of running gateways the control plane lists; default: one of the gateway's own. */
+  readonly gateways?: GatewayRegistry;
+}
+
+/** A worker process of a gateway (GATEWAY_WORKERS > 1): its primary heartbeats and serves ops. */
+export interface WorkerLink {
+  /** Live gateways at the primary's last heartbeat. */
+  liveGateways(): number;
 }
 
 export interface StartGatewayOptions {
@@ -56,11 +70,22 @@ export interface StartGatewayOptions {
   readonly host?: string;
   /** Epoch ms for key expiry; default Date.now. */
   readonly clock?: () => number;
+  /** Set in a worker process: no ops port and no heartbeat of its own. */
+  readonly worker?: WorkerLink;
 }
 
 export interface RunningGateway {
   readonly port: number;
+  /** 0 in a worker process (its primary serves the ops port). */
   readonly opsPort: number;
+  /** This gateway's id in the registry of running gateways; null in a worker process. */
+  readonly id: string | null;
+  /** The gateway's metrics (a worker's primary merges them). */
+  readonly registry: Registry;
+  /** What /readyz answers now. */
+  readiness(): Readiness;
+  /** The configuration applied now. */
+  applied(): AppliedConfig;
   /** Resolves once the first key table is loaded (or the gateway is closed first). */
   readonly ready: Promise<void>;
   /** Stops accepting, lets in-flight requests finish (up to graceMs, default 30 s), then releases
@@ -70,6 +95,8 @@ export interface RunningGateway {
 
 interface Parts {
   readonly store: RateLimitStore;
+  /** Where the heartbeat is written; undefined in a worker process. */
+  readonly gateways?: GatewayRegistry;
   readonly redisStore?: RedisStore;
   readonly redisSettings?: RedisSettingsWatch;
   readonly feed: KeyFeed;
@@ -84,6 +111,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const drops = { count: (_count: number): void => {} };
   const onDrop = (count: number): void => drops.count(count);
   const parts = options.inProcess ? inProcessParts(options.inProcess, config, logger, onDrop) : redisParts(config, logger, onDrop);
+  const applied = (): AppliedConfig => {
+    const table = parts.feed.table();
+    return { epoch: table.epoch, version: table.version };
+  };
+  const heartbeat =
+    options.worker === undefined && parts.gateways !== undefined
+      ? new Heartbeat({ registry: parts.gateways, logger: componentLogger(logger, 'heartbeat'), workers: 1, applied })
+      : undefined;
+  const worker = options.worker;
+  const liveGateways = worker !== undefined ? () => worker.liveGateways() : heartbeat !== undefined ? () => heartbeat.liveGateways() : undefined;
   const gateway: Gateway = createGateway({
     config,
     keys: () => parts.feed.table(),
@@ -94,6 +131,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     requestEvents: parts.events,
     host: options.host,
     redisSettings: parts.redisSettings?.current,
+    liveGateways,
+    ops: options.worker === undefined,
   });
   drops.count = (count) => gateway.metrics.recordRequestLogDropped(count);
   const started = gateway;
@@ -106,10 +145,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await releaseParts(parts);
     throw error;
   }
+  heartbeat?.start();
   return {
     ...ports,
+    id: heartbeat?.id ?? null,
+    registry: gateway.metrics.registry,
+    readiness: () => gateway.readiness(),
+    applied,
     ready: parts.feed.ready,
     async close(graceMs) {
+      // Out of the registry first: the others stop counting it while it drains.
+      await heartbeat?.close();
       await started.close(graceMs);
       await releaseParts(parts);
     },
@@ -143,7 +189,8 @@ function redisParts(config: GatewayConfig, logger: Logger, onDrop: (count: numbe
     ? createRequestLogBatcher({ redis: eventsRedis, prefix: config.redisKeyPrefix, logger: componentLogger(logger, 'request-log'), onDrop })
     : undefined;
   const redisSettings = watchRedisSettings(feedRedis, componentLogger(logger, 'redis'));
-  return { store: redisStore, redisStore, redisSettings, feed, events, connections: [limiterRedis, eventsRedis, feedRedis, subscriberRedis] };
+  const gateways = redisGatewayRegistry(feedRedis, config.redisKeyPrefix);
+  return { store: redisStore, redisStore, redisSettings, gateways, feed, events, connections: [limiterRedis, eventsRedis, feedRedis, subscriberRedis] };
 }
 
 function inProcessParts(parts: InProcessParts, config: GatewayConfig, logger: Logger, onDrop: (count: number) => void): Parts {
@@ -151,7 +198,7 @@ function inProcessParts(parts: InProcessParts, config: GatewayConfig, logger: Lo
   const events = config.requestLog
     ? createInProcessRequestEventSink({ deliver: parts.deliverRequestEvents, logger: componentLogger(logger, 'request-log'), onDrop })
     : undefined;
-  return { store: parts.store, feed, events, connections: [] };
+  return { store: parts.store, gateways: parts.gateways ?? new MemoryGatewayRegistry(), feed, events, connections: [] };
 }
 
 async function releaseParts(parts: Parts): Promise<void> {

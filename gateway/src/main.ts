@@ -1,8 +1,12 @@
-// `npm run start:gateway`: one production gateway process. Reads the settings (a bad one stops it
-// with one line naming the variable), applies the runtime tweaks, starts the gateway and drains it
-// on SIGTERM or SIGINT (in-flight requests get up to 30 s), then exits 0.
+// `npm run start:gateway`: one production gateway. Reads the settings (a bad one stops it with one
+// line naming the variable), applies the runtime tweaks, starts the gateway and drains it on SIGTERM
+// or SIGINT (in-flight requests get up to 30 s), then exits 0. With GATEWAY_WORKERS above 1 this
+// process is the primary of that many workers (workers/primary.ts), each of which runs this file too.
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { applyRuntimeTweaks, ConfigError, loadConfig, startGateway, type GatewayConfig } from './index.js';
+import { runPrimary } from './workers/primary.js';
+import { runWorker } from './workers/worker.js';
 import { componentLogger, createLogger } from './log.js';
 
 function readConfig(): GatewayConfig {
@@ -23,7 +27,26 @@ async function main(): Promise<void> {
   const config = readConfig();
   applyRuntimeTweaks();
   const logger = createLogger(config.logLevel);
+  if (cluster.isWorker) {
+    await runWorker(config, logger.child({ worker: Number(process.env.TOLLGATE_WORKER_INDEX ?? 0) }));
+    return;
+  }
   const log = componentLogger(logger, 'main');
+  if ((config.workers ?? 1) > 1) {
+    const primary = await runPrimary(config, componentLogger(logger, 'primary'));
+    void primary.listening.then((port) =>
+      log.info({ port, ops_port: primary.opsPort, workers: config.workers, routes: config.routes.length, failure_mode: config.failureMode }, 'gateway listening'),
+    );
+    const stop = (signal: string): void => {
+      void primary.stop(signal).then(() => {
+        log.info('stopped');
+        process.exit(0);
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    return;
+  }
   const gateway = await startGateway({ config, logger });
   log.info(
     { port: gateway.port, ops_port: gateway.opsPort, routes: config.routes.length, failure_mode: config.failureMode },

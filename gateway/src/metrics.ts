@@ -41,6 +41,8 @@ export interface GatewayMetrics {
   recordShadowLimited(tier: string): void;
   recordStoreError(): void;
   recordFailOpen(): void;
+  /** A request decided in memory against this gateway's share of its limits (failure mode local). */
+  recordLocalDecision(): void;
   /** A check refused because too many checks were waiting for Redis (the gateway is overloaded). */
   recordShed(): void;
   /** Request events dropped because Redis stayed away longer than the buffer lasts. */
@@ -91,10 +93,13 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     CHECK_BUCKETS,
     registry,
   ).labels();
+  // Gauges say how to merge workers' values (GATEWAY_WORKERS): Redis is up for the group only if
+  // every worker sees it, and the group has applied the oldest version any worker has.
   new Gauge({
     name: 'tollgate_gateway_redis_up',
     help: '1 when Redis answers (limiter store up), else 0.',
     registers: [registry],
+    aggregator: 'min',
     collect() {
       this.set(sources.redisUp() ? 1 : 0);
     },
@@ -107,6 +112,11 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
   const failOpen = new Counter({
     name: 'tollgate_gateway_failopen_total',
     help: 'Requests forwarded without a limiter decision because the store failed (failure mode open).',
+    registers: [registry],
+  });
+  const localDecisions = new Counter({
+    name: 'tollgate_gateway_local_decisions_total',
+    help: "Requests decided by this gateway's local share of their limits because Redis could not answer (failure mode local).",
     registers: [registry],
   });
   const shed = new Counter({
@@ -124,6 +134,8 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     help: 'Keys in the key table, by tier.',
     labelNames: ['tier'],
     registers: [registry],
+    // Every worker holds the same table.
+    aggregator: 'max',
     collect() {
       this.reset();
       for (const [tier, count] of sources.activeKeysByTier()) this.set({ tier }, count);
@@ -133,6 +145,7 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     name: 'tollgate_gateway_config_version',
     help: 'Version of the key and tier configuration applied last.',
     registers: [registry],
+    aggregator: 'min',
     collect() {
       this.set(sources.configVersion());
     },
@@ -207,6 +220,9 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     },
     recordFailOpen() {
       failOpen.inc();
+    },
+    recordLocalDecision() {
+      localDecisions.inc();
     },
     recordShed() {
       shed.inc();

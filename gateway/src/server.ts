@@ -17,6 +17,7 @@ import type { StoreHealth } from './limiter/breaker.js';
 import type { RateLimitStore } from './limiter/store.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import type { RedisSettings } from './ops/redis-settings.js';
+import { gatewayReadiness, type Readiness } from './ops/readiness.js';
 import { createOpsServer } from './ops/server.js';
 import { TrustedProxies } from '../../contracts/trusted-proxies.js';
 import { createForwarder } from './proxy/forward.js';
@@ -46,14 +47,22 @@ export interface GatewayOptions {
   readonly host?: string;
   /** Redis's eviction policy and persistence (Redis mode), for /readyz. */
   readonly redisSettings?: () => RedisSettings | null;
+  /** Live gateways at the last heartbeat (GATEWAY_FAILURE_MODE=local's shares); default 1. */
+  readonly liveGateways?: () => number;
+  /** false: no ops port (a worker process, whose primary serves it for the group). */
+  readonly ops?: boolean;
 }
 
 export interface Gateway {
   readonly server: Server;
-  readonly opsServer: Server;
+  /** null without an ops port (options.ops false). */
+  readonly opsServer: Server | null;
   readonly metrics: GatewayMetrics;
   readonly admission: Admission;
-  /** Binds config.port and config.opsPort (0 picks a free port); resolves to the bound ports. */
+  /** What /readyz answers. */
+  readiness(): Readiness;
+  /** Binds config.port and config.opsPort (0 picks a free port); resolves to the bound ports
+   * (opsPort 0 without an ops port). */
   listen(): Promise<{ port: number; opsPort: number }>;
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes the servers. */
   close(graceMs?: number): Promise<void>;
@@ -109,10 +118,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     concurrencyLeaseMs: config.concurrencyLeaseMs,
     clientIpv6PrefixBits: config.clientIpv6PrefixBits,
     clock: options.clock,
+    liveGateways: options.liveGateways,
   });
-  // Redis may have come back empty: a remembered denial could deny what it now admits.
+  // Redis may have come back empty: a remembered denial could deny what it now admits, and Redis,
+  // not local shares, decides again.
   storeHealth?.subscribe((up) => {
-    if (up) admission.clearDeniedCache();
+    if (up) admission.storeRecovered();
   });
   const router = createRouter(config.routes);
   const forwarder = createForwarder({
@@ -184,22 +195,24 @@ export function createGateway(options: GatewayOptions): Gateway {
     upgrades.handle(req, socket, head);
   });
 
-  const opsServer = createOpsServer({
-    registry: metrics.registry,
+  const readiness = gatewayReadiness({
     store: storeHealth === undefined ? 'memory' : 'redis',
     storeUp,
     keysLoaded: () => keys().loaded,
     redisSettings: options.redisSettings,
   });
+  const opsServer =
+    options.ops === false ? null : createOpsServer({ metrics: () => metrics.registry.metrics(), metricsContentType: metrics.registry.contentType, readiness });
 
   return {
     server,
     opsServer,
     metrics,
     admission,
+    readiness,
     async listen() {
       const port = await listenOn(server, config.port, options.host ?? config.host);
-      const opsPort = await listenOn(opsServer, config.opsPort, options.host ?? config.opsHost ?? '127.0.0.1');
+      const opsPort = opsServer === null ? 0 : await listenOn(opsServer, config.opsPort, options.host ?? config.opsHost ?? '127.0.0.1');
       return { port, opsPort };
     },
     async close(graceMs = DRAIN_GRACE_MS) {
@@ -218,10 +231,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       clearTimeout(deadline);
       webSockets.close();
       await forwarder.close();
-      await new Promise<void>((resolve) => {
-        opsServer.close(() => resolve());
-        opsServer.closeAllConnections();
-      });
+      if (opsServer !== null) {
+        await new Promise<void>((resolve) => {
+          opsServer.close(() => resolve());
+          opsServer.closeAllConnections();
+        });
+      }
     },
   };
 }

@@ -2,7 +2,7 @@
 // invalid setting asserting the exact one-line message and exit code 1.
 import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { spawnGateway, type SpawnedGateway } from './helpers/spawn-gateway.js';
@@ -101,6 +101,16 @@ t.test('GATEWAY_CLIENT_IPV6_PREFIX and GATEWAY_CONCURRENCY_LEASE_MS are read, wi
   t.throws(() => loadConfig({ ...UPSTREAM, GATEWAY_CONCURRENCY_LEASE_MS: '10' }), { message: 'invalid configuration: GATEWAY_CONCURRENCY_LEASE_MS must be a whole number of milliseconds, at least 1000' });
 });
 
+t.test('GATEWAY_WORKERS is one by default, a number, or auto for the number of cores', async (t) => {
+  t.equal(loadConfig(UPSTREAM).workers, 1);
+  t.equal(loadConfig({ ...UPSTREAM, GATEWAY_WORKERS: '3' }).workers, 3);
+  t.equal(loadConfig({ ...UPSTREAM, GATEWAY_WORKERS: 'auto' }).workers, availableParallelism());
+});
+
+t.test('GATEWAY_FAILURE_MODE=local is accepted', async (t) => {
+  t.equal(loadConfig({ ...UPSTREAM, GATEWAY_FAILURE_MODE: 'local' }).failureMode, 'local');
+});
+
 t.test('a JSON routes file is read', async (t) => {
   const path = file('routes.json', JSON.stringify({ routes: [{ prefix: '/', upstream: 'http://127.0.0.1:3000', cost: 2 }] }));
   t.equal(loadConfig({ GATEWAY_ROUTES_FILE: path }).routes[0]?.cost, 2);
@@ -125,7 +135,9 @@ const invalid: [string, Record<string, string>, string][] = [
     { ...UPSTREAM, GATEWAY_ROUTES_FILE: file('both.yaml', 'routes:\n  - prefix: /\n    upstream: http://127.0.0.1:1\n') },
     'invalid configuration: GATEWAY_UPSTREAM and GATEWAY_ROUTES_FILE are both set; set only one',
   ],
-  ['an unknown failure mode', { ...UPSTREAM, GATEWAY_FAILURE_MODE: 'maybe' }, 'invalid configuration: GATEWAY_FAILURE_MODE must be open or closed'],
+  ['an unknown failure mode', { ...UPSTREAM, GATEWAY_FAILURE_MODE: 'maybe' }, 'invalid configuration: GATEWAY_FAILURE_MODE must be open, closed or local'],
+  ['a worker count of 0', { ...UPSTREAM, GATEWAY_WORKERS: '0' }, 'invalid configuration: GATEWAY_WORKERS must be a whole number from 1 to 256, or auto'],
+  ['a worker count that is a word', { ...UPSTREAM, GATEWAY_WORKERS: 'many' }, 'invalid configuration: GATEWAY_WORKERS must be a whole number from 1 to 256, or auto'],
   ['a port that is not a number', { ...UPSTREAM, GATEWAY_PORT: 'abc' }, 'invalid configuration: GATEWAY_PORT must be an integer from 0 to 65535'],
   ['an ops port out of range', { ...UPSTREAM, GATEWAY_OPS_PORT: '70000' }, 'invalid configuration: GATEWAY_OPS_PORT must be an integer from 0 to 65535'],
   ['an upstream that is not http', { GATEWAY_UPSTREAM: 'ftp://127.0.0.1' }, 'invalid configuration: GATEWAY_UPSTREAM must be an http:// or https:// URL without query'],

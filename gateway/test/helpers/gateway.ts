@@ -30,6 +30,8 @@ export interface TestGatewayOptions {
   readonly config?: Partial<GatewayConfig>;
   /** REDIS_KEY_PREFIX: the same one makes two gateways share their limits; default a fresh one. */
   readonly prefix?: string;
+  /** Live gateways (GATEWAY_FAILURE_MODE=local's shares); default 1. */
+  readonly liveGateways?: () => number;
 }
 
 export interface TestGateway {
@@ -83,6 +85,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     clock: options.clock,
     host: options.host ?? '127.0.0.1',
     requestEvents: options.requestEvents,
+    liveGateways: options.liveGateways,
   });
   const { port, opsPort } = await gateway.listen();
   return {
