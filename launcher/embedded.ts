@@ -31,11 +31,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     inProcess: { dataDir: options.dataDir, limiter: memoryLimiterScripts(store) },
   });
   options.launcherLogger.info({ applied: controlPlane.migrations.applied }, 'embedded database ready');
-  const { feed, deliverRequestEvents } = controlPlane;
+  const { feed, deliverRequestEvents, gateways } = controlPlane;
   if (feed === undefined || deliverRequestEvents === undefined) throw new Error('the control plane did not start in process');
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
-    gateway = await startGateway({ config: options.gateway, inProcess: { store, feed, deliverRequestEvents } });
+    gateway = await startGateway({ config: options.gateway, inProcess: { store, feed, deliverRequestEvents, gateways } });
     await gateway.ready;
   } catch (error) {
     // A port in use: release what is open so the process can exit with one clear line.

@@ -10,8 +10,11 @@
 // REST API. In process: PGlite in the data directory, and the change feed and request-log delivery
 // in memory, handed to the gateway running in the same process (`feed`, `deliverRequestEvents`).
 import type { Logger } from 'pino';
-import type { FeedSource } from '../../contracts/feed.js';
+import { META_VERSION_FIELD, type FeedSource } from '../../contracts/feed.js';
+import { MemoryGatewayRegistry, redisGatewayRegistry, type GatewayRegistry } from '../../contracts/gateway-registry.js';
+import { changeTimes } from '../../contracts/lua/feed-scripts.js';
 import { createLimiterScripts, type LimiterScripts } from '../../contracts/lua/scripts.js';
+import { projectionKeys } from '../../contracts/redis-keys.js';
 import { createRedisConnection, reportConnectionState, type RedisConnection } from '../../contracts/redis-connection.js';
 import type { RequestEvent } from '../../contracts/request-event.js';
 import { createAdminUi } from './admin-ui/admin-ui.js';
@@ -22,11 +25,13 @@ import { createDb, postgresDialect, type Db } from './db.js';
 import { createMemoryChangeFeed } from './feed/memory-feed.js';
 import type { ChangePublisher } from './feed/publisher.js';
 import { createRedisChangePublisher } from './feed/redis-publisher.js';
+import { gatewayRoutes } from './gateways/routes.js';
+import { createGatewayService, type FleetSource } from './gateways/service.js';
 import { createLogger } from './log.js';
 import { createDirectRequestLogDelivery } from './log-writer/direct-delivery.js';
 import { startRequestLogPipeline } from './log-writer/request-log-pipeline.js';
 import { createRequestLogRetention } from './log-writer/retention.js';
-import { requestLogLagSeconds, requestLogRowsTotal } from './metrics.js';
+import { reportFleet, requestLogLagSeconds, requestLogRowsTotal } from './metrics.js';
 import { runMigrations, type MigrationResult } from './migrate.js';
 import { createProjectionSource } from './projection-source.js';
 import { requestLogRoutes } from './request-logs/routes.js';
@@ -60,6 +65,8 @@ export interface RunningControlPlane {
   readonly feed?: FeedSource;
   /** In process only: where the gateway delivers request events. */
   readonly deliverRequestEvents?: (batch: readonly RequestEvent[]) => Promise<void>;
+  /** In process only: the registry the gateway heartbeats into (GET /v1/gateways lists it). */
+  readonly gateways?: GatewayRegistry;
   /** Stops accepting, lets in-flight requests finish, then stops the writers and the database. */
   close(graceMs?: number): Promise<void>;
 }
@@ -70,6 +77,8 @@ interface Backend {
   readonly migrations: MigrationResult;
   readonly publisher: ChangePublisher;
   readonly limiter: Pick<LimiterScripts, 'peek' | 'consume'>;
+  /** The gateways' heartbeats and the change history they are compared with. */
+  readonly fleet: FleetSource;
   readonly feed?: FeedSource;
   readonly deliverRequestEvents?: (batch: readonly RequestEvent[]) => Promise<void>;
   /** Stops the background work (feed, request-log writers), then the database and connections. */
@@ -84,6 +93,8 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
   // admin UI counts failed sign-ins with it.
   const usage = createUsageService({ db: backend.db, scripts: backend.limiter });
   const requestLogs = createRequestLogService(backend.db);
+  const gateways = createGatewayService(backend.fleet);
+  reportFleet(() => gateways.summary());
   const adminUi = createAdminUi({
     db: backend.db,
     clock: systemClock,
@@ -99,7 +110,7 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
     publisher: backend.publisher,
     logger,
     adminToken: config.adminToken,
-    extraRoutes: () => [...requestLogRoutes(requestLogs), ...usageRoutes(usage)],
+    extraRoutes: () => [...requestLogRoutes(requestLogs), ...usageRoutes(usage), ...gatewayRoutes(gateways)],
     pages: adminUi.pages,
     errorPage: adminUi.errorPage,
   });
@@ -116,6 +127,7 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
     migrations: backend.migrations,
     feed: backend.feed,
     deliverRequestEvents: backend.deliverRequestEvents,
+    gateways: options.inProcess ? backend.fleet.registry : undefined,
     async close(graceMs) {
       await app.close(graceMs);
       await backend.close();
@@ -157,6 +169,13 @@ async function productionBackend(config: Config, logger: Logger): Promise<Backen
     migrations,
     publisher,
     limiter: createLimiterScripts(redis, config.redisKeyPrefix),
+    fleet: {
+      registry: redisGatewayRegistry(redis, config.redisKeyPrefix),
+      async changes() {
+        const [version, times] = await Promise.all([redis.hget(projectionKeys(config.redisKeyPrefix).meta, META_VERSION_FIELD), changeTimes(redis, config.redisKeyPrefix)]);
+        return { version: Number(version ?? 0), times };
+      },
+    },
     async close() {
       await requestLogs.close();
       await publisher.close();
@@ -183,6 +202,12 @@ async function inProcessBackend(options: InProcessOptions, config: Config, logge
     migrations: database.migrations,
     publisher: feed,
     limiter: options.limiter,
+    fleet: {
+      registry: new MemoryGatewayRegistry(),
+      async changes() {
+        return { version: (await feed.head())?.version ?? 0, times: feed.changeTimes() };
+      },
+    },
     feed,
     deliverRequestEvents: createDirectRequestLogDelivery({
       db,

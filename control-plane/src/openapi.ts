@@ -152,7 +152,7 @@ export function buildOpenApiDocument(routes: readonly Route[]): JsonSchema {
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: 'tiers' }, { name: 'keys' }, { name: 'audit' }, { name: 'operations' }],
+    tags: [{ name: 'tiers' }, { name: 'keys' }, { name: 'audit' }, { name: 'gateways' }, { name: 'operations' }],
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },

@@ -181,3 +181,26 @@ t.test('a concurrency cap set over REST holds across both gateways', async (t) =
   const quota = await (await fetch(`${gatewayB}/_gateway/quota`, { headers: { 'x-api-key': secret } })).json();
   t.same(quota.concurrency, { limit: 2, in_flight: 0 });
 });
+
+t.test('GET /v1/gateways lists both gateways live and caught up with the latest change', async (t) => {
+  await admin(controlPlane, 'POST', '/v1/tiers', { name: 'e2e-fleet', limits: [{ window: '1m', limit: 10 }] });
+  // Heartbeats every 2 s: within a few seconds both report the change just made.
+  let items: Record<string, unknown>[] = [];
+  const caughtUp = await waitUntil(async () => {
+    items = (await admin(controlPlane, 'GET', '/v1/gateways')).items as Record<string, unknown>[];
+    return items.length === 2 && items.every((item) => item.state === 'live' && item.lag_revisions === 0);
+  }, 6000);
+  t.ok(caughtUp, JSON.stringify(items));
+  for (const item of items) {
+    t.match(item, { id: /^gw_/, version: '0.1.0', workers: 1, lag_seconds: 0, state: 'live' });
+    t.ok((item.applied_revision as number) > 0, 'applied the changes of this run');
+  }
+  const metrics = await (await fetch(`${controlPlane}/metrics`)).text();
+  t.match(metrics, /^tollgate_control_plane_gateways\{state="live"\} 2$/m);
+});
+
+t.test('GET /v1/gateways needs the admin token', async (t) => {
+  const response = await fetch(`${controlPlane}/v1/gateways`);
+  await response.arrayBuffer();
+  t.equal(response.status, 401);
+});

@@ -20,7 +20,14 @@ export interface MemoryChangeFeedOptions {
   readonly logger: Logger;
 }
 
-export type MemoryChangeFeed = ChangePublisher & FeedSource;
+export type MemoryChangeFeed = ChangePublisher &
+  FeedSource & {
+    /** When each of the last changes (up to 1000) was made, by version: epoch ms. */
+    changeTimes(): ReadonlyMap<number, number>;
+  };
+
+/** Change times kept, as the Redis feed keeps them. */
+const CHANGE_TIMES_KEPT = 1000;
 
 export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): MemoryChangeFeed {
   const logger = options.logger.child({ component: 'memory-feed' });
@@ -37,6 +44,12 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
   };
   let epoch = '';
   let version = 0;
+  const times = new Map<number, number>();
+  const stamp = (): void => {
+    times.set(version, Date.now());
+    // Maps iterate in insertion order, and versions only grow: the first is the oldest.
+    if (times.size > CHANGE_TIMES_KEPT) times.delete(times.keys().next().value as number);
+  };
   let loaded = false;
   let loading: Promise<void> | null = null;
   // A change published while a load is in flight may be missing from what it read: load again.
@@ -59,6 +72,7 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
       // A new epoch goes on from the old version, as the Redis projection's swap does.
       version = loaded ? version + 1 : 0;
       loaded = true;
+      stamp();
     } while (changedDuringLoad);
     logger.info({ keys: keys.size, tiers: tiers.size }, 'in-memory projection loaded');
     emit({ kind: 'rebuilt', epoch, version });
@@ -70,6 +84,7 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
     // Older than what is applied: published out of commit order, so dropped.
     if (!raiseRevision(revisionField(kind, id), revision)) return;
     version += 1;
+    stamp();
     if (kind === 'key') {
       const view = value as KeyView | null;
       if (view) keys.set(id, view);
@@ -107,6 +122,9 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
     },
     async head() {
       return loaded ? { epoch, version } : null;
+    },
+    changeTimes() {
+      return times;
     },
     async subscribe(listener) {
       listeners.add(listener);
