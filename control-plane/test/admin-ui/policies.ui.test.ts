@@ -3,28 +3,16 @@
 // their field; a key's mode override; its usage facts; shadow and keyless rows in the request
 // logs; policy fields in the audit log. Every change is checked through the REST API.
 import t from 'tap';
-import type { Browser, Page } from 'playwright-core';
 import { sha256Hex } from '../../src/keys/secret.js';
 import { insertRequestEvents } from '../../src/request-logs/repository.js';
 import { makeEvent } from '../log-writer/support.js';
 import { ADMIN_PASSWORD, ADMIN_USER, startAdminTestApp } from './helpers/admin-app.js';
-import { collectPageProblems, launchBrowser, screenshot, signIn } from './helpers/browser.js';
+import { openCheckedPage, screenshot, signIn } from './helpers/browser.js';
 
 const app = await startAdminTestApp('admin_policies', { restRoutes: true });
-const browser: Browser = await launchBrowser();
-const page: Page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-const problems = collectPageProblems(page);
-t.teardown(async () => {
-  await browser.close();
-  await app.close();
-});
-
+t.teardown(() => app.close());
+const { page } = await openCheckedPage(t);
 const url = (path: string) => `${app.baseUrl}${path}`;
-
-t.afterEach(() => {
-  const found = problems.splice(0);
-  if (found.length > 0) t.fail(`the page reported problems:\n${found.join('\n')}`);
-});
 
 await app.call('POST', '/v1/tiers', { name: 'free', limits: [{ window: '1m', limit: 5 }] });
 await signIn(page, app.baseUrl, ADMIN_USER, ADMIN_PASSWORD);

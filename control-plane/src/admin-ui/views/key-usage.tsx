@@ -59,9 +59,14 @@ function LimitsTable({ limits }: { readonly limits: Usage['limits'] }) {
   );
 }
 
-/** Refusals per limit name over the last hour and day, and the shadow-mode ones apart. */
-function RefusalsTable({ totals }: { readonly totals: Usage['totals'] }) {
-  const names = [...new Set([...Object.keys(totals.last_hour.limited_by), ...Object.keys(totals.last_day.limited_by)])].sort();
+/**
+ * Refusals per limit name over the last hour and day, and the shadow-mode ones apart. Names in the
+ * order of the limits table; names of no current limit (`concurrency`, a limit since removed) after.
+ */
+function RefusalsTable({ totals, limits }: { readonly totals: Usage['totals']; readonly limits: Usage['limits'] }) {
+  const refused = new Set([...Object.keys(totals.last_hour.limited_by), ...Object.keys(totals.last_day.limited_by)]);
+  const current = limits.map((limit) => limit.name).filter((name) => refused.has(name));
+  const names = [...current, ...[...refused].filter((name) => !current.includes(name)).sort()];
   if (names.length === 0 && totals.last_day.shadow_limited === 0) return <p class="muted small">No request was refused in the last day.</p>;
   return (
     <TableWrap label="Refusals per limit">
@@ -138,7 +143,7 @@ export function KeyUsage({ usage }: { readonly usage: Usage | null }) {
           )}
         </dd>
       </dl>
-      <RefusalsTable totals={totals} />
+      <RefusalsTable totals={totals} limits={usage.limits} />
       <p class="muted small usage-totals">
         {`Requests in the last hour: ${totals.last_hour.total}${byStatus(totals.last_hour.by_status)}. `}
         {`Last day: ${totals.last_day.total}${byStatus(totals.last_day.by_status)}.`}

@@ -10,7 +10,7 @@ import { EffectiveLimits, effectiveMode, KeyStatusBadge, keyStatus, NewSecret, t
 import { KeyUsage } from './key-usage.js';
 import { Page, type Viewer } from './layout.js';
 import { LimitsEditor, type LimitRow } from './limits-editor.js';
-import { ModeBadge, RouteLimitsList } from './policy-parts.js';
+import { MODE_OPTIONS, ModeBadge, RouteLimitsList } from './policy-parts.js';
 
 export interface KeyEditForm {
   readonly name: string;
@@ -151,11 +151,7 @@ export function KeyView(props: KeyViewProps) {
                   error={errors.mode}
                   hint="Shadow forwards requests over a limit and only counts them, for this key alone."
                   idPrefix="edit"
-                  options={[
-                    { value: '', label: `Inherit from tier (${tier?.mode ?? 'enforce'})` },
-                    { value: 'enforce', label: 'enforce: refuse over a limit' },
-                    { value: 'shadow', label: 'shadow: forward, and count what would be refused' },
-                  ]}
+                  options={[{ value: '', label: `Inherit from tier (${tier?.mode ?? 'enforce'})` }, ...MODE_OPTIONS]}
                 />
                 <Field id="edit-active" label="Active" error={errors.active}>
                   <span class="checkbox">

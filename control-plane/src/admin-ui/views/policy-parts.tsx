@@ -2,8 +2,16 @@
 /** @jsxImportSource preact */
 // Pieces that show a tier's policy the same way on every page: its mode, its route limits, where
 // its calendar windows reset.
-import { isCalendarWindow, type Limit, type Mode } from '../../../../contracts/limits.js';
-import { Badge, LimitsList } from './components.js';
+import { isCalendarWindow, MODES, type Limit, type Mode } from '../../../../contracts/limits.js';
+import { Badge, LimitsList, type SelectOption } from './components.js';
+
+const MODE_LABELS: Record<Mode, string> = {
+  enforce: 'enforce: refuse over a limit',
+  shadow: 'shadow: forward, and count what would be refused',
+};
+
+/** The choices of a mode select, worded the same on the tier and the key form. */
+export const MODE_OPTIONS: readonly SelectOption[] = MODES.map((mode) => ({ value: mode, label: MODE_LABELS[mode] }));
 
 /** Shadow stands out: such a tier (or key) is not refused anything, only counted. */
 export function ModeBadge({ mode }: { readonly mode: Mode }) {

@@ -2,12 +2,12 @@
 /** @jsxImportSource preact */
 // /admin/tiers/_new and /admin/tiers/{name}: the tier's form (limits, route limits and policy),
 // and on an existing tier the way to delete it.
-import { ALGORITHMS, MODES } from '../../../../contracts/limits.js';
+import { ALGORITHMS } from '../../../../contracts/limits.js';
 import type { Tier } from '../../tiers/schema.js';
 import { Alert, CsrfField, Field, FormErrors, SelectField, TextField, Time, describedBy, type FieldErrors } from './components.js';
 import { Page, type Viewer } from './layout.js';
 import { LimitsEditor, type LimitRow, type RouteLimitRow } from './limits-editor.js';
-import { ModeBadge } from './policy-parts.js';
+import { MODE_OPTIONS, ModeBadge } from './policy-parts.js';
 
 /** The form as typed: every field is text, so a refused form shows exactly what was sent. */
 export interface TierForm {
@@ -36,11 +36,6 @@ const ALGORITHM_LABELS: Record<string, string> = {
   sliding_window: 'sliding_window (default)',
   sliding_log: 'sliding_log (exact)',
   gcra: 'gcra (smooth rate with a burst)',
-};
-
-const MODE_LABELS: Record<string, string> = {
-  enforce: 'enforce (default): refuse over a limit',
-  shadow: 'shadow: forward, and count what would be refused',
 };
 
 /** Suggestions for the time zone field: the IANA names this runtime knows. */
@@ -100,7 +95,7 @@ export function TierFormView({ viewer, tier, form, errors, notice, deleteError }
               error={errors.mode}
               hint="Shadow tries a policy out: nothing is refused, and what would have been shows in the request logs and metrics."
               idPrefix="tier"
-              options={MODES.map((mode) => ({ value: mode, label: MODE_LABELS[mode] ?? mode }))}
+              options={MODE_OPTIONS}
             />
             <TextField
               name="timezone"
