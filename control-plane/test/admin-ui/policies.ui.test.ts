@@ -157,6 +157,9 @@ t.test("a key's mode override set in the UI reaches REST and the feed, and inher
   t.equal(app.publisher.keyChanges(sha256Hex(created.secret)).at(-1)?.mode, 'shadow', 'published to the gateways');
   t.match(await page.getByTestId('key-mode').textContent(), /shadow\s*override/);
   await screenshot(page, 'key-mode-shadow');
+  await page.goto(url('/admin/keys'));
+  t.equal(await page.locator('tbody tr', { hasText: 'reports job' }).locator('.badge-warn').textContent(), 'shadow', 'the key list marks it too');
+  await page.goto(url(keyPath));
 
   await page.getByLabel('Mode').selectOption({ label: 'Inherit from tier (enforce)' });
   await page.getByRole('button', { name: 'Save changes' }).click();
