@@ -116,6 +116,27 @@ t.test('a key made inactive in the UI is refused, and admitted again when made a
   t.ok(await reaches(secret, 200), 'active again: 200');
 });
 
+t.test('a key put in shadow mode in the UI is forwarded past its limit, and refused again once it inherits enforce', async (t) => {
+  await page.getByLabel('Requests of limit 1').fill('1');
+  await page.getByLabel('Window of limit 1').fill('1m');
+  await page.getByLabel('Mode').selectOption('shadow');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  const announced = await waitUntil(async () => {
+    const response = await fetch(`${gateway}/_gateway/quota`, { headers: { 'x-api-key': secret } });
+    await response.arrayBuffer();
+    return response.headers.get('ratelimit-policy') === '"1m";q=1;w=60';
+  }, PROPAGATION_DEADLINE_MS);
+  t.ok(announced, 'the new limit is announced');
+  const statuses = [await statusOf(secret), await statusOf(secret), await statusOf(secret)];
+  t.same(statuses, [200, 200, 200], 'over a limit of 1, shadow forwards');
+  await page.getByLabel('Mode').selectOption('');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  t.ok(await waitUntil(async () => (await statusOf(secret)) === 429, PROPAGATION_DEADLINE_MS), 'enforced again: 429');
+  await page.getByLabel('Requests of limit 1').fill('1000');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  t.ok(await waitUntil(async () => (await statusOf(secret)) === 200, PROPAGATION_DEADLINE_MS), 'room again for the tests after this one');
+});
+
 t.test('rotating in the UI stops the old secret and admits the new one within a second', async (t) => {
   await page.goto(`${controlPlane}${keyPath}/rotate`);
   await page.getByRole('button', { name: 'Rotate secret' }).click();

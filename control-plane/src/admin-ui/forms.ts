@@ -1,14 +1,10 @@
 // Reading admin forms into the shapes the services take, and the services' validation errors back
 // into messages beside the fields. The services' own zod schemas do the validating; this module
-// only does what a form needs first (text to numbers and dates, skipping empty limit rows).
-import type { Limit } from '../../../contracts/limits.js';
+// only does what a form needs first (text to numbers and dates). Limit rows: limit-rows.ts.
 import type { ValidationError } from '../http/errors.js';
 import { isStorableInstant } from '../http/storable.js';
 import { VALIDATION_MESSAGES } from '../http/validation-messages.js';
 import type { FieldErrors } from './views/components.js';
-import type { LimitRow } from './views/limits-editor.js';
-
-const MAX_LIMIT_ROWS = 16;
 
 export class FormError extends Error {
   constructor(readonly errors: FieldErrors) {
@@ -20,41 +16,30 @@ export function text(form: URLSearchParams, name: string): string {
   return (form.get(name) ?? '').trim();
 }
 
-/** Every limit row the form sent, as typed (for showing the form again). */
-export function limitRowsOf(form: URLSearchParams): LimitRow[] {
-  const rows: LimitRow[] = [];
-  for (let index = 0; index < MAX_LIMIT_ROWS && form.has(`window_${index}`); index += 1) {
-    rows.push({ window: text(form, `window_${index}`), limit: text(form, `limit_${index}`) });
+/** Digits only, few enough to be exact as a number: the schema then checks the range. */
+export function isWholeNumberText(value: string): boolean {
+  return /^\d{1,10}$/.test(value);
+}
+
+/** '' → null; otherwise a whole number, else a FormError on `field`. */
+export function wholeNumberOrNull(value: string, field: string): number | null {
+  if (value === '') return null;
+  if (!isWholeNumberText(value)) throw new FormError({ [field]: 'must be a whole number, or empty' });
+  return Number(value);
+}
+
+/**
+ * Runs one reading step of a form, adding its FormError's fields to `errors` instead of stopping,
+ * so one post shows every field the form alone can tell is wrong.
+ */
+export function gather<T>(errors: Record<string, string>, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof FormError)) throw error;
+    Object.assign(errors, error.errors);
+    return undefined;
   }
-  return rows;
-}
-
-export function limitRowsFrom(limits: readonly Limit[] | null, extra: number): LimitRow[] {
-  const rows = (limits ?? []).map((limit) => ({ window: limit.window, limit: String(limit.limit) }));
-  for (let index = 0; index < extra; index += 1) rows.push({ window: '', limit: '' });
-  return rows;
-}
-
-export interface ParsedLimits {
-  readonly limits: { window: string; limit: number }[];
-  /** Position in `limits` → row number in the form, to put an error on the right row. */
-  readonly rowOf: readonly number[];
-}
-
-/** The filled rows as limits; a half-filled row or a limit that is not a whole number is a FormError. */
-export function parseLimitRows(rows: readonly LimitRow[]): ParsedLimits {
-  const errors: Record<string, string> = {};
-  const limits: { window: string; limit: number }[] = [];
-  const rowOf: number[] = [];
-  rows.forEach((row, index) => {
-    if (row.window === '' && row.limit === '') return;
-    if (row.window === '') errors[`limits.${index}.window`] = 'is required when a number of requests is given';
-    if (!/^\d{1,10}$/.test(row.limit)) errors[`limits.${index}.limit`] = 'must be a whole number of requests';
-    limits.push({ window: row.window, limit: Number(row.limit) });
-    rowOf.push(index);
-  });
-  if (Object.keys(errors).length > 0) throw new FormError(errors);
-  return { limits, rowOf };
 }
 
 const LOCAL_DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?$/;
@@ -74,18 +59,11 @@ export function dateTimeInput(iso: string | null): string {
   return iso === null ? '' : new Date(iso).toISOString().slice(0, 16);
 }
 
-/**
- * The service's validation errors by form field. `limits.N…` paths point at the Nth filled row,
- * which `rowOf` turns back into the row the person typed in.
- */
-export function fieldErrorsOf(error: ValidationError, rowOf: readonly number[] = []): FieldErrors {
+/** The service's validation errors by form field; `formPath` maps a service path to the form's (limit rows). */
+export function fieldErrorsOf(error: ValidationError, formPath: (path: string) => string = (path) => path): FieldErrors {
   const errors: Record<string, string> = {};
   for (const { path, message } of error.errors) {
-    const segments = path.split('.');
-    if (segments[0] === 'limits' && segments.length > 1) {
-      segments[1] = String(rowOf[Number(segments[1])] ?? segments[1]);
-    }
-    const key = segments.join('.') === '' ? 'form' : segments.join('.');
+    const key = path === '' ? 'form' : formPath(path);
     errors[key] ??= message;
   }
   return errors;

@@ -9,16 +9,8 @@ import type { Route } from '../../http/router.js';
 import { parseOrThrow } from '../../http/validate.js';
 import { createKeySchema, listKeysQuerySchema, updateKeySchema, type ApiKey, type UpdateKey } from '../../keys/schema.js';
 import { UsageUnavailableError, type UsageService } from '../../usage/service.js';
-import {
-  dateTimeInput,
-  fieldErrorsOf,
-  FormError,
-  limitRowsFrom,
-  limitRowsOf,
-  parseLimitRows,
-  text,
-  utcDateTime,
-} from '../forms.js';
+import { dateTimeInput, fieldErrorsOf, FormError, text, utcDateTime } from '../forms.js';
+import { limitRowsFrom, limitRowsOf, parseLimitRows, rowErrorPath, type ParsedLimits } from '../limit-rows.js';
 import type { PageKit, SignedInContext } from '../page-route.js';
 import { html, redirect } from '../responses.js';
 import type { FieldErrors } from '../views/components.js';
@@ -148,26 +140,29 @@ export function keyRoutes({ kit, services, sessions, usage, clock }: KeyPageDeps
         tier: text(context.form, 'tier'),
         active: context.form.get('active') === 'on',
         expires: text(context.form, 'expires'),
+        mode: text(context.form, 'mode'),
         limits: limitRowsOf(context.form),
       };
-      let rowOf: readonly number[] = [];
+      let parsedLimits: ParsedLimits | null = null;
       try {
-        const parsedLimits = parseLimitRows(form.limits);
-        rowOf = parsedLimits.rowOf;
+        parsedLimits = parseLimitRows(form.limits);
         const changes = changesOf(current, {
           name: form.name,
           tier: form.tier,
           active: form.active,
           expires_at: utcDateTime(form.expires, 'expires_at'),
           limits: parsedLimits.limits.length === 0 ? null : parsedLimits.limits,
+          // '' is the tier's mode: null, as the API says it.
+          mode: form.mode === '' ? null : form.mode,
         });
         if (Object.keys(changes).length === 0) return redirect(`${keyPath(id)}?done=unchanged`);
         await services.keys.update(id, parseOrThrow(updateKeySchema, changes), context.session.username);
         return redirect(`${keyPath(id)}?done=saved`);
       } catch (error) {
-        const errors = formErrors(error, rowOf);
+        const limits = parsedLimits;
+        const errors = formErrors(error, (path) => rowErrorPath(path, limits, null));
         if (!errors) throw error;
-        return keyPage(context, id, 400, { form: { ...form, limits: padRows(form.limits) }, errors });
+        return keyPage(context, id, formStatus(error), { form: { ...form, limits: padRows(form.limits) }, errors });
       }
     }),
 
@@ -241,6 +236,7 @@ function editFormOf(key: ApiKey): KeyEditForm {
     tier: key.tier,
     active: key.active,
     expires: dateTimeInput(key.expires_at),
+    mode: key.mode ?? '',
     limits: limitRowsFrom(key.limits, EXTRA_LIMIT_ROWS),
   };
 }
@@ -255,6 +251,8 @@ interface WantedKey {
   readonly active: boolean;
   readonly expires_at: string | null;
   readonly limits: UpdateKey['limits'];
+  /** Text as posted: the schema checks it. */
+  readonly mode: string | null;
 }
 
 /** Only what differs from the key: an unchanged past expiry must not be re-checked as new. */
@@ -270,14 +268,20 @@ function changesOf(current: ApiKey, wanted: WantedKey): Record<string, unknown> 
     changes.expires_at = wanted.expires_at;
   }
   if (JSON.stringify(wanted.limits) !== JSON.stringify(current.limits)) changes.limits = wanted.limits;
+  if (wanted.mode !== current.mode) changes.mode = wanted.mode;
   return changes;
 }
 
 /** Field errors for the errors a form can cause; undefined for anything else. */
-export function formErrors(error: unknown, rowOf: readonly number[] = []): FieldErrors | undefined {
+export function formErrors(error: unknown, formPath?: (path: string) => string): FieldErrors | undefined {
   if (error instanceof FormError) return error.errors;
-  if (error instanceof ValidationError) return fieldErrorsOf(error, rowOf);
+  if (error instanceof ValidationError) return fieldErrorsOf(error, formPath);
   if (error instanceof UnprocessableError && error.code === 'unknown-tier') return { tier: 'does not exist (it may have just been deleted)' };
   if (error instanceof ApiError && error.status === 409) return { form: error.message };
   return undefined;
+}
+
+/** The status of a page showing a refused form: 422 where the service found the policy does not fit, else 400. */
+export function formStatus(error: unknown): number {
+  return error instanceof ValidationError && error.status === 422 ? 422 : 400;
 }

@@ -1,6 +1,8 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-// /admin/audit-log: who changed what, with the fields that changed (before → after).
+// /admin/audit-log: who changed what, with the fields that changed (before → after), policy
+// fields (limits with bursts, route limits, mode, time zone, concurrency) included.
+import type { Limit } from '../../../../contracts/limits.js';
 import type { AuditEntry } from '../../audit/schema.js';
 import { EmptyState, FilterGroup, Pagination, TableWrap, Time, limitsText } from './components.js';
 import { Page, type Viewer } from './layout.js';
@@ -19,12 +21,28 @@ export function auditHref(filters: Partial<AuditFilters>, cursor?: string): stri
 }
 
 /** Fields shown for a created or deleted resource; timestamps and ids are in the row already. */
-const SUMMARY_FIELDS = ['name', 'tier', 'limits', 'algorithm', 'active', 'expires_at', 'prefix', 'description'];
+const SUMMARY_FIELDS = ['name', 'tier', 'limits', 'route_limits', 'algorithm', 'mode', 'timezone', 'concurrency', 'active', 'expires_at', 'prefix', 'description'];
 
-function show(value: unknown): string {
-  if (value === null || value === undefined) return '—';
-  if (Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && 'window' in item && 'limit' in item)) {
-    return limitsText(value as { window: string; limit: number }[]);
+function isLimitList(value: unknown): value is Limit[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && 'window' in item && 'limit' in item);
+}
+
+/** What null means in these fields: a key's mode and limits are then its tier's. */
+const NULL_MEANS: Readonly<Record<string, string>> = {
+  mode: 'from tier',
+  limits: 'from tier',
+  concurrency: 'no cap',
+  route_limits: 'none',
+  expires_at: 'never',
+};
+
+/** A value as a person reads it: limits as `60 / 1m, burst 10`, route limits as `/reports: 10 / 1m`. */
+function show(value: unknown, field: string): string {
+  if (value === null || value === undefined) return NULL_MEANS[field] ?? '—';
+  if (isLimitList(value)) return limitsText(value);
+  if (typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(isLimitList)) {
+    const routes = Object.entries(value as Record<string, Limit[]>);
+    return routes.length === 0 ? 'none' : routes.map(([route, limits]) => `${route}: ${limitsText(limits)}`).join('; ');
   }
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
@@ -45,7 +63,7 @@ export function Changes({ entry }: { readonly entry: AuditEntry }) {
         {fields.map((field) => (
           <>
             <dt>{field}</dt>
-            <dd>{show(shown[field])}</dd>
+            <dd>{show(shown[field], field)}</dd>
           </>
         ))}
       </dl>
@@ -61,7 +79,7 @@ export function Changes({ entry }: { readonly entry: AuditEntry }) {
         <>
           <dt>{field}</dt>
           <dd>
-            <del>{show(before[field])}</del> <span aria-label="became">→</span> <ins>{show(after[field])}</ins>
+            <del>{show(before[field], field)}</del> <span aria-label="became">→</span> <ins>{show(after[field], field)}</ins>
           </dd>
         </>
       ))}

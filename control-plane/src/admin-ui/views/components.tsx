@@ -61,6 +61,9 @@ interface TextFieldProps {
   readonly placeholder?: string;
   readonly idPrefix?: string;
   readonly wide?: boolean;
+  /** The id of a <datalist> of suggestions. */
+  readonly list?: string;
+  readonly inputMode?: 'text' | 'numeric';
 }
 
 export function TextField(props: TextFieldProps) {
@@ -76,6 +79,8 @@ export function TextField(props: TextFieldProps) {
         autocomplete={props.autocomplete}
         autofocus={props.autofocus}
         placeholder={props.placeholder}
+        list={props.list}
+        inputMode={props.inputMode}
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={describedBy(id, props.error, props.hint)}
       />
@@ -83,10 +88,17 @@ export function TextField(props: TextFieldProps) {
   );
 }
 
+export interface SelectOption {
+  readonly value: string;
+  readonly label: string;
+  /** data-* attributes for the page's script: `{ algorithm: 'gcra' }` → data-algorithm="gcra". */
+  readonly data?: Readonly<Record<string, string>>;
+}
+
 interface SelectFieldProps {
   readonly name: string;
   readonly label: string;
-  readonly options: readonly { readonly value: string; readonly label: string }[];
+  readonly options: readonly SelectOption[];
   readonly value?: string | undefined;
   readonly error?: string | undefined;
   readonly hint?: string | undefined;
@@ -106,13 +118,17 @@ export function SelectField(props: SelectFieldProps) {
         aria-describedby={describedBy(id, props.error, props.hint)}
       >
         {props.options.map((option) => (
-          <option value={option.value} selected={option.value === props.value}>
+          <option value={option.value} selected={option.value === props.value} {...dataAttributes(option.data)}>
             {option.label}
           </option>
         ))}
       </select>
     </Field>
   );
+}
+
+function dataAttributes(data: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(data ?? {}).map(([name, value]) => [`data-${name}`, value]));
 }
 
 export function Alert({ kind, title, children }: { readonly kind: 'error' | 'success' | 'info' | 'warning'; readonly title?: string; readonly children?: ComponentChildren }) {
@@ -196,8 +212,14 @@ export function Time({ value, empty = '—' }: { readonly value: string | null; 
   );
 }
 
+/** `60 / 1m`, and `, burst 10` where a GCRA limit has one. */
+export function limitText(limit: Limit): string {
+  const text = `${limit.limit.toLocaleString('en-US')} / ${limit.window}`;
+  return limit.burst === undefined ? text : `${text}, burst ${limit.burst.toLocaleString('en-US')}`;
+}
+
 export function limitsText(limits: readonly Limit[]): string {
-  return limits.map((limit) => `${limit.limit.toLocaleString('en-US')} / ${limit.window}`).join(' · ');
+  return limits.map(limitText).join(' · ');
 }
 
 /** The same as limitsText, each limit kept on one line. */
@@ -207,15 +229,19 @@ export function LimitsList({ limits }: { readonly limits: readonly Limit[] }) {
       {limits.map((limit, index) => (
         <>
           {index > 0 && ' · '}
-          <span class="limit-item">{`${limit.limit.toLocaleString('en-US')} / ${limit.window}`}</span>
+          <span class="limit-item">{limitText(limit)}</span>
         </>
       ))}
     </>
   );
 }
 
-export function Badge({ kind, children }: { readonly kind: 'ok' | 'off' | 'bad' | 'warn' | 'plain'; readonly children: ComponentChildren }) {
-  return <span class={`badge badge-${kind}`}>{children}</span>;
+export function Badge({ kind, children, title }: { readonly kind: 'ok' | 'off' | 'bad' | 'warn' | 'plain'; readonly children: ComponentChildren; readonly title?: string }) {
+  return (
+    <span class={`badge badge-${kind}`} title={title}>
+      {children}
+    </span>
+  );
 }
 
 /** A table that scrolls sideways on a narrow screen instead of squeezing its columns. */

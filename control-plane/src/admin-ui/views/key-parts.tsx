@@ -1,9 +1,10 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-// Pieces the key list and the key page share: the status badge, the effective limits, the secret
-// shown once.
-import type { Limit } from '../../../../contracts/limits.js';
+// Pieces the key list and the key page share: the status badge, the effective limits and mode,
+// the secret shown once.
 import type { ApiKey } from '../../keys/schema.js';
+import type { Tier } from '../../tiers/schema.js';
+import type { Mode } from '../../../../contracts/limits.js';
 import { Badge, LimitsList } from './components.js';
 
 export type KeyStatus = 'active' | 'inactive' | 'expired' | 'revoked';
@@ -22,7 +23,7 @@ export function KeyStatusBadge({ status }: { readonly status: KeyStatus }) {
 }
 
 /** The key's own limits, or its tier's marked as such. */
-export function EffectiveLimits({ apiKey, tierLimits }: { readonly apiKey: ApiKey; readonly tierLimits: readonly Limit[] | undefined }) {
+export function EffectiveLimits({ apiKey, tier }: { readonly apiKey: ApiKey; readonly tier: Tier | undefined }) {
   if (apiKey.limits !== null) {
     return (
       <span>
@@ -30,12 +31,17 @@ export function EffectiveLimits({ apiKey, tierLimits }: { readonly apiKey: ApiKe
       </span>
     );
   }
-  if (tierLimits === undefined) return <span class="muted">tier missing</span>;
+  if (tier === undefined) return <span class="muted">tier missing</span>;
   return (
     <span>
-      <LimitsList limits={tierLimits} /> <span class="muted small">from tier</span>
+      <LimitsList limits={tier.limits} /> <span class="muted small">from tier</span>
     </span>
   );
+}
+
+/** The mode that applies to the key: its own, else its tier's. */
+export function effectiveMode(apiKey: ApiKey, tier: Tier | undefined): Mode {
+  return apiKey.mode ?? tier?.mode ?? 'enforce';
 }
 
 /** What a key's secret flash carries from the POST to the page after the redirect. */

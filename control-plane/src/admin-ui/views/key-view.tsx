@@ -1,30 +1,24 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-// /admin/keys/{id}: what the key is, its live usage, the edit form, rotate and revoke.
+// /admin/keys/{id}: what the key is, its live usage, the edit form (mode override included),
+// rotate and revoke.
 import type { ApiKey } from '../../keys/schema.js';
 import type { Tier } from '../../tiers/schema.js';
 import type { Usage } from '../../usage/schema.js';
-import {
-  Alert,
-  CsrfField,
-  Field,
-  FormErrors,
-  SelectField,
-  TableWrap,
-  TextField,
-  Time,
-  describedBy,
-  type FieldErrors,
-} from './components.js';
-import { EffectiveLimits, KeyStatusBadge, keyStatus, NewSecret, type SecretFlash } from './key-parts.js';
+import { Alert, CsrfField, Field, FormErrors, SelectField, TextField, Time, describedBy, type FieldErrors } from './components.js';
+import { EffectiveLimits, effectiveMode, KeyStatusBadge, keyStatus, NewSecret, type SecretFlash } from './key-parts.js';
+import { KeyUsage } from './key-usage.js';
 import { Page, type Viewer } from './layout.js';
 import { LimitsEditor, type LimitRow } from './limits-editor.js';
+import { MODE_OPTIONS, ModeBadge, RouteLimitsList } from './policy-parts.js';
 
 export interface KeyEditForm {
   readonly name: string;
   readonly tier: string;
   readonly active: boolean;
   readonly expires: string;
+  /** '' for the tier's mode, else enforce or shadow. */
+  readonly mode: string;
   readonly limits: readonly LimitRow[];
 }
 
@@ -42,11 +36,6 @@ export interface KeyViewProps {
 }
 
 const ACTIVE_HINT = 'An inactive key is refused by gateways until made active again.';
-
-function byStatus(counts: Readonly<Record<string, number>>): string {
-  const entries = Object.entries(counts);
-  return entries.length === 0 ? '' : ` (${entries.map(([status, count]) => `${count} × ${status}`).join(', ')})`;
-}
 
 export function KeyView(props: KeyViewProps) {
   const { viewer, apiKey: key, usage, form, errors } = props;
@@ -83,8 +72,18 @@ export function KeyView(props: KeyViewProps) {
             </dd>
             <dt>Limits</dt>
             <dd>
-              <EffectiveLimits apiKey={key} tierLimits={tier?.limits} />
+              <EffectiveLimits apiKey={key} tier={tier} />
+              {tier?.route_limits && Object.keys(tier.route_limits).length > 0 && <RouteLimitsList routeLimits={tier.route_limits} />}
             </dd>
+            <dt>Mode</dt>
+            <dd data-testid="key-mode">
+              <ModeBadge mode={effectiveMode(key, tier)} />{' '}
+              {key.mode === null ? <span class="muted small">from tier</span> : <span class="tag">override</span>}
+            </dd>
+            <dt>Algorithm</dt>
+            <dd>{tier ? <code>{tier.algorithm}</code> : <span class="muted">tier missing</span>}</dd>
+            <dt>Concurrency</dt>
+            <dd>{tier?.concurrency ? `at most ${tier.concurrency.toLocaleString('en-US')} in flight` : <span class="muted">no cap</span>}</dd>
             <dt>Expires</dt>
             <dd>
               <Time value={key.expires_at} empty="never" />
@@ -115,54 +114,7 @@ export function KeyView(props: KeyViewProps) {
 
         <section class="panel" aria-labelledby="usage-title">
           <h2 id="usage-title">Live usage</h2>
-          {status === 'revoked' ? (
-            <p class="muted">A revoked key has no usage: gateways refuse its secret.</p>
-          ) : usage === null ? (
-            <Alert kind="warning" title="Usage cannot be read right now">
-              The limiter store does not answer; gateways decide as their failure mode says.
-            </Alert>
-          ) : (
-            <>
-              <TableWrap label="Usage per limit">
-                <table class="data compact">
-                  <thead>
-                    <tr>
-                      <th scope="col">Window</th>
-                      <th scope="col" class="num">
-                        Limit
-                      </th>
-                      <th scope="col" class="num">
-                        Used
-                      </th>
-                      <th scope="col" class="num">
-                        Remaining
-                      </th>
-                      <th scope="col" class="num">
-                        Full again in
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {usage.limits.map((limit) => (
-                      <tr>
-                        <td>{limit.window}</td>
-                        <td class="num">{limit.limit.toLocaleString('en-US')}</td>
-                        <td class="num">
-                          <meter min={0} max={limit.limit} value={limit.used} aria-hidden="true" /> {limit.used.toLocaleString('en-US')}
-                        </td>
-                        <td class="num">{limit.remaining.toLocaleString('en-US')}</td>
-                        <td class="num">{`${limit.reset_seconds} s`}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableWrap>
-              <p class="muted small">
-                {`Requests in the last hour: ${usage.totals.last_hour.total}${byStatus(usage.totals.last_hour.by_status)}. `}
-                {`Last day: ${usage.totals.last_day.total}${byStatus(usage.totals.last_day.by_status)}.`}
-              </p>
-            </>
-          )}
+          {status === 'revoked' ? <p class="muted">A revoked key has no usage: gateways refuse its secret.</p> : <KeyUsage usage={usage} />}
         </section>
       </div>
 
@@ -181,7 +133,7 @@ export function KeyView(props: KeyViewProps) {
                   value={form.tier}
                   error={errors.tier}
                   idPrefix="edit"
-                  options={props.tiers.map((item) => ({ value: item.name, label: item.name }))}
+                  options={props.tiers.map((item) => ({ value: item.name, label: `${item.name} (${item.algorithm})`, data: { algorithm: item.algorithm } }))}
                 />
                 <TextField
                   name="expires"
@@ -191,6 +143,15 @@ export function KeyView(props: KeyViewProps) {
                   error={errors.expires_at}
                   hint="Leave empty for a key that never expires."
                   idPrefix="edit"
+                />
+                <SelectField
+                  name="mode"
+                  label="Mode"
+                  value={form.mode}
+                  error={errors.mode}
+                  hint="Shadow forwards requests over a limit and only counts them, for this key alone."
+                  idPrefix="edit"
+                  options={[{ value: '', label: `Inherit from tier (${tier?.mode ?? 'enforce'})` }, ...MODE_OPTIONS]}
                 />
                 <Field id="edit-active" label="Active" error={errors.active}>
                   <span class="checkbox">
@@ -203,7 +164,8 @@ export function KeyView(props: KeyViewProps) {
                 rows={form.limits}
                 errors={errors}
                 legend="Limit override"
-                hint="Replaces the tier's limits for this key only. Leave every row empty to use the tier's limits. Windows: 30s, 1m, 1h, 1d…"
+                hint="Replaces the tier's limits for this key only. Leave every row empty to use the tier's limits. Windows: 30s, 1m, 1h, 1d…, day or month. Burst: only when the tier is gcra."
+                algorithmSelect="edit-tier"
               />
               <div class="form-actions">
                 <button type="submit" class="button primary">

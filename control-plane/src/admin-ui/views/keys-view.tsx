@@ -15,8 +15,9 @@ import {
   Time,
   type FieldErrors,
 } from './components.js';
-import { EffectiveLimits, KeyStatusBadge, keyStatus, NewSecret, type SecretFlash } from './key-parts.js';
+import { EffectiveLimits, effectiveMode, KeyStatusBadge, keyStatus, NewSecret, type SecretFlash } from './key-parts.js';
 import { Page, type Viewer } from './layout.js';
+import { ModeBadge } from './policy-parts.js';
 
 export interface KeyFilters {
   readonly tier?: string | undefined;
@@ -49,7 +50,7 @@ export function keysHref(filters: KeyFilters): string {
 
 export function KeysView(props: KeysViewProps) {
   const { viewer, tiers, keys, filters, errors, form } = props;
-  const tierLimits = new Map(tiers.map((tier) => [tier.name, tier.limits]));
+  const tiersByName = new Map(tiers.map((tier) => [tier.name, tier]));
   const base = { q: filters.q, tier: filters.tier, active: filters.active };
   const filtered = Boolean(filters.q || filters.tier || filters.active);
   return (
@@ -157,7 +158,13 @@ export function KeysView(props: KeysViewProps) {
                       <a href={keysHref({ ...base, tier: key.tier })}>{key.tier}</a>
                     </td>
                     <td>
-                      <EffectiveLimits key={key.id} apiKey={key} tierLimits={tierLimits.get(key.tier)} />
+                      <EffectiveLimits key={key.id} apiKey={key} tier={tiersByName.get(key.tier)} />
+                      {effectiveMode(key, tiersByName.get(key.tier)) === 'shadow' && (
+                        <>
+                          {' '}
+                          <ModeBadge mode="shadow" />
+                        </>
+                      )}
                     </td>
                     <td>
                       <KeyStatusBadge status={keyStatus(key, props.now)} />

@@ -1,6 +1,8 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-// /admin/request-logs: filters, the per-day drill-down, the chart and the rows.
+// /admin/request-logs: filters, the per-day drill-down, the chart and the rows. A row names the
+// limit that refused it (or, in shadow mode, would have: such rows are marked and were forwarded);
+// a request on a keyless route shows its client address instead of a key.
 import type { RequestCountBucket } from '../../request-logs/repository.js';
 import type { RequestLogEntry } from '../../request-logs/schema.js';
 import { Badge, EmptyState, FilterGroup, FormErrors, Pagination, TableWrap, TextField, type FieldErrors } from './components.js';
@@ -40,6 +42,21 @@ function statusKind(status: number): 'ok' | 'warn' | 'bad' | 'plain' {
   if (status >= 500) return 'bad';
   if (status >= 400) return 'plain';
   return 'ok';
+}
+
+/** The limit that refused the request, or that would have in shadow mode (it was forwarded). */
+function LimitedBy({ row }: { readonly row: RequestLogEntry }) {
+  if (!row.limited && !row.shadow_limited) return <span class="muted">—</span>;
+  return (
+    <>
+      {row.limited_by ? <code>{row.limited_by}</code> : <span>a limit</span>}
+      {row.shadow_limited && (
+        <span class="tag tag-shadow" title="A shadow-mode limit would have refused it; it was forwarded">
+          shadow
+        </span>
+      )}
+    </>
+  );
 }
 
 export function RequestLogsView(props: RequestLogsViewProps) {
@@ -102,6 +119,7 @@ export function RequestLogsView(props: RequestLogsViewProps) {
                 <th scope="col">Client</th>
                 <th scope="col">Method</th>
                 <th scope="col">Status</th>
+                <th scope="col">Limited by</th>
                 <th scope="col" class="num">
                   Duration
                 </th>
@@ -109,13 +127,21 @@ export function RequestLogsView(props: RequestLogsViewProps) {
             </thead>
             <tbody>
               {props.rows.map((row) => (
-                <tr>
+                <tr class={row.shadow_limited ? 'shadow-row' : undefined}>
                   <td class="nowrap">
                     <time datetime={row.time} title={row.time}>
                       {`${row.time.slice(0, 10)} ${row.time.slice(11, 19)}`}
                     </time>
                   </td>
-                  <td>{row.key_id ? <a href={`/admin/keys/${encodeURIComponent(row.key_id)}`}>{row.key_id}</a> : <span class="muted">no key</span>}</td>
+                  <td>
+                    {row.key_id ? (
+                      <a href={`/admin/keys/${encodeURIComponent(row.key_id)}`}>{row.key_id}</a>
+                    ) : (
+                      <span class="tag tag-keyless" title={row.client_ip ? 'No key: limited by its client address' : 'No valid key'}>
+                        no key
+                      </span>
+                    )}
+                  </td>
                   <td>{row.tier ?? <span class="muted">—</span>}</td>
                   <td>{row.route ?? <span class="muted">no route</span>}</td>
                   <td>{row.client_ip ? <code>{row.client_ip}</code> : <span class="muted">—</span>}</td>
@@ -124,8 +150,9 @@ export function RequestLogsView(props: RequestLogsViewProps) {
                   </td>
                   <td>
                     <Badge kind={statusKind(row.status)}>{row.status}</Badge>
-                    {row.limited && <span class="tag">{row.limited_by ? `rate-limited: ${row.limited_by}` : 'rate-limited'}</span>}
-                    {row.shadow_limited && <span class="tag">{row.limited_by ? `shadow: ${row.limited_by}` : 'shadow'}</span>}
+                  </td>
+                  <td>
+                    <LimitedBy row={row} />
                   </td>
                   <td class="num">{`${row.duration_ms.toFixed(1)} ms`}</td>
                 </tr>

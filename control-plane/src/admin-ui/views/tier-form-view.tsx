@@ -1,18 +1,24 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
-// /admin/tiers/_new and /admin/tiers/{name}: the tier's form, and on an existing tier the way to
-// delete it.
+// /admin/tiers/_new and /admin/tiers/{name}: the tier's form (limits, route limits and policy),
+// and on an existing tier the way to delete it.
 import { ALGORITHMS } from '../../../../contracts/limits.js';
 import type { Tier } from '../../tiers/schema.js';
 import { Alert, CsrfField, Field, FormErrors, SelectField, TextField, Time, describedBy, type FieldErrors } from './components.js';
 import { Page, type Viewer } from './layout.js';
-import { LimitsEditor, type LimitRow } from './limits-editor.js';
+import { LimitsEditor, type LimitRow, type RouteLimitRow } from './limits-editor.js';
+import { MODE_OPTIONS, ModeBadge } from './policy-parts.js';
 
+/** The form as typed: every field is text, so a refused form shows exactly what was sent. */
 export interface TierForm {
   readonly name: string;
   readonly description: string;
   readonly algorithm: string;
+  readonly mode: string;
+  readonly timezone: string;
+  readonly concurrency: string;
   readonly limits: readonly LimitRow[];
+  readonly routeLimits: readonly RouteLimitRow[];
 }
 
 export interface TierFormViewProps {
@@ -29,7 +35,11 @@ export interface TierFormViewProps {
 const ALGORITHM_LABELS: Record<string, string> = {
   sliding_window: 'sliding_window (default)',
   sliding_log: 'sliding_log (exact)',
+  gcra: 'gcra (smooth rate with a burst)',
 };
+
+/** Suggestions for the time zone field: the IANA names this runtime knows. */
+const TIME_ZONES = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')];
 
 export function TierFormView({ viewer, tier, form, errors, notice, deleteError }: TierFormViewProps) {
   const title = tier ? `Tier ${tier.name}` : 'New tier';
@@ -41,6 +51,7 @@ export function TierFormView({ viewer, tier, form, errors, notice, deleteError }
       </nav>
       <div class="page-head">
         <h1>{title}</h1>
+        {tier && <ModeBadge mode={tier.mode} />}
       </div>
       {notice && <Alert kind="success" title={notice} />}
       {deleteError && <Alert kind="error" title="This tier cannot be deleted">{deleteError}</Alert>}
@@ -73,9 +84,37 @@ export function TierFormView({ viewer, tier, form, errors, notice, deleteError }
               label="Algorithm"
               value={form.algorithm}
               error={errors.algorithm}
-              hint="sliding_window: a two-bucket counter in constant memory. sliding_log: exact, memory grows with the limit."
+              hint="sliding_window: a two-bucket counter in constant memory. sliding_log: exact, memory grows with the limit. gcra: a smooth rate of limit per window, with a burst."
               idPrefix="tier"
               options={ALGORITHMS.map((algorithm) => ({ value: algorithm, label: ALGORITHM_LABELS[algorithm] ?? algorithm }))}
+            />
+            <SelectField
+              name="mode"
+              label="Mode"
+              value={form.mode}
+              error={errors.mode}
+              hint="Shadow tries a policy out: nothing is refused, and what would have been shows in the request logs and metrics."
+              idPrefix="tier"
+              options={MODE_OPTIONS}
+            />
+            <TextField
+              name="timezone"
+              label="Time zone"
+              value={form.timezone}
+              error={errors.timezone}
+              hint="IANA name such as UTC or Europe/Paris: day windows reset at its midnight, month windows on the 1st. Empty means UTC."
+              placeholder="UTC"
+              list="time-zones"
+              idPrefix="tier"
+            />
+            <TextField
+              name="concurrency"
+              label="Concurrency"
+              value={form.concurrency}
+              error={errors.concurrency}
+              hint="Most requests of one key in flight at once, across all gateways. Empty: no cap."
+              inputMode="numeric"
+              idPrefix="tier"
             />
             <Field id="tier-description" label="Description" error={errors.description} wide>
               <textarea
@@ -93,8 +132,22 @@ export function TierFormView({ viewer, tier, form, errors, notice, deleteError }
             rows={form.limits}
             errors={errors}
             legend="Limits"
-            hint="A request is admitted only when every limit admits it. Windows: 30s, 1m, 1h, 1d… (1s to 31d, one limit per window). Empty rows are ignored."
+            hint="A request is admitted only when every limit admits it. Windows: 30s, 1m, 1h, 1d… (1s to 31d), or day and month (calendar, in the time zone); one limit per window. Burst: gcra only, how much may go at once (empty: the limit). Empty rows are ignored."
+            algorithmSelect="tier-algorithm"
           />
+          <LimitsEditor
+            kind="route"
+            rows={form.routeLimits}
+            errors={errors}
+            legend="Route limits (optional)"
+            hint="Limits of this tier's keys on one route (its name in the routes file, or its prefix), instead of the routes file's limits for that route. Each is named route:window in the rate-limit headers. Empty rows are ignored."
+            algorithmSelect="tier-algorithm"
+          />
+          <datalist id="time-zones">
+            {TIME_ZONES.map((zone) => (
+              <option value={zone} />
+            ))}
+          </datalist>
           <div class="form-actions">
             <button type="submit" class="button primary">
               {tier ? 'Save changes' : 'Create tier'}

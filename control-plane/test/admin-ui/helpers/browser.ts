@@ -4,7 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Test } from 'tap';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -67,4 +68,21 @@ export function collectPageProblems(page: Page): string[] {
     }
   });
   return problems;
+}
+
+/**
+ * A browser and one desktop-sized page for a test file, closed when the file ends; a script error,
+ * CSP refusal or failed subresource on any page fails the test that caused it.
+ */
+export async function openCheckedPage(tap: Pick<Test, 'afterEach' | 'teardown' | 'fail'>): Promise<{ browser: Browser; context: BrowserContext; page: Page }> {
+  const browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  const problems = collectPageProblems(page);
+  tap.afterEach(() => {
+    const found = problems.splice(0);
+    if (found.length > 0) tap.fail(`the page reported problems:\n${found.join('\n')}`);
+  });
+  tap.teardown(() => browser.close());
+  return { browser, context, page };
 }
