@@ -37,10 +37,11 @@ async function metrics(): Promise<string> {
   return res.body.text();
 }
 
-/** The pids of the primary's children: its workers. */
+/** The pids of the primary's workers: its children running the gateway's main module (not, say,
+ * the TypeScript loader's compiler service). */
 function workerPids(): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(gateway.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(gateway.child.pid), '-f', 'gateway/src/main'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
   } catch {
     return [];
   }
@@ -95,7 +96,8 @@ t.test('readiness counts both workers', async (t) => {
 });
 
 t.test('two worker processes serve the public port', async (t) => {
-  t.equal(workerPids().length, 2, `workers: ${workerPids().join(', ')}`);
+  const pids = workerPids();
+  t.equal(pids.length, 2, pids.length === 2 ? `workers ${pids.join(', ')}` : `workers ${pids.join(', ')}; the group's log:\n${gateway.stdout()}${gateway.stderr()}`);
 });
 
 t.test('the workers share one limit: across many connections exactly the limit is admitted', async (t) => {
