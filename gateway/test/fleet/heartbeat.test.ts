@@ -6,6 +6,7 @@ import { FORGET_AFTER_MS, MemoryGatewayRegistry, type GatewayBeat, type GatewayR
 import { TOLLGATE_VERSION } from '../../../contracts/version.js';
 import { Heartbeat } from '../../src/fleet/heartbeat.js';
 import { createLogger } from '../../src/log.js';
+import { eventually } from '../helpers/eventually.js';
 
 const logger = createLogger('silent');
 
@@ -77,9 +78,8 @@ t.test('a started heartbeat beats on its interval and closing removes its entry'
   let version = 0;
   const heartbeat = new Heartbeat({ registry, logger, workers: 1, applied: () => ({ epoch: 'e', version: (version += 1) }), intervalMs: 20 });
   heartbeat.start();
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  const [entry] = await registry.list();
-  t.ok((entry?.applied_revision ?? 0) >= 3, `beat ${entry?.applied_revision} times`);
+  const beats = await eventually(async () => (await registry.list())[0]?.applied_revision ?? 0, (count) => count >= 3, 10_000);
+  t.ok(beats >= 3, `beat ${beats} times`);
   await heartbeat.close();
   t.same(await registry.list(), []);
 });
