@@ -166,6 +166,21 @@ t.test("a key's mode override set in the UI reaches REST and the feed, and inher
   t.equal((await app.call('GET', `/v1/keys/${created.id}`)).body.mode, null, 'null: the tier’s mode again');
 });
 
+t.test('a key created in shadow mode from the new-key form is a shadow key in REST, the feed and the list', async (t) => {
+  await page.goto(url('/admin/keys'));
+  await page.getByLabel('Name').fill('shadow from the start');
+  await page.getByLabel('Tier').selectOption('free');
+  await page.getByLabel('Mode').selectOption('shadow');
+  await screenshot(page, 'key-new-shadow-form');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const secret = (await page.getByTestId('new-secret').textContent()) ?? '';
+  const [key] = (await app.call('GET', `/v1/keys?q=${encodeURIComponent('shadow from the start')}`)).body.items;
+  t.equal(key?.mode, 'shadow');
+  t.equal(app.publisher.keyChanges(sha256Hex(secret)).at(-1)?.mode, 'shadow', 'published to the gateways');
+  t.equal(await page.locator('tbody tr', { hasText: 'shadow from the start' }).locator('.badge-warn').textContent(), 'shadow', 'the list marks it');
+  t.equal(await page.getByLabel('Mode').inputValue(), '', 'the form is ready for the next key: inherit');
+});
+
 t.test("a key's burst on a tier that is not gcra is refused with 422 beside the burst", async (t) => {
   await page.goto(url(keyPath));
   await page.getByLabel('Tier').selectOption('smooth');
