@@ -252,6 +252,42 @@ t.test('request logs mark shadow-limited rows, name the limit and show keyless r
   t.same(await page.locator('tbody td code', { hasText: /^203\./ }).allTextContents(), ['203.0.113.9'], 'only the keyless 429 on that route');
 });
 
+t.test('the outcome filters show only limited or only shadow-limited requests, as REST does, and keep the typed filters', async (t) => {
+  const now = Date.now();
+  const onRoute = { keyId: created.id, tier: 'free', route: 'outcomes' };
+  await insertRequestEvents(app.db, [
+    makeEvent({ ...onRoute, timeMs: now - 1000, status: 429, limited: true, limitedBy: '1m' }),
+    makeEvent({ ...onRoute, timeMs: now - 2000, status: 200, shadowLimited: true, limitedBy: '1m' }),
+    makeEvent({ ...onRoute, timeMs: now - 3000, status: 200 }),
+  ]);
+  const statuses = () => page.locator('tbody tr td:nth-child(7)').allTextContents();
+  const restStatuses = async (query: string) => (await app.call('GET', `/v1/request-logs?route=outcomes&${query}`)).body.items.map((item: { status: number }) => String(item.status));
+  await page.goto(url('/admin/request-logs'));
+  await page.getByLabel('Route').fill('outcomes');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  t.same(await statuses(), ['429', '200', '200']);
+
+  await page.getByRole('link', { name: 'Limited only', exact: true }).click();
+  t.same(await statuses(), ['429']);
+  t.same(await statuses(), await restStatuses('limited=true'), 'the rows of limited=true');
+  t.equal(await page.getByLabel('Route').inputValue(), 'outcomes', 'the typed route is kept');
+  t.equal(await page.locator('.filter-group a.current', { hasText: 'only' }).textContent(), 'Limited only');
+
+  await page.getByRole('link', { name: 'Shadow-limited only', exact: true }).click();
+  t.same(await statuses(), ['200']);
+  t.same(await statuses(), await restStatuses('shadow_limited=true'), 'the rows of shadow_limited=true');
+  t.equal(await page.locator('tbody tr.shadow-row').count(), 1, 'marked shadow');
+  await screenshot(page, 'request-logs-shadow-limited');
+
+  await page.getByLabel('Status').fill('429');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  t.equal(new URL(page.url()).searchParams.get('shadow_limited'), 'true', 'applying the form keeps the outcome chosen');
+  t.match(await page.locator('.empty').textContent(), 'No requests match these filters.');
+
+  await page.getByRole('link', { name: 'All requests', exact: true }).click();
+  t.same(await statuses(), ['429'], 'every outcome again, the typed filters kept');
+});
+
 t.test('the audit log shows policy changes: mode, concurrency, time zone, bursts and route limits', async (t) => {
   await page.goto(url('/admin/tiers/trial'));
   await page.getByLabel('Mode').selectOption('enforce');
