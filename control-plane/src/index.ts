@@ -10,11 +10,9 @@
 // REST API. In process: PGlite in the data directory, and the change feed and request-log delivery
 // in memory, handed to the gateway running in the same process (`feed`, `deliverRequestEvents`).
 import type { Logger } from 'pino';
-import { META_VERSION_FIELD, type FeedSource } from '../../contracts/feed.js';
-import { MemoryGatewayRegistry, redisGatewayRegistry, type GatewayRegistry } from '../../contracts/gateway-registry.js';
-import { changeTimes } from '../../contracts/lua/feed-scripts.js';
+import type { FeedSource } from '../../contracts/feed.js';
+import { MemoryGatewayRegistry, type GatewayRegistry } from '../../contracts/gateway-registry.js';
 import { createLimiterScripts, type LimiterScripts } from '../../contracts/lua/scripts.js';
-import { projectionKeys } from '../../contracts/redis-keys.js';
 import { createRedisConnection, reportConnectionState, type RedisConnection } from '../../contracts/redis-connection.js';
 import type { RequestEvent } from '../../contracts/request-event.js';
 import { createAdminUi } from './admin-ui/admin-ui.js';
@@ -26,6 +24,7 @@ import { createMemoryChangeFeed } from './feed/memory-feed.js';
 import type { ChangePublisher } from './feed/publisher.js';
 import { createRedisChangePublisher } from './feed/redis-publisher.js';
 import { gatewayRoutes } from './gateways/routes.js';
+import { redisFleetSource } from './gateways/redis-fleet-source.js';
 import { createGatewayService, type FleetSource } from './gateways/service.js';
 import { createLogger } from './log.js';
 import { createDirectRequestLogDelivery } from './log-writer/direct-delivery.js';
@@ -101,6 +100,7 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
     logger,
     usage,
     requestLogs,
+    gateways,
     signInLimiter: backend.limiter,
     trustedProxies: config.trustedProxies,
     session: config.adminSession,
@@ -169,13 +169,7 @@ async function productionBackend(config: Config, logger: Logger): Promise<Backen
     migrations,
     publisher,
     limiter: createLimiterScripts(redis, config.redisKeyPrefix),
-    fleet: {
-      registry: redisGatewayRegistry(redis, config.redisKeyPrefix),
-      async changes() {
-        const [version, times] = await Promise.all([redis.hget(projectionKeys(config.redisKeyPrefix).meta, META_VERSION_FIELD), changeTimes(redis, config.redisKeyPrefix)]);
-        return { version: Number(version ?? 0), times };
-      },
-    },
+    fleet: redisFleetSource(redis, config.redisKeyPrefix),
     async close() {
       await requestLogs.close();
       await publisher.close();

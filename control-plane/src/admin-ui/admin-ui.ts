@@ -9,11 +9,13 @@ import type { Db } from '../db.js';
 import { MethodNotAllowedError, NotFoundError } from '../http/errors.js';
 import type { Reply, Route } from '../http/router.js';
 import type { TrustedProxies } from '../../../contracts/trusted-proxies.js';
+import type { GatewayService } from '../gateways/service.js';
 import type { Logger } from '../log.js';
 import type { RequestLogService } from '../request-logs/service.js';
 import type { UsageService } from '../usage/service.js';
 import { createPageKit } from './page-route.js';
 import { auditRoutes } from './pages/audit-log.js';
+import { gatewayRoutes } from './pages/gateways.js';
 import { keyRoutes } from './pages/keys.js';
 import { publicFileRoutes } from './pages/public-files.js';
 import { requestLogRoutes } from './pages/request-logs.js';
@@ -30,6 +32,8 @@ export interface AdminUiDeps {
   readonly logger: Logger;
   readonly usage: UsageService;
   readonly requestLogs: RequestLogService;
+  /** The gateways' heartbeats, as GET /v1/gateways lists them. */
+  readonly gateways: GatewayService;
   /** The limiter that counts failed sign-ins: Redis scripts, or the embedded store's adapter. */
   readonly signInLimiter: SignInLimiterStore;
   readonly trustedProxies: TrustedProxies;
@@ -70,6 +74,7 @@ export function createAdminUi(deps: AdminUiDeps): AdminUi {
         ...tierRoutes({ kit, services }),
         ...requestLogRoutes({ kit, requestLogs: deps.requestLogs, clock: deps.clock }),
         ...auditRoutes({ kit, services }),
+        ...gatewayRoutes({ kit, gateways: deps.gateways, clock: deps.clock }),
       ];
     },
     errorPage(pathname, error) {

@@ -1,6 +1,6 @@
 // request_log rows (migrations/0010): the log writer's idempotent batch insert, the list behind
 // GET /v1/request-logs, per-status totals for the usage endpoint, partition upkeep and retention.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { RequestEvent } from '../../../contracts/request-event.js';
 import type { Database, Db } from '../db.js';
 
@@ -81,6 +81,10 @@ export interface RequestLogFilter {
   readonly from?: Date;
   /** Exclusive upper bound. */
   readonly to?: Date;
+  /** true: only rows a limit refused; false: only the others. */
+  readonly limited?: boolean;
+  /** true: only rows a shadow-mode limit would have refused; false: only the others. */
+  readonly shadowLimited?: boolean;
   /** Keyset position: only rows strictly older than (time, eventId). */
   readonly before?: { readonly time: Date; readonly eventId: string };
   readonly limit: number;
@@ -101,6 +105,24 @@ export interface RequestLogRow {
   readonly shadow_limited: boolean;
 }
 
+/** The filter's conditions (all but the keyset position and page size) added to a query of request_log. */
+function whereRowsMatch<O>(
+  query: SelectQueryBuilder<RequestLogDatabase, 'request_log', O>,
+  filter: Omit<RequestLogFilter, 'before' | 'limit'>,
+): SelectQueryBuilder<RequestLogDatabase, 'request_log', O> {
+  let rows = query;
+  if (filter.keyId !== undefined) rows = rows.where('key_id', '=', filter.keyId);
+  if (filter.status !== undefined) rows = rows.where('status', '=', filter.status);
+  if (filter.route !== undefined) rows = rows.where('route', '=', filter.route);
+  if (filter.from !== undefined) rows = rows.where('time', '>=', filter.from);
+  if (filter.to !== undefined) rows = rows.where('time', '<', filter.to);
+  // Written out, not bound as `limited = $1`: a prepared statement's generic plan cannot tell that
+  // $1 is true, so it could never use the partial indexes on limited and shadow_limited (0070).
+  if (filter.limited !== undefined) rows = rows.where(filter.limited ? sql<boolean>`limited` : sql<boolean>`not limited`);
+  if (filter.shadowLimited !== undefined) rows = rows.where(filter.shadowLimited ? sql<boolean>`shadow_limited` : sql<boolean>`not shadow_limited`);
+  return rows;
+}
+
 /** Newest first, ordered by (time, event_id) descending so pages stay stable under inserts. */
 export async function listRequestLogs(db: Db, filter: RequestLogFilter): Promise<RequestLogRow[]> {
   let query = withRequestLog(db)
@@ -109,12 +131,8 @@ export async function listRequestLogs(db: Db, filter: RequestLogFilter): Promise
     .select(sql<string | null>`host(client_ip)`.as('client_ip'))
     .orderBy('time', 'desc')
     .orderBy('event_id', 'desc')
-    .limit(filter.limit);
-  if (filter.keyId !== undefined) query = query.where('key_id', '=', filter.keyId);
-  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-  if (filter.route !== undefined) query = query.where('route', '=', filter.route);
-  if (filter.from !== undefined) query = query.where('time', '>=', filter.from);
-  if (filter.to !== undefined) query = query.where('time', '<', filter.to);
+    .limit(filter.limit)
+    .$call((rows) => whereRowsMatch(rows, filter));
   if (filter.before !== undefined) {
     const { time, eventId } = filter.before;
     query = query.where(sql<boolean>`(time, event_id) < (cast(${time.toISOString()} as timestamptz), cast(${eventId} as text))`);
@@ -220,7 +238,7 @@ export async function countRequestsByBucket(
   unit: 'hour' | 'day',
 ): Promise<RequestCountBucket[]> {
   const bucket = sql<string>`to_char(date_trunc(${unit}, time at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
-  let query = withRequestLog(db)
+  const query = withRequestLog(db)
     .selectFrom('request_log')
     .select([
       bucket.as('start'),
@@ -228,12 +246,8 @@ export async function countRequestsByBucket(
       sql<string>`(count(*) filter (where limited))::text`.as('limited'),
     ])
     .groupBy(sql`1`)
-    .orderBy(sql`1`);
-  if (filter.keyId !== undefined) query = query.where('key_id', '=', filter.keyId);
-  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-  if (filter.route !== undefined) query = query.where('route', '=', filter.route);
-  if (filter.from !== undefined) query = query.where('time', '>=', filter.from);
-  if (filter.to !== undefined) query = query.where('time', '<', filter.to);
+    .orderBy(sql`1`)
+    .$call((rows) => whereRowsMatch(rows, filter));
   const rows = await query.execute();
   return rows.map((row) => ({ start: row.start, total: Number(row.total), limited: Number(row.limited) }));
 }

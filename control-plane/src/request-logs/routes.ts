@@ -24,6 +24,8 @@ export function requestLogRoutes(service: Pick<RequestLogService, 'list'>): Rout
           route: parsed.route,
           from: parsed.from,
           to: parsed.to,
+          limited: parsed.limited,
+          shadowLimited: parsed.shadow_limited,
           limit: parsed.limit,
           cursor: parsed.cursor,
         });

@@ -4,6 +4,9 @@ import { cursorSchema, pageLimitSchema } from '../http/pagination.js';
 import { storableDateTimeSchema } from '../http/storable.js';
 
 const isoTime = storableDateTimeSchema;
+const booleanText = z
+  .enum(['true', 'false'])
+  .transform((value) => value === 'true');
 
 export const requestLogListQuerySchema = z.strictObject({
   key_id: z.string().min(1).max(200).optional().describe('only requests made with this key'),
@@ -16,6 +19,10 @@ export const requestLogListQuerySchema = z.strictObject({
   route: z.string().min(1).max(200).optional().describe('only requests to this configured route'),
   from: isoTime.optional().describe('ISO 8601; requests at or after this time'),
   to: isoTime.optional().describe('ISO 8601; requests before this time'),
+  limited: booleanText.optional().describe('true: only requests a rate limit refused; false: only the others'),
+  shadow_limited: booleanText
+    .optional()
+    .describe('true: only requests a shadow-mode limit would have refused (they were forwarded); false: only the others'),
   limit: pageLimitSchema,
   cursor: cursorSchema,
 });

@@ -18,6 +18,10 @@ export interface RequestLogListOptions {
   readonly from?: string;
   /** ISO 8601, exclusive. */
   readonly to?: string;
+  /** true: only requests a limit refused; false: only the others. */
+  readonly limited?: boolean;
+  /** true: only requests a shadow-mode limit would have refused; false: only the others. */
+  readonly shadowLimited?: boolean;
   readonly limit?: number;
   readonly cursor?: string;
 }
@@ -48,6 +52,8 @@ export function createRequestLogService(db: Db): RequestLogService {
         route: options.route,
         from,
         to,
+        limited: options.limited,
+        shadowLimited: options.shadowLimited,
         before,
         limit: limit + 1,
       });
@@ -68,6 +74,8 @@ export function createRequestLogService(db: Db): RequestLogService {
           route: options.route,
           from: options.from === undefined ? undefined : new Date(options.from),
           to: options.to === undefined ? undefined : new Date(options.to),
+          limited: options.limited,
+          shadowLimited: options.shadowLimited,
         },
         unit,
       );

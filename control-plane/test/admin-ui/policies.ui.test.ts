@@ -166,6 +166,21 @@ t.test("a key's mode override set in the UI reaches REST and the feed, and inher
   t.equal((await app.call('GET', `/v1/keys/${created.id}`)).body.mode, null, 'null: the tier’s mode again');
 });
 
+t.test('a key created in shadow mode from the new-key form is a shadow key in REST, the feed and the list', async (t) => {
+  await page.goto(url('/admin/keys'));
+  await page.getByLabel('Name').fill('shadow from the start');
+  await page.getByLabel('Tier').selectOption('free');
+  await page.getByLabel('Mode').selectOption('shadow');
+  await screenshot(page, 'key-new-shadow-form');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const secret = (await page.getByTestId('new-secret').textContent()) ?? '';
+  const [key] = (await app.call('GET', `/v1/keys?q=${encodeURIComponent('shadow from the start')}`)).body.items;
+  t.equal(key?.mode, 'shadow');
+  t.equal(app.publisher.keyChanges(sha256Hex(secret)).at(-1)?.mode, 'shadow', 'published to the gateways');
+  t.equal(await page.locator('tbody tr', { hasText: 'shadow from the start' }).locator('.badge-warn').textContent(), 'shadow', 'the list marks it');
+  t.equal(await page.getByLabel('Mode').inputValue(), '', 'the form is ready for the next key: inherit');
+});
+
 t.test("a key's burst on a tier that is not gcra is refused with 422 beside the burst", async (t) => {
   await page.goto(url(keyPath));
   await page.getByLabel('Tier').selectOption('smooth');
@@ -235,6 +250,42 @@ t.test('request logs mark shadow-limited rows, name the limit and show keyless r
   await page.getByLabel('Status').fill('429');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   t.same(await page.locator('tbody td code', { hasText: /^203\./ }).allTextContents(), ['203.0.113.9'], 'only the keyless 429 on that route');
+});
+
+t.test('the outcome filters show only limited or only shadow-limited requests, as REST does, and keep the typed filters', async (t) => {
+  const now = Date.now();
+  const onRoute = { keyId: created.id, tier: 'free', route: 'outcomes' };
+  await insertRequestEvents(app.db, [
+    makeEvent({ ...onRoute, timeMs: now - 1000, status: 429, limited: true, limitedBy: '1m' }),
+    makeEvent({ ...onRoute, timeMs: now - 2000, status: 200, shadowLimited: true, limitedBy: '1m' }),
+    makeEvent({ ...onRoute, timeMs: now - 3000, status: 200 }),
+  ]);
+  const statuses = () => page.locator('tbody tr td:nth-child(7)').allTextContents();
+  const restStatuses = async (query: string) => (await app.call('GET', `/v1/request-logs?route=outcomes&${query}`)).body.items.map((item: { status: number }) => String(item.status));
+  await page.goto(url('/admin/request-logs'));
+  await page.getByLabel('Route').fill('outcomes');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  t.same(await statuses(), ['429', '200', '200']);
+
+  await page.getByRole('link', { name: 'Limited only', exact: true }).click();
+  t.same(await statuses(), ['429']);
+  t.same(await statuses(), await restStatuses('limited=true'), 'the rows of limited=true');
+  t.equal(await page.getByLabel('Route').inputValue(), 'outcomes', 'the typed route is kept');
+  t.equal(await page.locator('.filter-group a.current', { hasText: 'only' }).textContent(), 'Limited only');
+
+  await page.getByRole('link', { name: 'Shadow-limited only', exact: true }).click();
+  t.same(await statuses(), ['200']);
+  t.same(await statuses(), await restStatuses('shadow_limited=true'), 'the rows of shadow_limited=true');
+  t.equal(await page.locator('tbody tr.shadow-row').count(), 1, 'marked shadow');
+  await screenshot(page, 'request-logs-shadow-limited');
+
+  await page.getByLabel('Status').fill('429');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  t.equal(new URL(page.url()).searchParams.get('shadow_limited'), 'true', 'applying the form keeps the outcome chosen');
+  t.match(await page.locator('.empty').textContent(), 'No requests match these filters.');
+
+  await page.getByRole('link', { name: 'All requests', exact: true }).click();
+  t.same(await statuses(), ['429'], 'every outcome again, the typed filters kept');
 });
 
 t.test('the audit log shows policy changes: mode, concurrency, time zone, bursts and route limits', async (t) => {

@@ -127,3 +127,24 @@ t.test("a key's mode posted without the session's CSRF token is refused and chan
   t.equal(answer.status, 403);
   t.equal((await app.call('GET', `/v1/keys/${key.id}`)).body.mode, null);
 });
+
+t.test('a new key posted with mode shadow is created in shadow mode', async (t) => {
+  const answer = await postForm('/admin/keys', '/admin/keys', { name: 'trial client', tier: 'basic', mode: 'shadow', expires: '' });
+  t.equal(answer.status, 303);
+  const listed = (await app.call('GET', '/v1/keys?q=trial')).body.items;
+  t.same(listed.map((key: { name: string; mode: string | null }) => [key.name, key.mode]), [['trial client', 'shadow']]);
+});
+
+t.test('a new key posted with an empty mode inherits its tier’s', async (t) => {
+  await postForm('/admin/keys', '/admin/keys', { name: 'plain client', tier: 'basic', mode: '', expires: '' });
+  const listed = (await app.call('GET', '/v1/keys?q=plain')).body.items;
+  t.same(listed.map((key: { mode: string | null }) => key.mode), [null]);
+});
+
+t.test('a new key with a mode that does not exist is refused beside the mode, the name kept, nothing created', async (t) => {
+  const answer = await postForm('/admin/keys', '/admin/keys', { name: 'loud client', tier: 'basic', mode: 'loud', expires: '' });
+  t.equal(answer.status, 400);
+  t.match(errorBeside(answer.html, 'new-key-mode'), /enforce.*shadow/, 'beside the mode, naming the choices');
+  t.match(answer.html, /id="new-key-name"[^>]*value="loud client"/, 'the name typed is kept');
+  t.same((await app.call('GET', '/v1/keys?q=loud')).body.items, []);
+});

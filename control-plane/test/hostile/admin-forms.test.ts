@@ -63,6 +63,7 @@ t.test('a NUL in a filter or a page path answers a 400 page naming it', async (t
     ['/admin/keys?tier=basic%00', 'tier'],
     ['/admin/request-logs?key_id=%00', 'key_id'],
     ['/admin/request-logs?route=a%00', 'route'],
+    ['/admin/request-logs?limited=true%00', 'limited'],
     ['/admin/audit-log?resource_id=%00', 'resource_id'],
     ['/admin/keys/key_%00', 'id'],
     ['/admin/tiers/%00', 'name'],
@@ -82,6 +83,17 @@ t.test('request-log dates PostgreSQL cannot hold are errors beside their fields'
     t.equal(page.status, 400, query);
     t.match(page.html, message, `${query}: says what is wrong`);
     t.notMatch(page.html, /Something went wrong/, `${query}: not the failure page`);
+  }
+});
+
+t.test('a request-log outcome filter other than true or false is a 400 page saying which', async (t) => {
+  for (const [query, message] of [
+    ['limited=yes', 'The limited filter must be true or false.'],
+    ['shadow_limited=1', 'The shadow-limited filter must be true or false.'],
+  ] as const) {
+    const page = await get(base, `/admin/request-logs?${query}`, signedIn);
+    t.equal(page.status, 400, query);
+    t.match(page.html, message, `${query}: says what is wrong`);
   }
 });
 

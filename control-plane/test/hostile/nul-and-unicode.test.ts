@@ -31,7 +31,7 @@ const countsBefore = await rowCounts();
 
 const QUERY_PARAMETERS: Record<string, readonly string[]> = {
   '/v1/keys': ['tier', 'active', 'q', 'limit', 'cursor'],
-  '/v1/request-logs': ['key_id', 'status', 'route', 'from', 'to', 'limit', 'cursor'],
+  '/v1/request-logs': ['key_id', 'status', 'route', 'from', 'to', 'limited', 'shadow_limited', 'limit', 'cursor'],
   '/v1/audit-log': ['resource_type', 'resource_id', 'limit', 'cursor'],
 };
 

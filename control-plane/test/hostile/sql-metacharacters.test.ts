@@ -56,7 +56,7 @@ t.test('q matches %, _ and \\ literally, in names and prefixes', async (t) => {
 
 const FILTERS: Record<string, readonly string[]> = {
   '/v1/keys': ['tier', 'active', 'q', 'limit', 'cursor'],
-  '/v1/request-logs': ['key_id', 'status', 'route', 'from', 'to', 'limit', 'cursor'],
+  '/v1/request-logs': ['key_id', 'status', 'route', 'from', 'to', 'limited', 'shadow_limited', 'limit', 'cursor'],
   '/v1/audit-log': ['resource_type', 'resource_id', 'limit', 'cursor'],
 };
 // Text filters compared for equality: a metacharacter value exists nowhere, so nothing matches.

@@ -31,6 +31,10 @@ const events = Array.from({ length: 60 }, (_, index) =>
     durationMs: index / 4,
   }),
 );
+// Three a shadow-mode limit would have refused (forwarded: 200), on a route and key of their own.
+for (const minutesAgo of [30.5, 40.5, 50.5]) {
+  events.push(makeEvent({ timeMs: base - minutesAgo * MINUTE, keyId: 'key_shadow', route: 'c', status: 200, shadowLimited: true, limitedBy: '1m' }));
+}
 // Two events in the same millisecond: the cursor must tell them apart.
 events.push(makeEvent({ timeMs: base - 7 * MINUTE, keyId: 'key_tie', route: 'a', status: 200 }));
 events.push(makeEvent({ timeMs: base - 7 * MINUTE, keyId: 'key_tie', route: 'a', status: 200 }));
@@ -81,6 +85,47 @@ t.test('filters by key, status, route and time range', async (t) => {
   t.equal(offset.body.items.length, 13, 'a time with an offset is understood (minutes 10..0 plus the two ties)');
 });
 
+/** Every row of a filtered list, following next_cursor from page to page. */
+async function allPages(query: string, pageSize: number): Promise<{ time: string; limited: boolean; shadow_limited: boolean; key_id: string }[]> {
+  const items = [];
+  let cursor: string | null = null;
+  do {
+    const response = await ctx.call('GET', `/v1/request-logs?${query}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`);
+    items.push(...response.body.items);
+    cursor = response.body.next_cursor;
+  } while (cursor);
+  return items;
+}
+
+t.test('limited=true lists only the requests a limit refused, newest first, across pages', async (t) => {
+  const items = await allPages('limited=true', 6);
+  const expected = events.filter((event) => event.limited).map((event) => event.timeMs).sort((a, b) => b - a);
+  t.equal(items.length, 20);
+  t.ok(items.every((item) => item.limited));
+  t.same(items.map((item) => Date.parse(item.time)), expected, 'each once, newest first');
+});
+
+t.test('shadow_limited=true lists only the requests a shadow-mode limit would have refused', async (t) => {
+  const response = await ctx.call('GET', '/v1/request-logs?shadow_limited=true&limit=500');
+  t.same(response.body.items.map((item: { key_id: string; shadow_limited: boolean; limited: boolean }) => [item.key_id, item.shadow_limited, item.limited]), [
+    ['key_shadow', true, false],
+    ['key_shadow', true, false],
+    ['key_shadow', true, false],
+  ]);
+});
+
+t.test('limited=false and shadow_limited=false together leave out every request a limit refused or would have', async (t) => {
+  const response = await ctx.call('GET', '/v1/request-logs?limited=false&shadow_limited=false&limit=500');
+  t.equal(response.body.items.length, events.filter((event) => !event.limited && !event.shadowLimited).length);
+  t.ok(response.body.items.every((item: { limited: boolean; shadow_limited: boolean }) => !item.limited && !item.shadow_limited));
+});
+
+t.test('the limited filter combines with the others', async (t) => {
+  const response = await ctx.call('GET', '/v1/request-logs?limited=true&route=b&limit=500');
+  t.equal(response.body.items.length, events.filter((event) => event.limited && event.route === 'b').length);
+  t.ok(response.body.items.every((item: { limited: boolean; route: string }) => item.limited && item.route === 'b'));
+});
+
 t.test('pages with a cursor neither skip nor repeat rows while new rows arrive', async (t) => {
   const seen: string[] = [];
   let cursor: string | null = null;
@@ -110,6 +155,8 @@ t.test('unknown query parameters and invalid filters answer 400 naming the field
     ['to=2026-11-26T03:00:00', 'to'],
     ['limit=501', 'limit'],
     ['cursor=nonsense', 'cursor'],
+    ['limited=yes', 'limited'],
+    ['shadow_limited=1', 'shadow_limited'],
     [`from=${new Date(base).toISOString()}&to=${new Date(base - MINUTE).toISOString()}`, 'from'],
   ] as const) {
     const response = await ctx.call('GET', `/v1/request-logs?${query}`);
@@ -128,5 +175,5 @@ t.test('the OpenAPI document describes the request-log filters', async (t) => {
   const operation = response.body.paths['/v1/request-logs']?.get;
   t.ok(operation, 'the path is documented');
   const names = (operation.parameters ?? []).map((parameter: { name: string }) => parameter.name).sort();
-  t.same(names, ['cursor', 'from', 'key_id', 'limit', 'route', 'status', 'to']);
+  t.same(names, ['cursor', 'from', 'key_id', 'limit', 'limited', 'route', 'shadow_limited', 'status', 'to']);
 });

@@ -18,7 +18,7 @@ import { ConfirmView } from '../views/confirm-view.js';
 import type { SecretFlash } from '../views/key-parts.js';
 import { KeyView, type KeyEditForm } from '../views/key-view.js';
 import { EXTRA_LIMIT_ROWS } from '../views/limits-editor.js';
-import { KeysView, type KeyFilters } from '../views/keys-view.js';
+import { KeysView, type KeyFilters, type NewKeyForm } from '../views/keys-view.js';
 
 export const KEYS_PAGE_SIZE = 25;
 
@@ -43,7 +43,7 @@ export function keyRoutes({ kit, services, sessions, usage, clock }: KeyPageDeps
     return parsed.success ? parsed.data : null;
   }
 
-  async function listPage(context: SignedInContext, status: number, form: { name: string; tier: string; expires: string }, errors: FieldErrors) {
+  async function listPage(context: SignedInContext, status: number, form: NewKeyForm, errors: FieldErrors) {
     const raw: Record<string, string> = {};
     for (const name of ['tier', 'active', 'q', 'cursor']) {
       const value = context.query.get(name)?.trim();
@@ -110,14 +110,21 @@ export function keyRoutes({ kit, services, sessions, usage, clock }: KeyPageDeps
   const keyPath = (id: string) => `/admin/keys/${encodeURIComponent(id)}`;
 
   return [
-    kit.signedInPage('GET', '/admin/keys', (context) => listPage(context, 200, { name: '', tier: '', expires: '' }, {})),
+    kit.signedInPage('GET', '/admin/keys', (context) => listPage(context, 200, { name: '', tier: '', mode: '', expires: '' }, {})),
 
     kit.signedInPage('POST', '/admin/keys', async (context) => {
-      const form = { name: text(context.form, 'name'), tier: text(context.form, 'tier'), expires: text(context.form, 'expires') };
+      const form: NewKeyForm = {
+        name: text(context.form, 'name'),
+        tier: text(context.form, 'tier'),
+        mode: text(context.form, 'mode'),
+        expires: text(context.form, 'expires'),
+      };
       try {
         const input = parseOrThrow(createKeySchema, {
           name: form.name,
           tier: form.tier,
+          // '' is the tier's mode: null, as on the key's page.
+          mode: form.mode === '' ? null : form.mode,
           expires_at: utcDateTime(form.expires, 'expires_at'),
         });
         const created = await services.keys.create(input, context.session.username);

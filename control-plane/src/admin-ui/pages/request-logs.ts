@@ -26,16 +26,38 @@ interface Criteria {
   readonly route?: string;
   readonly from?: string;
   readonly to?: string;
+  readonly limited?: boolean;
+  readonly shadowLimited?: boolean;
+}
+
+/** `true`/`false` as GET /v1/request-logs takes them; '' is no filter. */
+function readBoolean(value: string, field: string, errors: Record<string, string>): boolean | undefined {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (value !== '') errors[field] = 'must be true or false';
+  return undefined;
 }
 
 /** The filters as typed, and what they mean; a bad one becomes an error beside its field. */
 function readFilters(query: URLSearchParams): { filters: RequestLogFilters; criteria: Criteria; errors: FieldErrors } {
   const get = (name: string) => (query.get(name) ?? '').trim().slice(0, 200);
-  const filters: RequestLogFilters = { key_id: get('key_id'), status: get('status'), route: get('route'), from: get('from'), to: get('to'), day: get('day') };
+  const filters: RequestLogFilters = {
+    key_id: get('key_id'),
+    status: get('status'),
+    route: get('route'),
+    from: get('from'),
+    to: get('to'),
+    day: get('day'),
+    limited: get('limited'),
+    shadow_limited: get('shadow_limited'),
+  };
   const errors: Record<string, string> = {};
   const criteria: { -readonly [K in keyof Criteria]: Criteria[K] } = {};
   if (filters.key_id) criteria.keyId = filters.key_id;
   if (filters.route) criteria.route = filters.route;
+  const limited = readBoolean(filters.limited, 'limited', errors);
+  if (limited !== undefined) criteria.limited = limited;
+  const shadowLimited = readBoolean(filters.shadow_limited, 'shadow_limited', errors);
+  if (shadowLimited !== undefined) criteria.shadowLimited = shadowLimited;
   if (filters.status) {
     if (/^[1-5]\d\d$/.test(filters.status)) criteria.status = Number(filters.status);
     else errors.status = 'must be an HTTP status code from 100 to 599';
@@ -78,7 +100,7 @@ export function requestLogRoutes({ kit, requestLogs, clock }: { readonly kit: Pa
       const { filters, criteria, errors } = readFilters(context.query);
       const cursor = context.query.get('cursor') || null;
       const nowMs = clock().getTime();
-      const sameRows = { keyId: criteria.keyId, status: criteria.status, route: criteria.route };
+      const sameRows = { keyId: criteria.keyId, status: criteria.status, route: criteria.route, limited: criteria.limited, shadowLimited: criteria.shadowLimited };
       const empty = { items: [], next_cursor: null };
       const valid = Object.keys(errors).length === 0;
       const chartEndMs = criteria.to !== undefined ? Date.parse(criteria.to) : nowMs;

@@ -212,6 +212,27 @@ export function Time({ value, empty = '—' }: { readonly value: string | null; 
   );
 }
 
+/** How long ago, in the largest unit that fits: `3 s ago`, `4 min ago`, `2 h ago`, `3 d ago`. */
+export function agoText(elapsedMs: number): string {
+  // A clock a little ahead of ours (another machine's) must not read as the future.
+  if (elapsedMs < 1000) return 'just now';
+  const seconds = Math.floor(elapsedMs / 1000);
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 48 * 3600) return `${Math.floor(seconds / 3600)} h ago`;
+  return `${Math.floor(seconds / 86_400)} d ago`;
+}
+
+/** `3 s ago`, with the exact instant in the element and its tooltip. */
+export function Ago({ value, now }: { readonly value: string; readonly now: Date }) {
+  const iso = new Date(value).toISOString();
+  return (
+    <time datetime={iso} title={iso}>
+      {agoText(now.getTime() - Date.parse(iso))}
+    </time>
+  );
+}
+
 /** `60 / 1m`, and `, burst 10` where a GCRA limit has one. */
 export function limitText(limit: Limit): string {
   const text = `${limit.limit.toLocaleString('en-US')} / ${limit.window}`;

@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource preact */
 // /admin/keys: the secret of a key just created, the new-key form, filters, the list.
+import { MODES, type Mode } from '../../../../contracts/limits.js';
 import type { ApiKey } from '../../keys/schema.js';
 import type { Tier } from '../../tiers/schema.js';
 import {
@@ -14,6 +15,7 @@ import {
   TextField,
   Time,
   type FieldErrors,
+  type SelectOption,
 } from './components.js';
 import { EffectiveLimits, effectiveMode, KeyStatusBadge, keyStatus, NewSecret, type SecretFlash } from './key-parts.js';
 import { Page, type Viewer } from './layout.js';
@@ -34,9 +36,24 @@ export interface KeysViewProps {
   readonly nextCursor: string | null;
   readonly filters: KeyFilters;
   readonly flash: SecretFlash | null;
-  readonly form: { readonly name: string; readonly tier: string; readonly expires: string };
+  readonly form: NewKeyForm;
   readonly errors: FieldErrors;
 }
+
+/** The new-key form as typed; `mode` '' inherits the tier's. */
+export interface NewKeyForm {
+  readonly name: string;
+  readonly tier: string;
+  readonly mode: string;
+  readonly expires: string;
+}
+
+/** Short enough for the one-line form; the key's page words them in full. */
+const NEW_KEY_MODE_LABELS: Record<Mode, string> = { enforce: 'Enforce', shadow: 'Shadow: count, never refuse' };
+const NEW_KEY_MODE_OPTIONS: readonly SelectOption[] = [
+  { value: '', label: 'Inherit from tier' },
+  ...MODES.map((mode) => ({ value: mode, label: NEW_KEY_MODE_LABELS[mode] })),
+];
 
 export function keysHref(filters: KeyFilters): string {
   const params = new URLSearchParams();
@@ -79,6 +96,14 @@ export function KeysView(props: KeysViewProps) {
               required
               idPrefix="new-key"
               options={tiers.map((tier) => ({ value: tier.name, label: tier.name }))}
+            />
+            <SelectField
+              name="mode"
+              label="Mode"
+              value={form.mode}
+              error={errors.mode}
+              idPrefix="new-key"
+              options={NEW_KEY_MODE_OPTIONS}
             />
             <TextField name="expires" label="Expires (UTC, optional)" type="datetime-local" value={form.expires} error={errors.expires_at} idPrefix="new-key" />
             <div class="form-actions">

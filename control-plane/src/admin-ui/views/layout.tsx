@@ -7,7 +7,7 @@ import { renderToString } from 'preact-render-to-string';
 import { assetUrl } from '../static-files.js';
 import { CsrfField } from './components.js';
 
-export type Section = 'keys' | 'tiers' | 'request-logs' | 'audit-log';
+export type Section = 'keys' | 'tiers' | 'request-logs' | 'audit-log' | 'gateways';
 
 /** Who is signed in, and the CSRF token their forms carry. */
 export interface Viewer {
@@ -20,6 +20,7 @@ const SECTIONS: readonly { readonly id: Section; readonly label: string; readonl
   { id: 'tiers', label: 'Tiers', href: '/admin/tiers' },
   { id: 'request-logs', label: 'Request logs', href: '/admin/request-logs' },
   { id: 'audit-log', label: 'Audit log', href: '/admin/audit-log' },
+  { id: 'gateways', label: 'Gateways', href: '/admin/gateways' },
 ];
 
 /** preact renders elements only; the doctype is ours. Every text and attribute is escaped. */

@@ -16,6 +16,9 @@ export interface RequestLogFilters {
   readonly from: string;
   readonly to: string;
   readonly day: string;
+  /** 'true' or 'false' as in GET /v1/request-logs; '' for all. */
+  readonly limited: string;
+  readonly shadow_limited: string;
 }
 
 export interface RequestLogsViewProps {
@@ -59,9 +62,20 @@ function LimitedBy({ row }: { readonly row: RequestLogEntry }) {
   );
 }
 
+/** Filters chosen from a list of links rather than typed: their errors go on top of the form. */
+function linkFilterErrors(errors: FieldErrors): string | undefined {
+  const messages = [
+    errors.day && `The day ${errors.day}.`,
+    errors.limited && `The limited filter ${errors.limited}.`,
+    errors.shadow_limited && `The shadow-limited filter ${errors.shadow_limited}.`,
+  ].filter(Boolean);
+  return messages.length > 0 ? messages.join(' ') : undefined;
+}
+
 export function RequestLogsView(props: RequestLogsViewProps) {
   const { viewer, filters, errors } = props;
   const { day: _day, ...withoutDay } = filters;
+  const anyOutcome = { ...filters, limited: '', shadow_limited: '' };
   const filtered = Object.values(filters).some(Boolean);
   return (
     <Page title="Request logs" viewer={viewer} section="request-logs">
@@ -70,9 +84,10 @@ export function RequestLogsView(props: RequestLogsViewProps) {
       </div>
       <section class="panel">
         <form method="get" action="/admin/request-logs" class="filter-form" novalidate>
-          {/* The day is chosen from the list below, not typed in a field: its error goes on top. */}
-          <FormErrors errors={errors} general={errors.day ? `The day ${errors.day}.` : undefined} />
+          <FormErrors errors={errors} general={linkFilterErrors(errors)} />
           {filters.day && <input type="hidden" name="day" value={filters.day} />}
+          {filters.limited && <input type="hidden" name="limited" value={filters.limited} />}
+          {filters.shadow_limited && <input type="hidden" name="shadow_limited" value={filters.shadow_limited} />}
           <TextField name="key_id" label="Key id" value={filters.key_id} error={errors.key_id} placeholder="key_…" idPrefix="logs" />
           <TextField name="status" label="Status" value={filters.status} error={errors.status} placeholder="429" idPrefix="logs" />
           <TextField name="route" label="Route" value={filters.route} error={errors.route} idPrefix="logs" />
@@ -89,6 +104,18 @@ export function RequestLogsView(props: RequestLogsViewProps) {
             )}
           </div>
         </form>
+        <FilterGroup
+          title="By outcome"
+          options={[
+            { label: 'All requests', href: requestLogsHref(anyOutcome), current: !filters.limited && !filters.shadow_limited },
+            { label: 'Limited only', href: requestLogsHref({ ...anyOutcome, limited: 'true' }), current: filters.limited === 'true' && !filters.shadow_limited },
+            {
+              label: 'Shadow-limited only',
+              href: requestLogsHref({ ...anyOutcome, shadow_limited: 'true' }),
+              current: filters.shadow_limited === 'true' && !filters.limited,
+            },
+          ]}
+        />
         <FilterGroup
           title="By day"
           options={[

@@ -1,12 +1,15 @@
 // The control plane with its admin UI on port 0: a database of the test file's own, the limiter
-// scripts on the machine's Redis under a key prefix of the file's own, a clock tests can move
-// forward (session expiry), and a first admin user.
+// scripts and the gateways' registry on the machine's Redis under a key prefix of the file's own, a
+// clock tests can move forward (session expiry), and a first admin user.
 import { Redis } from 'ioredis';
 import { createLimiterScripts } from '../../../../contracts/lua/scripts.js';
 import { uniquePrefix } from '../../../../test-support/redis-server.js';
 import { createAdminUi, type AdminUi } from '../../../src/admin-ui/admin-ui.js';
 import { TrustedProxies } from '../../../../contracts/trusted-proxies.js';
 import type { AppDeps } from '../../../src/app.js';
+import { redisFleetSource } from '../../../src/gateways/redis-fleet-source.js';
+import { gatewayRoutes } from '../../../src/gateways/routes.js';
+import { createGatewayService } from '../../../src/gateways/service.js';
 import { requestLogRoutes } from '../../../src/request-logs/routes.js';
 import { createRequestLogService } from '../../../src/request-logs/service.js';
 import { usageRoutes } from '../../../src/usage/routes.js';
@@ -30,6 +33,8 @@ export interface AdminTestApp extends TestApp {
   readonly clock: MovableClock;
   readonly adminUi: AdminUi;
   readonly redis: Redis;
+  /** The file's Redis key prefix: gateways' heartbeats written under it are listed. */
+  readonly prefix: string;
 }
 
 export interface AdminTestAppOptions {
@@ -38,7 +43,7 @@ export interface AdminTestAppOptions {
   readonly maxAgeMs?: number;
   /** Create ADMIN_USER (default true). */
   readonly firstUser?: boolean;
-  /** Also serve GET /v1/request-logs and GET /v1/keys/{id}/usage, as the real control plane does. */
+  /** Also serve GET /v1/request-logs, GET /v1/keys/{id}/usage and /v1/gateways, as the real control plane does. */
   readonly restRoutes?: boolean;
   readonly httpTimeouts?: AppDeps['httpTimeouts'];
 }
@@ -54,12 +59,14 @@ export async function startAdminTestApp(label: string, options: AdminTestAppOpti
     withDb: (db, logger) => {
       const usage = createUsageService({ db, scripts, clock: clock.now });
       const requestLogs = createRequestLogService(db);
+      const gateways = createGatewayService(redisFleetSource(redis, prefix), () => clock.now().getTime());
       adminUi = createAdminUi({
         db,
         clock: clock.now,
         logger,
         usage,
         requestLogs,
+        gateways,
         signInLimiter: scripts,
         trustedProxies: TrustedProxies.parse(options.trustedProxies ?? ''),
         session: { idleMs: options.idleMs ?? 30 * 60_000, maxAgeMs: options.maxAgeMs ?? 12 * 3_600_000 },
@@ -67,7 +74,7 @@ export async function startAdminTestApp(label: string, options: AdminTestAppOpti
       return {
         pages: adminUi.pages,
         errorPage: adminUi.errorPage,
-        ...(options.restRoutes ? { extraRoutes: () => [...requestLogRoutes(requestLogs), ...usageRoutes(usage)] } : {}),
+        ...(options.restRoutes ? { extraRoutes: () => [...requestLogRoutes(requestLogs), ...usageRoutes(usage), ...gatewayRoutes(gateways)] } : {}),
       };
     },
     ...(options.httpTimeouts ? { httpTimeouts: options.httpTimeouts } : {}),
@@ -79,6 +86,7 @@ export async function startAdminTestApp(label: string, options: AdminTestAppOpti
     clock,
     adminUi: ui,
     redis,
+    prefix,
     async close() {
       await ctx.close();
       await cleanPrefix(redis, prefix);
