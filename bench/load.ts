@@ -1,6 +1,7 @@
 // One autocannon round against one system under test. Every system gets the same request (GET with
 // an X-API-Key header), the same connections, pipelining 1 and the same duration.
 import autocannon from 'autocannon';
+import type { RedisUsage } from './redis-cost.js';
 
 export interface LoadSettings {
   readonly connections: number;
@@ -20,6 +21,8 @@ export interface RoundResult {
   readonly statusCodes: Record<string, number>;
   /** CPU time (user + system) the system under test spent per response, when its pid is known. */
   readonly cpuMsPerRequest?: number | null;
+  /** What the round cost the bench's Redis (CPU, calls per command), when it was read. */
+  readonly redis?: RedisUsage | null;
 }
 
 export async function runRound(

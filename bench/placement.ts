@@ -13,6 +13,8 @@ export interface Placement {
   readonly systemCpu: string;
   /** Where the run's own Redis goes: off the system-under-test core, with the load generator. */
   readonly serviceCpu: string;
+  /** Every CPU: for a system of several processes (gateway workers), which one core would cap. */
+  readonly allCpus: string;
   readonly description: string;
 }
 
@@ -25,6 +27,7 @@ export function decidePlacement(pinRequested: boolean): Placement {
       upstreamCpu: '',
       systemCpu: '',
       serviceCpu: '',
+      allCpus: '',
       description: `not pinned (${cpus} CPUs): the OS schedules load generator, upstream and system under test`,
     };
   }
@@ -36,7 +39,8 @@ export function decidePlacement(pinRequested: boolean): Placement {
     upstreamCpu: rest,
     systemCpu: last,
     serviceCpu: rest,
-    description: `pinned with taskset: system under test on CPU ${last}; autocannon (bench parent), upstream and the run's own Redis on CPU ${rest}; a shared Redis (REDIS_URL), PostgreSQL and the control plane unpinned`,
+    allCpus: `0-${last}`,
+    description: `pinned with taskset: system under test on CPU ${last} (the gateway with workers on CPUs 0-${last}); autocannon (bench parent), upstream and the run's own Redis on CPU ${rest}; a shared Redis (REDIS_URL), PostgreSQL and the control plane unpinned`,
   };
 }
 

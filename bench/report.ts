@@ -6,12 +6,15 @@ import type { RoundResult } from './load.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { PropagationResult } from './propagation.js';
 import type { LagResult } from './request-log-lag.js';
+import { summariseRedis, type RedisCost } from './redis-summary.js';
 import { median, spread, type Spread } from './stats.js';
 
 export interface SystemOutcome {
   readonly name: string;
   readonly description: string;
   readonly expectedStatus: number;
+  /** It uses the bench's Redis, so Redis's cost per request is part of its summary. */
+  readonly usesRedis: boolean;
   /** Why the system was not measured, or null. */
   readonly skipped: string | null;
   readonly rounds: readonly RoundResult[];
@@ -27,6 +30,8 @@ export interface SystemSummary {
   readonly errors: number;
   /** CPU time of the system under test per request (ms), when the bench knows its process. */
   readonly cpuMsPerRequest: Spread | null;
+  /** What each request cost the bench's Redis, for the systems that use it. */
+  readonly redis: RedisCost | null;
 }
 
 export interface RatioDefinition {
@@ -60,12 +65,11 @@ export interface Ratio extends RatioDefinition {
 export const RATIOS: readonly RatioDefinition[] = [
   { name: 'gateway-admitted / undici-proxy', numerator: 'gateway-admitted', denominator: 'undici-proxy', target: 0.8 },
   { name: 'gateway-admitted / fastify-peer', numerator: 'gateway-admitted', denominator: 'fastify-peer', target: 1.5 },
-  { name: 'gateway-admitted / undici-dispatch-proxy', numerator: 'gateway-admitted', denominator: 'undici-dispatch-proxy', target: null },
-  { name: 'undici-dispatch-proxy / undici-proxy', numerator: 'undici-dispatch-proxy', denominator: 'undici-proxy', target: null },
   { name: 'gateway-admitted / http-proxy-3', numerator: 'gateway-admitted', denominator: 'http-proxy-3', target: null },
   { name: 'gateway-admitted / gateway-admitted-nolog', numerator: 'gateway-admitted', denominator: 'gateway-admitted-nolog', target: 0.9 },
   { name: 'gateway-admitted-writer / gateway-admitted-nolog', numerator: 'gateway-admitted-writer', denominator: 'gateway-admitted-nolog', target: 0.9 },
   { name: 'gateway-429 / gateway-admitted', numerator: 'gateway-429', denominator: 'gateway-admitted', target: 2 },
+  { name: 'gateway-2-workers / gateway-admitted', numerator: 'gateway-2-workers', denominator: 'gateway-admitted', target: null },
   { name: 'gateway-429 / fastify-peer-429', numerator: 'gateway-429', denominator: 'fastify-peer-429', target: null },
   { name: 'gateway-429 / undici-proxy', numerator: 'gateway-429', denominator: 'undici-proxy', target: null },
   { name: 'fastify-peer / undici-proxy', numerator: 'fastify-peer', denominator: 'undici-proxy', target: null },
@@ -84,6 +88,7 @@ export function summarise(outcome: SystemOutcome): SystemSummary | null {
     expectedShare: responses === 0 ? 0 : expected / responses,
     errors: outcome.rounds.reduce((sum, round) => sum + round.errors + round.timeouts, 0),
     cpuMsPerRequest: cpu.length === outcome.rounds.length ? spread(cpu) : null,
+    redis: outcome.usesRedis ? summariseRedis(outcome.rounds) : null,
   };
 }
 
@@ -131,24 +136,38 @@ function formatSpread(value: Spread, digits: number): string {
   return `${value.median.toFixed(digits)} (${value.min.toFixed(digits)}–${value.max.toFixed(digits)})`;
 }
 
+/** Rows of cells as aligned columns: the first left-aligned, the others right-aligned. */
+function columns(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]?.map((_, index) => Math.max(...rows.map((row) => (row[index] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, index) => pad(cell, widths[index] ?? 0, index > 0)).join('  ').trimEnd());
+}
+
 export function formatTable(outcomes: readonly SystemOutcome[], summaries: ReadonlyMap<string, SystemSummary>): string {
-  const header = `${pad('system', 18)} ${pad('req/s median (min–max)', 28, true)} ${pad('p50 ms', 16, true)} ${pad('p99 ms', 16, true)} ${pad('expected', 9, true)}`;
-  const lines = [header, '-'.repeat(header.length)];
+  const rows: string[][] = [['system', 'req/s median (min–max)', 'p50 ms', 'p99 ms (min–max)', 'CPU µs/req', 'Redis µs/req', 'expected']];
+  const skipped: string[] = [];
   for (const outcome of outcomes) {
     const summary = summaries.get(outcome.name);
     if (!summary) {
-      lines.push(`${pad(outcome.name, 18)} skipped: ${outcome.skipped ?? 'no rounds'}`);
+      skipped.push(`${outcome.name}: skipped: ${outcome.skipped ?? 'no rounds'}`);
       continue;
     }
-    const share = `${(summary.expectedShare * 100).toFixed(1)}% ${outcome.expectedStatus}`;
-    lines.push(
-      `${pad(outcome.name, 18)} ${pad(formatSpread(summary.requestsPerSecond, 0), 28, true)} ${pad(formatSpread(summary.latencyP50Ms, 1), 16, true)} ${pad(formatSpread(summary.latencyP99Ms, 1), 16, true)} ${pad(share, 9, true)}`,
-    );
+    const cpu = summary.cpuMsPerRequest;
+    rows.push([
+      outcome.name,
+      formatSpread(summary.requestsPerSecond, 0),
+      summary.latencyP50Ms.median.toFixed(0),
+      formatSpread(summary.latencyP99Ms, 0),
+      cpu === null ? '—' : (cpu.median * 1000).toFixed(0),
+      summary.redis === null ? '—' : summary.redis.usPerRequest.median.toFixed(1),
+      `${(summary.expectedShare * 100).toFixed(1)}% ${outcome.expectedStatus}`,
+    ]);
   }
-  return lines.join('\n');
+  const [header = '', ...body] = columns(rows);
+  return [header, '-'.repeat(header.length), ...body, ...skipped].join('\n');
 }
 
 export function formatRatios(ratios: readonly Ratio[]): string {
+  const width = Math.max(...ratios.map((ratio) => ratio.name.length));
   return ratios
     .map((ratio) => {
       const paired =
@@ -158,7 +177,7 @@ export function formatRatios(ratios: readonly Ratio[]): string {
       const value = ratio.value === null ? 'n/a (a side was skipped)' : `${ratio.value.toFixed(2)}×${paired}`;
       const target = ratio.target === null ? '' : ` target ≥ ${ratio.target}× → ${ratio.met === null ? 'n/a' : ratio.met ? 'met' : 'NOT met'}`;
       const cpu = ratio.byCpu === null ? '' : `; by CPU per request ${ratio.byCpu.toFixed(2)}×`;
-      return `${pad(ratio.name, 48)} ${value}${target}${cpu}`;
+      return `${pad(ratio.name, width)}  ${value}${target}${cpu}`;
     })
     .join('\n');
 }
@@ -180,24 +199,10 @@ export function requestLogCpuRatio(summaries: ReadonlyMap<string, SystemSummary>
   return off && on && on.median > 0 ? off.median / on.median : null;
 }
 
-/**
- * CPU time per request of every system the bench started, and what logging costs the gateway: on a
- * CPU-bound core, throughput is inversely proportional to CPU per request, so nolog / logging-on is
- * the capacity ratio with the machine's noise mostly taken out.
- */
-export function formatCpu(summaries: ReadonlyMap<string, SystemSummary>): string {
-  const lines: string[] = [];
-  for (const [name, summary] of summaries) {
-    const cpu = summary.cpuMsPerRequest;
-    if (cpu === null) continue;
-    const us = { median: cpu.median * 1000, min: cpu.min * 1000, max: cpu.max * 1000 };
-    lines.push(`CPU per request ${pad(name, 24)} ${formatSpread(us, 0)} µs`);
-  }
+/** The capacity ratio from CPU time of logging on against logging off (issue 4's target, ≥ 0.9×). */
+export function formatRequestLogCpu(summaries: ReadonlyMap<string, SystemSummary>): string | null {
   const ratio = requestLogCpuRatio(summaries);
-  if (ratio !== null) {
-    lines.push(`capacity ratio from CPU time (gateway-admitted-nolog CPU / gateway-admitted CPU): ${ratio.toFixed(2)}× (target ≥ 0.9×)`);
-  }
-  return lines.join('\n');
+  return ratio === null ? null : `capacity ratio from CPU time (gateway-admitted-nolog CPU / gateway-admitted CPU): ${ratio.toFixed(2)}× (target ≥ 0.9×)`;
 }
 
 export function formatLag(result: LagResult | { skipped: string }): string {
@@ -227,6 +232,8 @@ export interface BenchReport {
   readonly requestLogLag: LagResult | { skipped: string };
   /** gateway-admitted-nolog CPU per request / gateway-admitted CPU per request (medians). */
   readonly requestLogCpuRatio: number | null;
+  /** Issue 24's aim for Redis CPU per admitted request, and Redis's CPU per second when idle. */
+  readonly redis: { readonly aimUsPerAdmittedRequest: number; readonly backgroundMsPerSecond: number | null };
   readonly gatewayMetrics: GatewayMetrics | null;
   readonly notes: readonly string[];
 }
@@ -236,15 +243,11 @@ export function machineFacts(): { node: string; cpuModel: string; cpuCount: numb
   return { node: process.version, cpuModel: list[0]?.model ?? 'unknown', cpuCount: list.length };
 }
 
-/**
- * Writes bench/results/<timestamp>.json and, for a run of every system, bench/results/latest.json
- * (a partial run must not replace the last complete one); returns the first path.
- */
-export function writeReport(dir: string, report: BenchReport, complete: boolean): string {
+/** Writes bench/results/<timestamp>.json and the chart beside it as <timestamp>.svg; returns both paths. */
+export function writeReport(dir: string, report: BenchReport, chartSvg: string): { json: string; chart: string } {
   mkdirSync(dir, { recursive: true });
-  const text = `${JSON.stringify(report, null, 2)}\n`;
-  const path = resolve(dir, `${report.startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(path, text);
-  if (complete) writeFileSync(resolve(dir, 'latest.json'), text);
-  return path;
+  const stem = resolve(dir, report.startedAt.replace(/[:.]/g, '-'));
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${stem}.svg`, chartSvg);
+  return { json: `${stem}.json`, chart: `${stem}.svg` };
 }

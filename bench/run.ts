@@ -1,50 +1,57 @@
-// `npm run bench` (SPEC §9): the same autocannon load against the upstream alone, a bare undici
-// proxy, a bare http-proxy-3 proxy, the fastify peer (admitted and 429), Tollgate's gateway (admitted
-// and 429) and BENCH_TARGET; then the table, the ratios against the issue's targets, change
-// propagation, and bench/results/<timestamp>.json. See bench/README.md.
+// `npm run bench`: the same autocannon load against the upstream alone, a bare undici proxy, a bare
+// http-proxy-3 proxy, the fastify peer (admitted and 429), Tollgate's gateway (admitted with request
+// logging on, off and with the writer running, with two workers, and 429) and BENCH_TARGET; then the
+// table, the ratios against the issues' targets, Redis's cost per request, change propagation and
+// request-log lag, and bench/results/<timestamp>.json with its chart <timestamp>.svg. Progress goes
+// to stderr. See docs/performance.md.
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { startComparisonSystems } from './comparison-systems.js';
 import { readBenchConfig, type BenchConfig } from './config.js';
+import { renderChart } from './chart.js';
 import { readGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
 import { startOwnRedis, type OwnRedis } from './own-redis.js';
 import { resultsDir } from './paths.js';
 import { decidePlacement, pin, type Placement } from './placement.js';
 import { forkChild, siblingModule, type RunningProcess } from './processes.js';
+import { createProgress, type Progress } from './progress.js';
 import { deleteKeysWithPrefix } from './redis-cleanup.js';
+import { createRedisMeter } from './redis-cost.js';
+import { formatRedisCosts, redisBackgroundMsPerSecond, REDIS_AIM_US, type RedisCost } from './redis-summary.js';
 import {
   computeRatios,
   formatPropagation,
   formatRatios,
-  formatCpu,
   formatLag,
+  formatRequestLogCpu,
   formatTable,
   requestLogCpuRatio,
   machineFacts,
   summarise,
   writeReport,
+  type BenchReport,
   type SystemOutcome,
   type SystemSummary,
 } from './report.js';
-import { runAllRounds, type SystemRounds } from './rounds.js';
+import { plannedSeconds, runAllRounds, type SystemRounds } from './rounds.js';
 import { describeError, type SkippedSystem, type SystemUnderTest } from './systems.js';
 import { setUpTollgate, type TollgateBench } from './tollgate-bench.js';
 
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
+const progress: Progress = createProgress((line) => process.stderr.write(`${line}\n`));
+const log = (line: string): void => progress.note(line);
 
 function toOutcomes(systems: readonly SystemUnderTest[], skipped: readonly SkippedSystem[], measured: ReadonlyMap<string, SystemRounds>): SystemOutcome[] {
   return [
-    ...systems.map(({ name, description, expectedStatus }) => ({
+    ...systems.map(({ name, description, expectedStatus, usesRedis }) => ({
       name,
       description,
       expectedStatus,
+      usesRedis: usesRedis === true,
       skipped: null,
       rounds: measured.get(name)?.rounds ?? [],
       warmup: measured.get(name)?.warmup ?? null,
     })),
-    ...skipped.map((system) => ({ ...system, rounds: [], warmup: null })),
+    ...skipped.map((system) => ({ ...system, usesRedis: false, rounds: [], warmup: null })),
   ];
 }
 
@@ -87,34 +94,64 @@ async function readMetricsOf(tollgate: TollgateBench): Promise<GatewayMetrics | 
   }
 }
 
-async function benchmark(
-  config: BenchConfig,
-  placement: Placement,
-  redisDescription: string,
-  prefix: string,
-  running: RunningProcess[],
-  setTollgate: (bench: TollgateBench) => void,
-): Promise<void> {
-  const startedAt = new Date().toISOString();
-  const loadAtStart = loadavg();
-  const wanted = (name: string): boolean => config.systems === null || config.systems.has(name);
+interface Started {
+  readonly systems: SystemUnderTest[];
+  readonly skipped: SkippedSystem[];
+  readonly tollgate: TollgateBench;
+}
 
+/** Starts the upstream and every wanted system; each process goes into `running` for the caller to stop. */
+async function startSystems(config: BenchConfig, placement: Placement, prefix: string, running: RunningProcess[]): Promise<Started> {
+  const wanted = (name: string): boolean => config.systems === null || config.systems.has(name);
+  log('set-up: starting the upstream and the compared systems');
   const upstream = await forkChild('upstream', siblingModule('children/upstream'), {}, placement.upstreamCpu);
   running.push(upstream);
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const { systems, skipped } = await startComparisonSystems(upstreamUrl, prefix, config.redisUrl, placement, wanted, running);
   const stackSettings = { redisUrl: config.redisUrl, redisPrefix: prefix, postgresAdminUrl: config.postgresAdminUrl, benchDatabase: config.benchDatabase };
   const tollgate = await setUpTollgate(config, placement, stackSettings, upstreamUrl, wanted, log);
-  setTollgate(tollgate);
   systems.push(...tollgate.systems);
   skipped.push(...tollgate.skipped);
   if (config.target !== null) {
     const headers: Record<string, string> = config.targetApiKey ? { 'x-api-key': config.targetApiKey } : {};
     systems.push({ name: 'target', description: `BENCH_TARGET ${config.target}`, url: config.target, headers, expectedStatus: 200 });
   }
+  return { systems, skipped, tollgate };
+}
 
-  const measured = await runAllRounds(systems, config, log);
+function printReport(config: BenchConfig, placement: Placement, report: BenchReport, outcomes: readonly SystemOutcome[], summaries: ReadonlyMap<string, SystemSummary>): void {
+  console.log(`\nTollgate bench — node ${report.node}, ${report.cpuCount} × ${report.cpuModel}`);
+  console.log(`${config.connections} connections, pipelining 1, ${config.rounds} rounds of ${config.durationSeconds} s after a ${config.warmupSeconds} s warm-up; medians (min–max)`);
+  console.log(`placement: ${placement.description}\n`);
+  console.log(formatTable(outcomes, summaries));
+  console.log(`\n${formatRatios(report.ratios)}`);
+  const cpu = formatRequestLogCpu(summaries);
+  if (cpu) console.log(cpu);
+  const redisCosts = new Map<string, RedisCost>();
+  for (const [name, summary] of summaries) if (summary.redis) redisCosts.set(name, summary.redis);
+  if (redisCosts.size > 0) console.log(`\n${formatRedisCosts(redisCosts, 'gateway-admitted', report.redis.backgroundMsPerSecond)}`);
+  console.log(`\n${formatPropagation('skipped' in report.propagation ? null : report.propagation, 'skipped' in report.propagation ? report.propagation.skipped : null)}`);
+  console.log(formatLag(report.requestLogLag));
+  for (const note of report.notes.slice(3)) console.log(`note: ${note}`);
+}
+
+async function benchmark(config: BenchConfig, placement: Placement, redisDescription: string, prefix: string, running: RunningProcess[], setTollgate: (bench: TollgateBench) => void): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg();
+  const { systems, skipped, tollgate } = await startSystems(config, placement, prefix, running);
+  setTollgate(tollgate);
+  const lagSeconds = tollgate.lagWanted ? config.lagDurationSeconds : 0;
+  progress.plan(plannedSeconds(systems.length, config) + lagSeconds);
+
+  const meter = createRedisMeter(config.redisUrl);
+  let measured: Map<string, SystemRounds>;
+  try {
+    measured = await runAllRounds(systems, config, meter, progress);
+  } finally {
+    meter.close();
+  }
   const gatewayMetrics = await readMetricsOf(tollgate);
+  if (lagSeconds > 0) progress.step(`request-log lag · ${config.lagRate} req/s with the writer running · ${lagSeconds} s`, lagSeconds);
   const requestLogLag = await tollgate.measureLag();
   const outcomes = toOutcomes(systems, skipped, measured);
   const summaries = new Map<string, SystemSummary>();
@@ -122,56 +159,41 @@ async function benchmark(
     const summary = summarise(outcome);
     if (summary) summaries.set(outcome.name, summary);
   }
-  const ratios = computeRatios(summaries, outcomes);
   const load = { start: loadAtStart, end: loadavg() };
-  const notes = buildNotes(config, gatewayMetrics, summaries, load);
-
-  const facts = machineFacts();
-  console.log(`\nTollgate bench — node ${facts.node}, ${facts.cpuCount} × ${facts.cpuModel}`);
-  console.log(`${config.connections} connections, pipelining 1, ${config.rounds} rounds of ${config.durationSeconds} s after a ${config.warmupSeconds} s warm-up; medians (min–max)`);
-  console.log(`placement: ${placement.description}\n`);
-  console.log(formatTable(outcomes, summaries));
-  console.log(`\n${formatRatios(ratios)}\n`);
-  const cpuLines = formatCpu(summaries);
-  if (cpuLines) console.log(`${cpuLines}\n`);
-  console.log(formatPropagation(tollgate.propagation, tollgate.propagationSkipped));
-  console.log(formatLag(requestLogLag));
-  for (const note of notes.slice(3)) console.log(`note: ${note}`);
-
-  const complete = config.systems === null;
-  const path = writeReport(
-    resultsDir,
-    {
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      ...facts,
-      placement: placement.description,
-      loadAverage: load,
-      settings: {
-        connections: config.connections,
-        pipelining: 1,
-        durationSeconds: config.durationSeconds,
-        warmupSeconds: config.warmupSeconds,
-        rounds: config.rounds,
-        target: config.target,
-        systems: config.systems === null ? 'all' : [...config.systems],
-        propagationChanges: config.propagationChanges,
-        keepControlPlane: config.keepControlPlane,
-        lagRate: config.lagRate,
-        lagDurationSeconds: config.lagDurationSeconds,
-        redis: redisDescription,
-      },
-      systems: outcomes.map((outcome) => ({ ...outcome, summary: summaries.get(outcome.name) ?? null })),
-      ratios,
-      propagation: tollgate.propagation ?? { skipped: tollgate.propagationSkipped ?? 'not measured' },
-      requestLogLag,
-      requestLogCpuRatio: requestLogCpuRatio(summaries),
-      gatewayMetrics,
-      notes,
+  const notRedis = outcomes.filter((outcome) => !outcome.usesRedis && outcome.name !== 'target').flatMap((outcome) => outcome.rounds);
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    ...machineFacts(),
+    placement: placement.description,
+    loadAverage: load,
+    settings: {
+      connections: config.connections,
+      pipelining: 1,
+      durationSeconds: config.durationSeconds,
+      warmupSeconds: config.warmupSeconds,
+      rounds: config.rounds,
+      target: config.target,
+      systems: config.systems === null ? 'all' : [...config.systems],
+      propagationChanges: config.propagationChanges,
+      keepControlPlane: config.keepControlPlane,
+      lagRate: config.lagRate,
+      lagDurationSeconds: config.lagDurationSeconds,
+      redis: redisDescription,
     },
-    complete,
-  );
-  console.log(`\nwrote ${path}${complete ? ' and latest.json' : ' (a partial run: latest.json kept)'}`);
+    systems: outcomes.map((outcome) => ({ ...outcome, summary: summaries.get(outcome.name) ?? null })),
+    ratios: computeRatios(summaries, outcomes),
+    propagation: tollgate.propagation ?? { skipped: tollgate.propagationSkipped ?? 'not measured' },
+    requestLogLag,
+    requestLogCpuRatio: requestLogCpuRatio(summaries),
+    redis: { aimUsPerAdmittedRequest: REDIS_AIM_US, backgroundMsPerSecond: redisBackgroundMsPerSecond(notRedis, config.durationSeconds) },
+    gatewayMetrics,
+    notes: buildNotes(config, gatewayMetrics, summaries, load),
+  };
+  printReport(config, placement, report, outcomes, summaries);
+  const written = writeReport(resultsDir, report, renderChart(report));
+  console.log(`\nwrote ${written.json}\nand its chart ${written.chart}`);
+  progress.note('done');
 }
 
 async function main(): Promise<void> {

@@ -7,8 +7,11 @@ export interface SystemUnderTest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly expectedStatus: number;
-  /** The process under test, when the bench started it: its CPU time per request is reported. */
+  /** The process under test, when the bench started it: its CPU time per request (with its child
+   * processes') is reported. */
   readonly pid?: number;
+  /** It uses the bench's Redis: Redis's cost per request is reported for it. */
+  readonly usesRedis?: boolean;
   /** Runs before each warm-up and round of this system (e.g. resume the request-log writer). */
   readonly beforeRound?: () => Promise<void>;
   /** Runs after each warm-up and round of this system. */

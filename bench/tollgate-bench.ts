@@ -1,6 +1,7 @@
-// The Tollgate part of a bench run: start the control plane and two gateways on a fresh database,
+// The Tollgate part of a bench run: start the control plane and the gateways on a fresh database,
 // create the bench's tiers and keys through REST (gateways learn them only from the feed), measure
-// change propagation, then hand the admitted and 429 paths of the first gateway to the load rounds.
+// change propagation with a second gateway, then hand the load rounds the gateway's admitted and 429
+// paths and the same admitted key on a gateway with logging off and on one with two workers.
 import { randomBytes } from 'node:crypto';
 import type { BenchConfig } from './config.js';
 import { createLogWriterSwitch, type LogWriterSwitch } from './log-writer-switch.js';
@@ -26,7 +27,9 @@ export interface TollgateBench {
   readonly propagationSkipped: string | null;
   /** The ops URL of the gateway under load, or null when it did not start. */
   readonly opsUrl: string | null;
-  /** Request-log lag under a steady load with the writer running (README "Request log"). */
+  /** Whether the request-log lag is to be measured (its settings and the systems asked for). */
+  readonly lagWanted: boolean;
+  /** Request-log lag under a steady load with the writer running (docs/performance.md, "Request log"). */
   measureLag(): Promise<LagResult | { skipped: string }>;
   stop(): Promise<void>;
 }
@@ -38,15 +41,21 @@ const WRITER = {
   expectedStatus: 200,
 };
 const NOLOG = { name: 'gateway-admitted-nolog', description: 'the gateway-admitted path on a gateway with GATEWAY_REQUEST_LOG=off', expectedStatus: 200 };
+const WORKERS = {
+  name: 'gateway-2-workers',
+  description: 'the gateway-admitted path on a gateway with GATEWAY_WORKERS=2, allowed on every CPU (one core would cap two workers)',
+  expectedStatus: 200,
+};
 const LIMITED = { name: 'gateway-429', description: 'Tollgate gateway, key over its limit (1/1d): every request refused with 429', expectedStatus: 429 };
 
 function skipAll(reason: string, wanted: (name: string) => boolean): TollgateBench {
   return {
     systems: [],
-    skipped: [ADMITTED, NOLOG, WRITER, LIMITED].filter((item) => wanted(item.name)).map((item) => ({ ...item, skipped: reason })),
+    skipped: [ADMITTED, NOLOG, WORKERS, WRITER, LIMITED].filter((item) => wanted(item.name)).map((item) => ({ ...item, skipped: reason })),
     propagation: null,
     propagationSkipped: reason,
     opsUrl: null,
+    lagWanted: false,
     measureLag: async () => ({ skipped: reason }),
     stop: async () => {},
   };
@@ -70,6 +79,7 @@ export async function setUpTollgate(
   };
   let gateway: GatewayProcess;
   let nolog: GatewayProcess | null = null;
+  let workers: GatewayProcess | null = null;
   type Key = { id: string; secret: string };
   let keys: { admitted: Key; limited: Key; propagation: Key; lag: Key };
   let controlPlane: Awaited<ReturnType<typeof startControlPlane>>;
@@ -102,6 +112,12 @@ export async function setUpTollgate(
       running.push(nolog.process);
       await waitForStatus(`${nolog.url}/`, keys.admitted.secret, 200);
     }
+    if (wanted(WORKERS.name)) {
+      log('tollgate: starting a gateway with GATEWAY_WORKERS=2 on every CPU');
+      workers = await startGateway(settings, upstreamUrl, placement.allCpus, { extraEnv: { GATEWAY_WORKERS: '2' } });
+      running.push(workers.process);
+      await waitForStatus(`${workers.url}/`, keys.admitted.secret, 200);
+    }
   } catch (error) {
     await stop();
     return skipAll(`tollgate set-up failed: ${describeError(error)}`, wanted);
@@ -127,27 +143,34 @@ export async function setUpTollgate(
 
   // The control plane is off the request path; freezing it keeps its request-log writer from
   // competing with the gateway for CPU during the load rounds (gateways keep enforcing without it),
-  // except in the gateway-admitted-writer rounds, which resume it (README "Request log").
+  // except in the gateway-admitted-writer rounds, which resume it (docs/performance.md, "Request log").
   const writer: LogWriterSwitch = createLogWriterSwitch(controlPlane.process, settings.redisUrl, settings.redisPrefix, log);
   if (!config.keepControlPlane) await writer.pause();
 
   const systems: SystemUnderTest[] = [];
-  const pid = gateway.process.child.pid;
-  const admittedPath = { url: `${gateway.url}/`, headers: { 'x-api-key': keys.admitted.secret }, pid };
-  // Logging on and off run back to back in each round, so their per-round ratio shares the most noise.
+  const admittedOn = (target: GatewayProcess) => ({
+    url: `${target.url}/`,
+    headers: { 'x-api-key': keys.admitted.secret },
+    pid: target.process.child.pid,
+    usesRedis: true,
+  });
+  const admittedPath = admittedOn(gateway);
+  // gateway-admitted runs right after logging off and right before two workers in each round, so
+  // the per-round ratios against it share the most noise.
+  if (nolog !== null) systems.push({ ...NOLOG, ...admittedOn(nolog) });
   if (wanted(ADMITTED.name)) systems.push({ ...ADMITTED, ...admittedPath });
-  if (nolog !== null) systems.push({ ...NOLOG, url: `${nolog.url}/`, headers: { 'x-api-key': keys.admitted.secret }, pid: nolog.process.child.pid });
+  if (workers !== null) systems.push({ ...WORKERS, ...admittedOn(workers) });
   if (wanted(WRITER.name)) {
     const hooks = config.keepControlPlane ? {} : { beforeRound: () => writer.resume(), afterRound: () => writer.pause() };
     systems.push({ ...WRITER, ...admittedPath, ...hooks });
   }
-  if (wanted(LIMITED.name)) systems.push({ ...LIMITED, url: `${gateway.url}/`, headers: { 'x-api-key': keys.limited.secret }, pid });
+  if (wanted(LIMITED.name)) systems.push({ ...LIMITED, ...admittedPath, headers: { 'x-api-key': keys.limited.secret } });
 
+  const lagWanted = config.lagDurationSeconds > 0 && wanted('request-log-lag');
   const measureLag = async (): Promise<LagResult | { skipped: string }> => {
-    if (config.lagDurationSeconds === 0 || !wanted('request-log-lag')) return { skipped: 'disabled by settings' };
+    if (!lagWanted) return { skipped: 'disabled by settings' };
     try {
       await writer.resume();
-      log(`request log: lag under ${config.lagRate} req/s for ${config.lagDurationSeconds} s with the writer running`);
       return await measureRequestLogLag({
         gatewayUrl: `${gateway.url}/`,
         apiKey: keys.lag.secret,
@@ -166,5 +189,5 @@ export async function setUpTollgate(
     await writer.close();
     await stop();
   };
-  return { systems, skipped: [], propagation, propagationSkipped, opsUrl: gateway.opsUrl, measureLag, stop: stopAll };
+  return { systems, skipped: [], propagation, propagationSkipped, opsUrl: gateway.opsUrl, lagWanted, measureLag, stop: stopAll };
 }

@@ -20,7 +20,7 @@ function round(requestsPerSecond: number, cpuMsPerRequest: number | null): Round
 }
 
 function outcome(name: string, rounds: RoundResult[]): SystemOutcome {
-  return { name, description: name, expectedStatus: 200, skipped: null, rounds, warmup: null };
+  return { name, description: name, expectedStatus: 200, usesRedis: false, skipped: null, rounds, warmup: null };
 }
 
 function ratiosOf(outcomes: SystemOutcome[]) {
