@@ -5,17 +5,11 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { AdminApiError, AdminClient } from './admin-client.js';
+import { positiveInteger } from './config.js';
 import { describeError } from './systems.js';
 
 const LOAD_TEST_TIER = 'load-test';
 const LOAD_TEST_LIMITS = [{ window: '1m', limit: 100 }];
-
-function integerSetting(name: string, fallback: number): number {
-  const text = process.env[name];
-  const value = text ? Number(text) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name}: must be an integer ≥ 1, got "${text}"`);
-  return value;
-}
 
 async function keyFromControlPlane(): Promise<string | null> {
   const controlPlaneUrl = process.env.CONTROL_PLANE_URL;
@@ -50,8 +44,8 @@ function explainMissingKey(): void {
 async function main(): Promise<void> {
   const gatewayUrl = new URL(process.env.GATEWAY_URL || 'http://127.0.0.1:8080');
   const path = process.env.LOAD_TEST_PATH || '/';
-  const total = integerSetting('LOAD_TEST_REQUESTS', 150);
-  const perSecond = integerSetting('LOAD_TEST_RATE', 10);
+  const total = positiveInteger(process.env, 'LOAD_TEST_REQUESTS', 150);
+  const perSecond = positiveInteger(process.env, 'LOAD_TEST_RATE', 10);
   const apiKey = process.env.API_KEY || (await keyFromControlPlane());
   if (!apiKey) {
     explainMissingKey();

@@ -1,5 +1,5 @@
-// Turns the control plane's request-log writer on and off between load rounds (README "Request
-// log"). The control plane is frozen with SIGSTOP rather than stopped, so resuming costs nothing;
+// Turns the control plane's request-log writer on and off between load rounds (docs/performance.md,
+// "Request log"). The control plane is frozen with SIGSTOP rather than stopped, so resuming costs nothing;
 // before freezing it, and after resuming it, the bench waits until the writer has consumed the whole
 // stream, so a round with the writer running pays for exactly its own events and a round without it
 // pays for none.
@@ -14,8 +14,6 @@ export interface LogWriterSwitch {
   resume(): Promise<void>;
   /** Waits until the stream is consumed, then freezes the control plane. */
   pause(): Promise<void>;
-  /** Waits until every event in the stream is written and acknowledged; false on timeout. */
-  drain(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -69,7 +67,6 @@ export function createLogWriterSwitch(controlPlane: RunningProcess, redisUrl: st
       signal('SIGSTOP');
       frozen = true;
     },
-    drain,
     async close() {
       // A frozen process cannot act on SIGTERM: thaw it so it can be stopped.
       if (frozen) signal('SIGCONT');

@@ -66,6 +66,9 @@ function buildNotes(config: BenchConfig, gatewayMetrics: GatewayMetrics | null, 
     `load average (1 min) ${load.start[0]?.toFixed(1)} at the start and ${load.end[0]?.toFixed(1)} at the end on ${machineFacts().cpuCount} CPUs` +
       ((load.start[0] ?? 0) > machineFacts().cpuCount ? ': other work was competing for the CPUs, so the figures are noisy.' : '.'),
   ];
+  if (!config.ownRedis) {
+    notes.push(`Redis figures are of ${config.redisUrl}, which other clients may share: their work is in them too.`);
+  }
   if (gatewayMetrics !== null) {
     const failedOpen = gatewayMetrics.storeErrors > 0
       ? ' (Redis calls failed or exceeded GATEWAY_REDIS_TIMEOUT_MS, so those requests were failed open: the admitted figures include requests that skipped the Redis check)'
@@ -135,6 +138,33 @@ function printReport(config: BenchConfig, placement: Placement, report: BenchRep
   for (const note of report.notes.slice(3)) console.log(`note: ${note}`);
 }
 
+function settingsOf(config: BenchConfig, redisDescription: string): Record<string, unknown> {
+  return {
+    connections: config.connections,
+    pipelining: 1,
+    durationSeconds: config.durationSeconds,
+    warmupSeconds: config.warmupSeconds,
+    rounds: config.rounds,
+    target: config.target,
+    systems: config.systems === null ? 'all' : [...config.systems],
+    propagationChanges: config.propagationChanges,
+    keepControlPlane: config.keepControlPlane,
+    lagRate: config.lagRate,
+    lagDurationSeconds: config.lagDurationSeconds,
+    redis: redisDescription,
+  };
+}
+
+/** The warm-ups and rounds of every system, with the bench's Redis read around each. */
+async function measureAll(config: BenchConfig, systems: readonly SystemUnderTest[], skipped: readonly SkippedSystem[]): Promise<SystemOutcome[]> {
+  const meter = createRedisMeter(config.redisUrl);
+  try {
+    return toOutcomes(systems, skipped, await runAllRounds(systems, config, meter, progress));
+  } finally {
+    meter.close();
+  }
+}
+
 async function benchmark(config: BenchConfig, placement: Placement, redisDescription: string, prefix: string, running: RunningProcess[], setTollgate: (bench: TollgateBench) => void): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAtStart = loadavg();
@@ -142,51 +172,32 @@ async function benchmark(config: BenchConfig, placement: Placement, redisDescrip
   setTollgate(tollgate);
   const lagSeconds = tollgate.lagWanted ? config.lagDurationSeconds : 0;
   progress.plan(plannedSeconds(systems.length, config) + lagSeconds);
-
-  const meter = createRedisMeter(config.redisUrl);
-  let measured: Map<string, SystemRounds>;
-  try {
-    measured = await runAllRounds(systems, config, meter, progress);
-  } finally {
-    meter.close();
-  }
+  const outcomes = await measureAll(config, systems, skipped);
   const gatewayMetrics = await readMetricsOf(tollgate);
   if (lagSeconds > 0) progress.step(`request-log lag · ${config.lagRate} req/s with the writer running · ${lagSeconds} s`, lagSeconds);
   const requestLogLag = await tollgate.measureLag();
-  const outcomes = toOutcomes(systems, skipped, measured);
+
   const summaries = new Map<string, SystemSummary>();
   for (const outcome of outcomes) {
     const summary = summarise(outcome);
     if (summary) summaries.set(outcome.name, summary);
   }
   const load = { start: loadAtStart, end: loadavg() };
-  const notRedis = outcomes.filter((outcome) => !outcome.usesRedis && outcome.name !== 'target').flatMap((outcome) => outcome.rounds);
+  // Rounds of systems that do not use Redis show what Redis costs with nothing to do.
+  const idleRedisRounds = outcomes.filter((outcome) => !outcome.usesRedis && outcome.name !== 'target').flatMap((outcome) => outcome.rounds);
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
     ...machineFacts(),
     placement: placement.description,
     loadAverage: load,
-    settings: {
-      connections: config.connections,
-      pipelining: 1,
-      durationSeconds: config.durationSeconds,
-      warmupSeconds: config.warmupSeconds,
-      rounds: config.rounds,
-      target: config.target,
-      systems: config.systems === null ? 'all' : [...config.systems],
-      propagationChanges: config.propagationChanges,
-      keepControlPlane: config.keepControlPlane,
-      lagRate: config.lagRate,
-      lagDurationSeconds: config.lagDurationSeconds,
-      redis: redisDescription,
-    },
+    settings: settingsOf(config, redisDescription),
     systems: outcomes.map((outcome) => ({ ...outcome, summary: summaries.get(outcome.name) ?? null })),
     ratios: computeRatios(summaries, outcomes),
     propagation: tollgate.propagation ?? { skipped: tollgate.propagationSkipped ?? 'not measured' },
     requestLogLag,
     requestLogCpuRatio: requestLogCpuRatio(summaries),
-    redis: { aimUsPerAdmittedRequest: REDIS_AIM_US, backgroundMsPerSecond: redisBackgroundMsPerSecond(notRedis, config.durationSeconds) },
+    redis: { aimUsPerAdmittedRequest: REDIS_AIM_US, backgroundMsPerSecond: redisBackgroundMsPerSecond(idleRedisRounds, config.durationSeconds) },
     gatewayMetrics,
     notes: buildNotes(config, gatewayMetrics, summaries, load),
   };

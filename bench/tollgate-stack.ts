@@ -77,8 +77,6 @@ export async function startControlPlane(settings: StackSettings, databaseUrl: st
 }
 
 export interface GatewayStartOptions {
-  /** Node flags (e.g. --cpu-prof), after the ones `npm run start:gateway` uses. */
-  readonly nodeArgs?: readonly string[];
   readonly extraEnv?: Record<string, string>;
   /** The gateway's main.js; default this build's (another build's for an A/B comparison). */
   readonly main?: string;
@@ -111,7 +109,7 @@ export async function startGateway(
     },
     `http://127.0.0.1:${opsPort}/readyz`,
     cpuList,
-    { nodeArgs: [...GATEWAY_NODE_FLAGS, ...(options.nodeArgs ?? [])], wrapper: options.wrapper, timeoutMs: options.timeoutMs },
+    { nodeArgs: GATEWAY_NODE_FLAGS, wrapper: options.wrapper, timeoutMs: options.timeoutMs },
   );
   return { process: service, url: `http://127.0.0.1:${port}`, opsUrl: `http://127.0.0.1:${opsPort}` };
 }
