@@ -1,4 +1,4 @@
-// The few control-plane REST calls the bench needs (SPEC §2), over fetch with the admin token.
+// The few control-plane REST calls the bench needs (/openapi.json describes them), over fetch with the admin token.
 
 export class AdminApiError extends Error {
   readonly code = 'BENCH_ADMIN_API';

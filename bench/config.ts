@@ -1,4 +1,4 @@
-// Bench settings from the environment (README "Settings"), checked once at start.
+// Bench settings from the environment (docs/performance.md, "Settings"), checked once at start.
 import { availableParallelism } from 'node:os';
 import { isInstalled } from './installed.js';
 

@@ -1,4 +1,4 @@
-// A few of the gateway's own metrics (SPEC §5), read from its ops port after the load rounds so
+// A few of the gateway's own metrics (docs/operations.md, "Metrics"), read from its ops port after the load rounds so
 // the report can say whether the limiter kept up: store errors mean Redis calls failed or ran past
 // GATEWAY_REDIS_TIMEOUT_MS and the failure mode (open) applied instead of a real check.
 

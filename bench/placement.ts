@@ -1,4 +1,4 @@
-// Where each process runs on the machine's cores (see README "Process placement"). With two or more
+// Where each process runs on the machine's cores (docs/performance.md, "Placement"). With two or more
 // cores, the system under test gets a core of its own (the last one) and the load generator shares
 // the first with the upstream and the run's own Redis, so every system is measured with the same CPU
 // budget. Pinning uses `taskset`; without it, or with BENCH_PIN=0, the OS places everything.

@@ -1,4 +1,4 @@
-// Change propagation (SPEC §2): for each change made through the control plane REST, the time from
+// Change propagation: for each change made through the control plane REST, the time from
 // the REST call returning until EVERY gateway enforces it. A change alternately deactivates and
 // reactivates one key; each gateway is polled back to back on GET /_gateway/quota (consumes
 // nothing) until it answers 401 (inactive) or stops answering 401 (active again), with a pause of
@@ -15,7 +15,7 @@ export interface PropagationResult {
   readonly gateways: number;
   /** Changes some gateway had not enforced within the deadline (counted, not in the percentiles). */
   readonly timedOut: number;
-  /** Changes enforced later than the 1 s SPEC §2 promises (timed-out ones included). */
+  /** Changes enforced later than the 1 s Tollgate promises (timed-out ones included). */
   readonly overOneSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;

@@ -118,7 +118,9 @@ function thousands(value: number): string {
 export function formatRedisCosts(costs: ReadonlyMap<string, RedisCost>, focus: string, backgroundMsPerSecond: number | null): string {
   const lines = ['Redis (the bench’s own; main-thread CPU per answered request; a core’s capacity = 1 s / that cost):'];
   for (const [name, cost] of costs) {
-    const perCall = cost.requestsPerScriptCall === null ? '' : `, ${cost.requestsPerScriptCall.toFixed(1)} requests per script call`;
+    const calls = cost.requestsPerScriptCall;
+    // The 429 path answers from the gateway's memory once a key is known to be refused.
+    const perCall = calls === null ? '' : calls > 1000 ? ', almost no script calls' : `, ${calls.toFixed(1)} requests per script call`;
     lines.push(
       `  ${name.padEnd(24)} ${cost.usPerRequest.median.toFixed(1).padStart(6)} µs (${cost.usPerRequest.min.toFixed(1)}–${cost.usPerRequest.max.toFixed(1)})` +
         ` → ${thousands(cost.requestsPerCoreSecond).padStart(5)} req/s per Redis core${perCall}`,

@@ -7,6 +7,7 @@ import type { GatewayMetrics } from './gateway-metrics.js';
 import type { PropagationResult } from './propagation.js';
 import type { LagResult } from './request-log-lag.js';
 import { summariseRedis, type RedisCost } from './redis-summary.js';
+import type { ScriptCost } from './script-cost.js';
 import { median, spread, type Spread } from './stats.js';
 
 export interface SystemOutcome {
@@ -166,15 +167,17 @@ export function formatTable(outcomes: readonly SystemOutcome[], summaries: Reado
   return [header, '-'.repeat(header.length), ...body, ...skipped].join('\n');
 }
 
+/** The ratios whose two sides were measured (the JSON keeps the others, as null). */
 export function formatRatios(ratios: readonly Ratio[]): string {
-  const width = Math.max(...ratios.map((ratio) => ratio.name.length));
-  return ratios
+  const measured = ratios.filter((ratio) => ratio.value !== null);
+  const width = Math.max(0, ...measured.map((ratio) => ratio.name.length));
+  return measured
     .map((ratio) => {
       const paired =
         ratio.pairedMedian === null
           ? ''
           : ` (per-round median ${ratio.pairedMedian.toFixed(2)}×, ${ratio.pairedMin?.toFixed(2)}–${ratio.pairedMax?.toFixed(2)})`;
-      const value = ratio.value === null ? 'n/a (a side was skipped)' : `${ratio.value.toFixed(2)}×${paired}`;
+      const value = `${ratio.value?.toFixed(2)}×${paired}`;
       const target = ratio.target === null ? '' : ` target ≥ ${ratio.target}× → ${ratio.met === null ? 'n/a' : ratio.met ? 'met' : 'NOT met'}`;
       const cpu = ratio.byCpu === null ? '' : `; by CPU per request ${ratio.byCpu.toFixed(2)}×`;
       return `${pad(ratio.name, width)}  ${value}${target}${cpu}`;
@@ -233,7 +236,12 @@ export interface BenchReport {
   /** gateway-admitted-nolog CPU per request / gateway-admitted CPU per request (medians). */
   readonly requestLogCpuRatio: number | null;
   /** Issue 24's aim for Redis CPU per admitted request, and Redis's CPU per second when idle. */
-  readonly redis: { readonly aimUsPerAdmittedRequest: number; readonly backgroundMsPerSecond: number | null };
+  readonly redis: {
+    readonly aimUsPerAdmittedRequest: number;
+    readonly backgroundMsPerSecond: number | null;
+    /** The limiter script's cost by call shape (checks and keys per call), measured after the rounds. */
+    readonly scriptCost: ScriptCost | { readonly skipped: string };
+  };
   readonly gatewayMetrics: GatewayMetrics | null;
   readonly notes: readonly string[];
 }

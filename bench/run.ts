@@ -34,8 +34,12 @@ import {
   type SystemSummary,
 } from './report.js';
 import { plannedSeconds, runAllRounds, type SystemRounds } from './rounds.js';
+import { formatScriptCost, measureScriptCost, type ScriptCost } from './script-cost.js';
 import { describeError, type SkippedSystem, type SystemUnderTest } from './systems.js';
 import { setUpTollgate, type TollgateBench } from './tollgate-bench.js';
+
+/** About how long the limiter script's cost by call shape takes (for the estimate of the time left). */
+const SCRIPT_COST_SECONDS = 3;
 
 const progress: Progress = createProgress((line) => process.stderr.write(`${line}\n`));
 const log = (line: string): void => progress.note(line);
@@ -133,6 +137,8 @@ function printReport(config: BenchConfig, placement: Placement, report: BenchRep
   const redisCosts = new Map<string, RedisCost>();
   for (const [name, summary] of summaries) if (summary.redis) redisCosts.set(name, summary.redis);
   if (redisCosts.size > 0) console.log(`\n${formatRedisCosts(redisCosts, 'gateway-admitted', report.redis.backgroundMsPerSecond)}`);
+  const script: ScriptCost | { skipped: string } = report.redis.scriptCost;
+  console.log(`\n${'skipped' in script ? `limiter script cost: skipped: ${script.skipped}` : formatScriptCost(script)}`);
   console.log(`\n${formatPropagation('skipped' in report.propagation ? null : report.propagation, 'skipped' in report.propagation ? report.propagation.skipped : null)}`);
   console.log(formatLag(report.requestLogLag));
   for (const note of report.notes.slice(3)) console.log(`note: ${note}`);
@@ -171,9 +177,11 @@ async function benchmark(config: BenchConfig, placement: Placement, redisDescrip
   const { systems, skipped, tollgate } = await startSystems(config, placement, prefix, running);
   setTollgate(tollgate);
   const lagSeconds = tollgate.lagWanted ? config.lagDurationSeconds : 0;
-  progress.plan(plannedSeconds(systems.length, config) + lagSeconds);
+  progress.plan(plannedSeconds(systems.length, config) + SCRIPT_COST_SECONDS + lagSeconds);
   const outcomes = await measureAll(config, systems, skipped);
   const gatewayMetrics = await readMetricsOf(tollgate);
+  progress.step('limiter script cost by call shape', SCRIPT_COST_SECONDS);
+  const scriptCost = await measureScriptCost(config.redisUrl, prefix).catch((error: unknown) => ({ skipped: describeError(error) }));
   if (lagSeconds > 0) progress.step(`request-log lag · ${config.lagRate} req/s with the writer running · ${lagSeconds} s`, lagSeconds);
   const requestLogLag = await tollgate.measureLag();
 
@@ -197,7 +205,11 @@ async function benchmark(config: BenchConfig, placement: Placement, redisDescrip
     propagation: tollgate.propagation ?? { skipped: tollgate.propagationSkipped ?? 'not measured' },
     requestLogLag,
     requestLogCpuRatio: requestLogCpuRatio(summaries),
-    redis: { aimUsPerAdmittedRequest: REDIS_AIM_US, backgroundMsPerSecond: redisBackgroundMsPerSecond(idleRedisRounds, config.durationSeconds) },
+    redis: {
+      aimUsPerAdmittedRequest: REDIS_AIM_US,
+      backgroundMsPerSecond: redisBackgroundMsPerSecond(idleRedisRounds, config.durationSeconds),
+      scriptCost,
+    },
     gatewayMetrics,
     notes: buildNotes(config, gatewayMetrics, summaries, load),
   };
