@@ -138,6 +138,14 @@ function footerLines(report: BenchReport): string[] {
   return lines;
 }
 
+/** The load average around the run: above the CPU count, other work competed and the figures are noisy. */
+function loadNote(report: BenchReport): string {
+  const [start = 0] = report.loadAverage.start;
+  const [end = 0] = report.loadAverage.end;
+  const busy = Math.max(start, end) > report.cpuCount;
+  return `Load average ${start.toFixed(1)} → ${end.toFixed(1)} on ${report.cpuCount} CPUs${busy ? ': other work competed, noisy.' : '.'}`;
+}
+
 export function renderChart(report: BenchReport): string {
   // The 429 paths answer several times faster than the admitted ones: they go last, under a rule.
   const admitted = report.systems.filter((system) => system.expectedStatus !== 429);
@@ -161,7 +169,7 @@ export function renderChart(report: BenchReport): string {
       `node ${report.node}, ${report.cpuCount} × ${report.cpuModel}; ${settings.connections} connections, ${settings.rounds} rounds of ${settings.durationSeconds} s per system, interleaved`,
       'font-size="12" fill="#555"',
     ),
-    text(MARGIN, 66, 'bars: median of the rounds; whiskers: min–max. Compare systems within this run, not across runs.', 'font-size="12" fill="#555"'),
+    text(MARGIN, 66, `bars: median of the rounds; whiskers: min–max. ${loadNote(report)} Compare systems within this run, not across runs.`, 'font-size="12" fill="#555"'),
   ];
   rows.forEach((row, index) => {
     const y = top + index * ROW_HEIGHT;

@@ -17,5 +17,6 @@ t.test('every call shape is measured over the script calls Redis counted for it'
       [50, 50, 300],
     ],
   );
+  t.equal(cost.emptyScript.calls, 300, 'and a script that only returns');
   t.ok(cost.shapes.every((shape) => shape.usecPerCall > 0 && shape.cpuUsPerCall > 0), 'each has a time in the script and a CPU time');
 });
