@@ -8,7 +8,7 @@ import type { RoundResult } from './load.js';
 import type { CommandUsage } from './redis-cost.js';
 import { median, spread, type Spread } from './stats.js';
 
-/** Issue 24's aim: at most this much Redis CPU per admitted request (200k per second per core). */
+/** The aim for Redis's cost: at most this much Redis CPU per admitted request (200k per second per core). */
 export const REDIS_AIM_US = 5;
 
 /** The commands that run a script: their time includes the commands the script calls. */
@@ -40,6 +40,8 @@ export interface RedisCost {
   readonly usPerRequest: Spread;
   /** The same over every thread of the server (median). */
   readonly allThreadsUsPerRequest: number;
+  /** The kernel's share of the main thread's CPU over all rounds (system time: sockets, softirqs). */
+  readonly kernelShare: number;
   /** Requests per second one Redis core could serve at the median cost: 1 s / cost. */
   readonly requestsPerCoreSecond: number;
   /** Over all rounds: script calls (EVALSHA and the like) per request, and checks per call. */
@@ -64,8 +66,10 @@ export function summariseRedis(rounds: readonly RoundResult[]): RedisCost | null
   const requests = measured.reduce((sum, round) => sum + round.responses, 0);
   const totals = new Map<string, CommandUsage>();
   let mainMs = 0;
+  let sysMs = 0;
   for (const round of measured) {
     mainMs += round.redis?.cpuMainMs ?? 0;
+    sysMs += round.redis?.cpuMainSysMs ?? 0;
     for (const [name, usage] of Object.entries(round.redis?.commands ?? {})) {
       const total = totals.get(name) ?? { calls: 0, usec: 0 };
       totals.set(name, { calls: total.calls + usage.calls, usec: total.usec + usage.usec });
@@ -91,6 +95,7 @@ export function summariseRedis(rounds: readonly RoundResult[]): RedisCost | null
   return {
     usPerRequest: spread(perRound),
     allThreadsUsPerRequest: median(measured.map((round) => ((round.redis?.cpuTotalMs ?? 0) * 1000) / round.responses)),
+    kernelShare: mainMs > 0 ? sysMs / mainMs : 0,
     requestsPerCoreSecond: cost > 0 ? 1e6 / cost : Number.POSITIVE_INFINITY,
     scriptCallsPerRequest: scriptCalls,
     requestsPerScriptCall: scriptCalls > 0 ? 1 / scriptCalls : null,
@@ -123,7 +128,7 @@ export function formatRedisCosts(costs: ReadonlyMap<string, RedisCost>, focus: s
     const perCall = calls === null ? '' : calls > 1000 ? ', almost no script calls' : `, ${calls.toFixed(1)} requests per script call`;
     lines.push(
       `  ${name.padEnd(24)} ${cost.usPerRequest.median.toFixed(1).padStart(6)} µs (${cost.usPerRequest.min.toFixed(1)}–${cost.usPerRequest.max.toFixed(1)})` +
-        ` → ${thousands(cost.requestsPerCoreSecond).padStart(5)} req/s per Redis core${perCall}`,
+        ` → ${thousands(cost.requestsPerCoreSecond).padStart(5)} req/s per Redis core; ${(cost.kernelShare * 100).toFixed(0)}% in the kernel${perCall}`,
     );
   }
   const gateway = costs.get(focus);

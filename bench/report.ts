@@ -1,4 +1,4 @@
-// Turning rounds into the printed table, the ratios against the issue's targets, and the JSON file.
+// Turning rounds into the printed table, the ratios against their targets, and the JSON file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -39,7 +39,7 @@ export interface RatioDefinition {
   readonly name: string;
   readonly numerator: string;
   readonly denominator: string;
-  /** The issue's target (ratio at least this), or null for an informative ratio. */
+  /** The target (ratio at least this), or null for an informative ratio. */
   readonly target: number | null;
 }
 
@@ -202,7 +202,7 @@ export function requestLogCpuRatio(summaries: ReadonlyMap<string, SystemSummary>
   return off && on && on.median > 0 ? off.median / on.median : null;
 }
 
-/** The capacity ratio from CPU time of logging on against logging off (issue 4's target, ≥ 0.9×). */
+/** The capacity ratio from CPU time of logging on against logging off (target ≥ 0.9×). */
 export function formatRequestLogCpu(summaries: ReadonlyMap<string, SystemSummary>): string | null {
   const ratio = requestLogCpuRatio(summaries);
   return ratio === null ? null : `capacity ratio from CPU time (gateway-admitted-nolog CPU / gateway-admitted CPU): ${ratio.toFixed(2)}× (target ≥ 0.9×)`;
@@ -235,7 +235,7 @@ export interface BenchReport {
   readonly requestLogLag: LagResult | { skipped: string };
   /** gateway-admitted-nolog CPU per request / gateway-admitted CPU per request (medians). */
   readonly requestLogCpuRatio: number | null;
-  /** Issue 24's aim for Redis CPU per admitted request, and Redis's CPU per second when idle. */
+  /** The aim for Redis CPU per admitted request, and Redis's CPU per second when idle. */
   readonly redis: {
     readonly aimUsPerAdmittedRequest: number;
     readonly backgroundMsPerSecond: number | null;

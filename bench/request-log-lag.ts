@@ -1,4 +1,4 @@
-// End-to-end request-log lag (issue 4): a steady load through the gateway while the control plane's
+// End-to-end request-log lag: a steady load through the gateway while the control plane's
 // writer runs; PostgreSQL is polled every `pollMs` for the newest row of the load's own key, and each
 // poll during the load gives a lag sample = poll time − newest visible event time. After the load
 // stops, polling goes on until every answered request has its row (or the deadline passes), which

@@ -1,7 +1,7 @@
 // `npm run bench`: the same autocannon load against the upstream alone, a bare undici proxy, a bare
 // http-proxy-3 proxy, the fastify peer (admitted and 429), Tollgate's gateway (admitted with request
 // logging on, off and with the writer running, with two workers, and 429) and BENCH_TARGET; then the
-// table, the ratios against the issues' targets, Redis's cost per request, change propagation and
+// table, the ratios against their targets, Redis's cost per request, change propagation and
 // request-log lag, and bench/results/<timestamp>.json with its chart <timestamp>.svg. Progress goes
 // to stderr. See docs/performance.md.
 import { randomBytes } from 'node:crypto';

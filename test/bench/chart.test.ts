@@ -17,6 +17,7 @@ function summary(rps: number, redis: boolean): SystemSummary {
       ? {
           usPerRequest: spreadOf(9),
           allThreadsUsPerRequest: 9,
+          kernelShare: 0.4,
           requestsPerCoreSecond: 111_111,
           scriptCallsPerRequest: 0.1,
           requestsPerScriptCall: 10,

@@ -16,7 +16,7 @@ function round(responses: number, cpuMainMs: number, commands: Record<string, Co
     errors: 0,
     timeouts: 0,
     statusCodes: { 200: responses },
-    redis: { cpuMainMs, cpuTotalMs: cpuMainMs * 1.1, commands },
+    redis: { cpuMainMs, cpuMainSysMs: cpuMainMs / 4, cpuTotalMs: cpuMainMs * 1.1, commands },
   };
 }
 
@@ -32,6 +32,10 @@ t.test('the cost is the median round’s main-thread CPU per request, and a core
   const cost = summariseRedis([round(10_000, 100, commands), round(10_000, 80, commands), round(10_000, 120, commands)]);
   t.same(cost?.usPerRequest, { median: 10, min: 8, max: 12 });
   t.equal(cost?.requestsPerCoreSecond, 100_000);
+});
+
+t.test('the kernel’s share is the system time of the main thread over all of its time', async (t) => {
+  t.equal(summariseRedis([round(10_000, 100, commands), round(10_000, 60, commands)])?.kernelShare, 0.25);
 });
 
 t.test('script time splits into the commands the limiter script calls and Lua itself', async (t) => {

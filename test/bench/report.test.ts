@@ -1,4 +1,4 @@
-// The bench's verdicts: ratios of median req/s against the targets, the per-round spread,
+// The bench's verdicts: ratios of median req/s against their targets, the per-round spread,
 // and the same ratio from CPU time per request.
 import t from 'tap';
 import type { RoundResult } from '../../bench/load.js';
