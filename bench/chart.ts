@@ -83,9 +83,13 @@ function panel(
   top: number,
 ): string[] {
   const values = rows.map((row) => (row.summary ? definition.value(row.summary) : null));
-  const max = niceMax(Math.max(0, ...values.map((value) => value?.max ?? 0)));
+  // One wild round must not flatten every bar: the axis stops at 1.6× the largest median, and a
+  // whisker beyond it is cut at the edge and left open.
+  const largestMedian = Math.max(0, ...values.map((value) => value?.median ?? 0));
+  const largestMax = Math.max(0, ...values.map((value) => value?.max ?? 0));
+  const max = niceMax(Math.min(largestMax, 1.6 * largestMedian));
   const plotWidth = width - LABEL_ROOM;
-  const at = (value: number): number => x + (value / max) * plotWidth;
+  const at = (value: number): number => x + (Math.min(value, max) / max) * plotWidth;
   const bottom = top + rows.length * ROW_HEIGHT;
   const parts = [
     text(x, top - 26, definition.title, 'font-size="13" font-weight="bold" fill="#222"'),
@@ -112,8 +116,10 @@ function panel(
     );
     if (value.max > value.min) {
       const y = middle.toFixed(1);
+      const top = (middle - 4).toFixed(1);
+      const end = value.max > max ? `l-4 -4m4 4l-4 4` : `M${at(value.max).toFixed(1)} ${top}v8`;
       parts.push(
-        `<path d="M${at(value.min).toFixed(1)} ${y}H${at(value.max).toFixed(1)}M${at(value.min).toFixed(1)} ${(middle - 4).toFixed(1)}v8M${at(value.max).toFixed(1)} ${(middle - 4).toFixed(1)}v8" stroke="#333" stroke-width="1.2" fill="none"/>`,
+        `<path d="M${at(value.min).toFixed(1)} ${y}H${at(value.max).toFixed(1)}${end}M${at(value.min).toFixed(1)} ${top}v8" stroke="#333" stroke-width="1.2" fill="none"/>`,
       );
     }
     parts.push(text(Math.max(at(value.median), at(value.max)) + 4, middle + 4, formatValue(value.median, definition.digits), 'font-size="11" fill="#222"'));

@@ -82,3 +82,11 @@ t.test('text from the run is escaped', async (t) => {
 t.test('the Redis aim is stated under the chart', async (t) => {
   t.match(renderChart(report), /Redis per admitted request \(gateway-admitted\): 9\.0 µs → 111k admitted req\/s per Redis core \(aim ≤ 5 µs, not met\)/);
 });
+
+t.test('one wild round does not change the scale of the other bars', async (t) => {
+  const barWidths = (svg: string) => [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="14"/g)].map((match) => Number(match[1]));
+  const wild = { ...summary(8000, false), requestsPerSecond: { median: 8000, min: 7000, max: 800_000 } };
+  const skewed = { ...report, systems: [system('undici-proxy', 200, wild), ...report.systems.slice(1)] };
+  // The second bar is gateway-admitted's req/s.
+  t.equal(barWidths(renderChart(skewed))[1], barWidths(renderChart(report))[1]);
+});
