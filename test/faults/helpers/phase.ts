@@ -86,6 +86,7 @@ function rssOfStack(stack: Stack): { name: string; bytes: number }[] {
 export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   const { stack } = options;
   const crashesBefore = stack.crashes.length;
+  const phaseStartMs = Date.now();
   const rssBefore = rssOfStack(stack);
   const droppedBefore = await stack.gatewayMetric(REQUEST_LOG_DROPPED);
   const load = startSteadyLoad({
@@ -107,7 +108,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     await load.stop();
   }
   const answers = load.answers;
-  const { ledger, waitedMs } = await settledLedger(answers, () => stack.rowsByAddress([options.open.id, options.tight.id]), ROWS_DEADLINE_MS);
+  const { ledger, waitedMs } = await settledLedger(answers, () => stack.rowsByAddress(phaseStartMs), ROWS_DEADLINE_MS);
   const droppedAfter = await stack.gatewayMetric(REQUEST_LOG_DROPPED);
   const rssAfter = rssOfStack(stack);
 
@@ -165,6 +166,8 @@ export interface PhaseExpectations {
   readonly recoveryBoundMs: number;
   /** Connection errors the fault may cause the clients (a gateway's port closed while it restarts). */
   readonly clientErrors?: readonly string[];
+  /** A known bug that makes undocumented status codes appear: reported as todo, not failed. */
+  readonly statusesTodo?: string;
 }
 
 /** One test per property of a fault, each named as the sentence it checks. */
@@ -172,9 +175,10 @@ export async function checkPhase(t: Test, result: PhaseResult, expect: PhaseExpe
   const allowed = new Set([200, 429, ...expect.faultStatuses]);
   const undocumented = (statuses: StatusCounts) => Object.keys(statuses).filter((status) => !allowed.has(Number(status)));
   await t.test(`answers only ${[...allowed].join(', ')} during the fault and after it`, async (t) => {
-    t.same(Object.keys(result.before).filter((status) => status !== '200' && status !== '429'), [], 'before: only 200 and 429');
-    t.same(undocumented(result.during), [], 'during');
-    t.same(undocumented(result.after), [], 'after');
+    const known = expect.statusesTodo === undefined ? {} : { todo: expect.statusesTodo };
+    t.same(Object.keys(result.before).filter((status) => status !== '200' && status !== '429'), [], 'before: only 200 and 429', known);
+    t.same(undocumented(result.during), [], 'during', known);
+    t.same(undocumented(result.after), [], 'after', known);
   });
   await t.test(`no request waits longer than the upstream and Redis budgets allow (${LATENCY_BOUND_MS} ms)`, async (t) => {
     t.ok(result.maxLatencyMs <= LATENCY_BOUND_MS, `longest wait ${Math.round(result.maxLatencyMs)} ms`);

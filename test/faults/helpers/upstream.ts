@@ -13,7 +13,7 @@ export interface FaultyUpstream {
   stop(): Promise<void>;
   /** Listens again on the same port. */
   start(): Promise<void>;
-  /** While on, requests are held open and never answered; switching it off releases them. */
+  /** While on, requests are held open unanswered; switching it off answers those still waiting. */
   hang(on: boolean): void;
 }
 
@@ -22,6 +22,10 @@ export async function startFaultyUpstream(): Promise<FaultyUpstream> {
   const sockets = new Set<Socket>();
   const held = new Set<ServerResponse>();
   let hanging = false;
+  const answer = (res: ServerResponse): void => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"ok":true}');
+  };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const keyId = req.headers['x-tollgate-key-id'];
     if (typeof keyId === 'string') counts.set(keyId, (counts.get(keyId) ?? 0) + 1);
@@ -31,10 +35,9 @@ export async function startFaultyUpstream(): Promise<FaultyUpstream> {
       res.once('close', () => held.delete(res));
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end('{"ok":true}');
+    answer(res);
   };
-  let server: Server = createServer(handle);
+  let server!: Server;
   const track = (socket: Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -64,8 +67,8 @@ export async function startFaultyUpstream(): Promise<FaultyUpstream> {
     hang(on) {
       hanging = on;
       if (!on) {
-        // What was held is long past the gateway's timeout: its connections are closed already.
-        for (const res of held) res.destroy();
+        // Late, as a hung server that comes back would; the gateway gave up on the older ones.
+        for (const res of held) if (!res.destroyed) answer(res);
         held.clear();
       }
     },
