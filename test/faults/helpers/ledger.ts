@@ -31,18 +31,28 @@ export function reconcile(answers: readonly Answer[], rowsByAddress: ReadonlyMap
   return { answered: answers.length, rows, lost, doubled, rowsWithoutAnswer };
 }
 
-/** Polls the rows until none of the answered requests misses one, or `deadlineMs` has passed. */
+/**
+ * Polls the rows until none of the answered requests misses one, or (where some are expected to be
+ * lost) the rows have not changed for `quietMs`, or `deadlineMs` has passed.
+ */
 export async function settledLedger(
   answers: readonly Answer[],
   rowsByAddress: () => Promise<ReadonlyMap<string, number>>,
   deadlineMs: number,
+  quietMs = Number.POSITIVE_INFINITY,
 ): Promise<{ ledger: RowLedger; waitedMs: number }> {
   const started = Date.now();
+  let rows = -1;
+  let changedMs = started;
   for (;;) {
     const ledger = reconcile(answers, await rowsByAddress());
-    if (ledger.lost === 0 || Date.now() - started > deadlineMs) {
+    if (ledger.rows !== rows) {
+      rows = ledger.rows;
+      changedMs = Date.now();
+    }
+    if (ledger.lost === 0 || Date.now() - changedMs > quietMs || Date.now() - started > deadlineMs) {
       // A moment more, so a doubled row written after the last missing one is seen too.
-      const waitedMs = Date.now() - started;
+      const waitedMs = changedMs - started;
       await new Promise((resolve) => setTimeout(resolve, 1000));
       return { ledger: reconcile(answers, await rowsByAddress()), waitedMs };
     }
