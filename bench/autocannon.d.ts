@@ -1,5 +1,20 @@
-// autocannon ships no types; this declares the part of its API the bench uses.
+// autocannon ships no types; this declares the part of its API the bench and the fault suite use.
 declare module 'autocannon' {
+  import type { EventEmitter } from 'node:events';
+
+  /** What setupRequest may change before one request is written. */
+  interface RequestParams {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+  }
+
+  /** One entry of `requests`: called once per request on its connection, with that connection's context. */
+  interface RequestTemplate extends RequestParams {
+    setupRequest?: (request: RequestParams, context: Record<string, unknown>) => RequestParams;
+    onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
+  }
+
   interface AutocannonOptions {
     url: string;
     connections?: number;
@@ -10,6 +25,7 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     method?: string;
     overallRate?: number;
+    requests?: RequestTemplate[];
   }
 
   interface Histogram {
@@ -39,7 +55,12 @@ declare module 'autocannon' {
     statusCodeStats: Record<string, { count: number }>;
   }
 
-  function autocannon(options: AutocannonOptions): Promise<AutocannonResult>;
+  /** The running instance: awaitable for the result, stoppable, and emitting `reqError` (error). */
+  interface AutocannonInstance extends EventEmitter, PromiseLike<AutocannonResult> {
+    stop(): void;
+  }
+
+  function autocannon(options: AutocannonOptions): AutocannonInstance;
   export default autocannon;
-  export type { AutocannonOptions, AutocannonResult };
+  export type { AutocannonInstance, AutocannonOptions, AutocannonResult, RequestParams };
 }

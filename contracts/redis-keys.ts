@@ -67,6 +67,12 @@ export function requestEventStream(prefix: string): string {
   return `${prefix}:request-events`;
 }
 
+/**
+ * The consumer group of the request-log writers on that stream. Gateways read its progress: what it
+ * has read is safe with the writers, what it has not is kept by the gateway that added it.
+ */
+export const REQUEST_EVENT_GROUP = 'log-writer';
+
 /** The part of a limit's key that names its kind: how its state is kept. */
 function stateKind(algorithm: Algorithm, limit: WindowLimit): string {
   if (limit.calendar !== null) return `cal:${limit.calendar}`;

@@ -2,7 +2,7 @@
 // restart it empty, freeze it) or need a Redis Cluster. The machine's Redis on 6379 is shared by
 // every test file, so tests that only need a working Redis use it with a key prefix instead.
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,8 +15,14 @@ export interface RedisServer {
   readonly url: string;
   /** Stop the process (SHUTDOWN NOSAVE, then SIGKILL if it lingers). */
   stop(): Promise<void>;
-  /** Start it again on the same port, empty. */
+  /** SIGTERM: Redis writes its append-only file (or snapshot) and exits, as on a clean restart. */
+  shutdown(): Promise<void>;
+  /** Deletes its data files (append-only file, snapshot), so that the next start() is empty. */
+  clear(): void;
+  /** Start it again on the same port: empty, unless it persists to its dir and was not cleared. */
   start(): Promise<void>;
+  /** The process id of the running server. */
+  readonly pid: number;
   /** SIGSTOP / SIGCONT: a Redis that holds connections but answers nothing. */
   freeze(): void;
   thaw(): void;
@@ -33,6 +39,18 @@ async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
     }
     if (Date.now() > deadline) throw new Error(`redis on port ${port} did not start`);
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } catch {
+      return;
+    }
   }
 }
 
@@ -65,17 +83,24 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
       } catch {
         // already gone
       }
-      const deadline = Date.now() + 5000;
-      while (Date.now() < deadline) {
-        try {
-          process.kill(pid, 0);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        } catch {
-          break;
-        }
+      await waitForExit(pid, 5000);
+    },
+    async shutdown() {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
       }
+      await waitForExit(pid, 30_000);
+    },
+    clear() {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir);
     },
     start: launch,
+    get pid() {
+      return pid;
+    },
     freeze() {
       process.kill(pid, 'SIGSTOP');
     },

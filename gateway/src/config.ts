@@ -31,6 +31,8 @@ export interface GatewayConfig {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** false (GATEWAY_REQUEST_LOG=off): no request events are recorded; unset means on. */
   readonly requestLog?: boolean;
+  /** Request events kept while Redis is away, and copies kept until the writers read them (default 100 000). */
+  readonly requestLogBufferEvents?: number;
   /** GATEWAY_TRUSTED_PROXIES: the proxies whose X-Forwarded-* are believed; default none. */
   readonly trustedProxies?: TrustedProxies;
   /** GATEWAY_HOST: the public port's address; undefined: every interface. */
@@ -103,6 +105,11 @@ const envSchema = z.object({
   GATEWAY_REDIS_TIMEOUT_MS: milliseconds(100),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   GATEWAY_REQUEST_LOG: z.enum(ON_OFF, { error: 'must be on or off' }).default('on'),
+  GATEWAY_REQUEST_LOG_BUFFER: z.coerce
+    .number({ error: 'must be a whole number of events, at least 500' })
+    .int('must be a whole number of events, at least 500')
+    .min(500, 'must be a whole number of events, at least 500')
+    .default(100_000),
   GATEWAY_TRUSTED_PROXIES: trustedProxiesSchema.default(TrustedProxies.NONE),
   GATEWAY_HOST: listenHost.optional(),
   GATEWAY_OPS_HOST: listenHost.default('127.0.0.1'),
@@ -262,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     redisTimeoutMs: settings.GATEWAY_REDIS_TIMEOUT_MS,
     logLevel: settings.LOG_LEVEL,
     requestLog: settings.GATEWAY_REQUEST_LOG === 'on',
+    requestLogBufferEvents: settings.GATEWAY_REQUEST_LOG_BUFFER,
     trustedProxies: settings.GATEWAY_TRUSTED_PROXIES,
     host: settings.GATEWAY_HOST,
     opsHost: settings.GATEWAY_OPS_HOST,

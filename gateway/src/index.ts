@@ -186,7 +186,13 @@ function redisParts(config: GatewayConfig, logger: Logger, onDrop: (count: numbe
   const feed = startKeyFeed({ redis: feedRedis, subscriber: subscriberRedis, prefix: config.redisKeyPrefix, logger });
   // GATEWAY_REQUEST_LOG=off: no sink, so no request events are built or sent.
   const events = config.requestLog
-    ? createRequestLogBatcher({ redis: eventsRedis, prefix: config.redisKeyPrefix, logger: componentLogger(logger, 'request-log'), onDrop })
+    ? createRequestLogBatcher({
+        redis: eventsRedis,
+        prefix: config.redisKeyPrefix,
+        logger: componentLogger(logger, 'request-log'),
+        maxBuffered: config.requestLogBufferEvents,
+        onDrop,
+      })
     : undefined;
   const redisSettings = watchRedisSettings(feedRedis, componentLogger(logger, 'redis'));
   const gateways = redisGatewayRegistry(feedRedis, config.redisKeyPrefix);
@@ -196,7 +202,12 @@ function redisParts(config: GatewayConfig, logger: Logger, onDrop: (count: numbe
 function inProcessParts(parts: InProcessParts, config: GatewayConfig, logger: Logger, onDrop: (count: number) => void): Parts {
   const feed = followKeyFeed({ source: parts.feed, logger });
   const events = config.requestLog
-    ? createInProcessRequestEventSink({ deliver: parts.deliverRequestEvents, logger: componentLogger(logger, 'request-log'), onDrop })
+    ? createInProcessRequestEventSink({
+        deliver: parts.deliverRequestEvents,
+        logger: componentLogger(logger, 'request-log'),
+        maxBuffered: config.requestLogBufferEvents,
+        onDrop,
+      })
     : undefined;
   return { store: parts.store, gateways: parts.gateways ?? new MemoryGatewayRegistry(), feed, events, connections: [] };
 }

@@ -120,6 +120,11 @@ t.test('GATEWAY_REQUEST_LOG=off turns request events off', async (t) => {
   t.equal(loadConfig({ ...UPSTREAM, GATEWAY_REQUEST_LOG: 'off' }).requestLog, false);
 });
 
+t.test('GATEWAY_REQUEST_LOG_BUFFER bounds the request events kept, 100 000 unless set', async (t) => {
+  t.equal(loadConfig({ ...UPSTREAM }).requestLogBufferEvents, 100_000);
+  t.equal(loadConfig({ ...UPSTREAM, GATEWAY_REQUEST_LOG_BUFFER: '5000' }).requestLogBufferEvents, 5000);
+});
+
 t.test('REDIS_CLUSTER_NODES is split into nodes', async (t) => {
   t.same(loadConfig({ ...UPSTREAM, REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).redisClusterNodes, [
     { host: 'a', port: 7000 },
@@ -153,6 +158,7 @@ const invalid: [string, Record<string, string>, string][] = [
   ['a Redis timeout of 0', { ...UPSTREAM, GATEWAY_REDIS_TIMEOUT_MS: '0' }, 'invalid configuration: GATEWAY_REDIS_TIMEOUT_MS must be a positive whole number of milliseconds'],
   ['an unknown log level', { ...UPSTREAM, LOG_LEVEL: 'loud' }, 'invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
   ['a request-log setting that is not on or off', { ...UPSTREAM, GATEWAY_REQUEST_LOG: 'yes' }, 'invalid configuration: GATEWAY_REQUEST_LOG must be on or off'],
+  ['a request-log buffer below 500 events', { ...UPSTREAM, GATEWAY_REQUEST_LOG_BUFFER: '100' }, 'invalid configuration: GATEWAY_REQUEST_LOG_BUFFER must be a whole number of events, at least 500'],
   ['a missing routes file', { GATEWAY_ROUTES_FILE: join(dir, 'missing.yaml') }, `invalid configuration: GATEWAY_ROUTES_FILE cannot be read: ${join(dir, 'missing.yaml')} (ENOENT)`],
   ['a routes file that is not YAML', { GATEWAY_ROUTES_FILE: file('bad.yaml', 'routes: [\n  - prefix: x\n') }, `invalid configuration: GATEWAY_ROUTES_FILE is not valid JSON or YAML: ${join(dir, 'bad.yaml')}`],
   [

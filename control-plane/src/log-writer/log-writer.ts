@@ -8,14 +8,14 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { requestEventStream } from '../../../contracts/redis-keys.js';
+import { REQUEST_EVENT_GROUP, requestEventStream } from '../../../contracts/redis-keys.js';
 import type { RequestEvent } from '../../../contracts/request-event.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
 import { insertRequestEvents, touchLastUsed } from '../request-logs/repository.js';
 import { entriesFromAutoClaim, entriesFromReadGroup, type StreamEntry } from './stream-entries.js';
 
-export const LOG_WRITER_GROUP = 'log-writer';
+export const LOG_WRITER_GROUP = REQUEST_EVENT_GROUP;
 
 export interface CounterLike {
   inc(value?: number): void;

@@ -2,6 +2,8 @@
 // `requestEventStream(prefix)` as one XADD per batch (contracts/request-event.ts packs a batch into
 // one entry), never awaited by a request.
 // While Redis is down they wait in the bounded queue; the 'ready' event sends them on reconnect.
+// Once sent, a copy is kept until the writers have read the entry (unread-entries.ts), so a Redis
+// that comes back without its data gets them again.
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
@@ -9,8 +11,9 @@ import {
   requestEventEntryFields,
   type RequestEvent,
 } from '../../../contracts/request-event.js';
-import { requestEventStream } from '../../../contracts/redis-keys.js';
+import { REQUEST_EVENT_GROUP, requestEventStream } from '../../../contracts/redis-keys.js';
 import { createBatchingSink, NO_EVENTS, type BatchingSink } from './batching-sink.js';
+import { watchUnreadEntries } from './unread-entries.js';
 
 export interface RequestLogBatcherOptions {
   readonly redis: Redis | Cluster;
@@ -28,6 +31,8 @@ export interface RequestLogBatcherOptions {
   readonly closeTimeoutMs?: number;
   /** Count of dropped events, for tollgate_gateway_request_log_dropped_total. */
   readonly onDrop?: (count: number) => void;
+  /** How often the writers' progress is checked, to let go of the copies they have read (default 1000 ms). */
+  readonly unreadCheckIntervalMs?: number;
 }
 
 export type RequestLogBatcher = BatchingSink;
@@ -36,11 +41,21 @@ export function createRequestLogBatcher(options: RequestLogBatcherOptions): Requ
   const { redis, logger } = options;
   const stream = requestEventStream(options.prefix);
   const maxEvents = options.streamMaxEvents ?? DEFAULT_REQUEST_EVENT_STREAM_MAX_EVENTS;
+  const unread = watchUnreadEntries({
+    redis,
+    stream,
+    group: REQUEST_EVENT_GROUP,
+    logger,
+    maxEvents: options.maxBuffered,
+    intervalMs: options.unreadCheckIntervalMs,
+  });
 
   async function send(batch: RequestEvent[]): Promise<readonly RequestEvent[]> {
     // MAXLEN counts entries; sized from this batch, the stream holds about `maxEvents` events.
     const maxEntries = Math.max(1, Math.ceil(maxEvents / batch.length));
-    await redis.xadd(stream, 'MAXLEN', '~', maxEntries, '*', ...requestEventEntryFields(batch));
+    const fields = requestEventEntryFields(batch);
+    const id = await redis.xadd(stream, 'MAXLEN', '~', maxEntries, '*', ...fields);
+    if (id !== null) unread.keep(id, fields, batch.length, maxEntries);
     return NO_EVENTS;
   }
 
@@ -70,6 +85,7 @@ export function createRequestLogBatcher(options: RequestLogBatcherOptions): Requ
     },
     async close() {
       await sink.close();
+      unread.close();
       redis.off('ready', onReady);
     },
   };
