@@ -1,9 +1,18 @@
-// Builds the immutable key table the hot path reads: every record is complete (effective limits,
-// algorithm, expiry) so a request does one Map lookup and nothing else.
-// The feed never mutates a table; it builds a new one and swaps the reference.
+// The key table the hot path reads: table key (secret digest) → complete record, one Map lookup.
+//
+// Changes cost what they change, not the table: successive versions share one Map, which the feed
+// changes in place, in one synchronous step per batch of changes (no request runs in between, so
+// none sees half of a change). A table object still never changes what it answers: when a new
+// version is made, the one it replaces keeps, for the keys that changed, the records it had, and
+// looks the others up in its successor (a version chain, as persistent arrays do it). Only the
+// newest version is read in service, directly; an older one is walked only by whoever still holds
+// it, and is garbage once nobody does. A reload (new epoch) builds a new Map and swaps the reference.
 import type { KeyView, TierView } from '../../../contracts/feed.js';
-import { type Limit, type WindowLimit, toWindowLimits } from '../../../contracts/limits.js';
 import type { KeyRecord, KeyTable, TierRecord } from './key-record.js';
+import { type KeyFacts, type StoredKeyRecord, buildStoredRecord, buildTierRecord, keyFactsOfRecord, keyFactsOfView } from './records.js';
+import { hexHashOf, secretDigest, tableKeyOf } from './secret-hash.js';
+
+export { buildTierRecord } from './records.js';
 
 export interface KeyTableInput {
   /** SHA-256 hex of the secret → key view. */
@@ -18,180 +27,201 @@ export interface KeyTableInput {
 
 /** A key table plus what the feed and metrics need to know about it. */
 export interface BuiltKeyTable extends KeyTable {
-  readonly epoch: string;
   /** Keys left out because their tier is unknown to this projection. */
   readonly skippedKeys: number;
   /** Active keys per tier (tollgate_gateway_active_keys{tier}); every known tier is present. */
   readonly activeKeysByTier: ReadonlyMap<string, number>;
-  /** The views the table was built from, so the feed can apply a change copy-on-write. */
-  readonly keyViews: ReadonlyMap<string, KeyView>;
-  readonly tierViews: ReadonlyMap<string, TierView>;
+  /** The SHA-256 hex of every key in this table (diagnostics and tests; not for the hot path). */
+  hashes(): string[];
 }
 
-class ImmutableKeyTable implements BuiltKeyTable {
-  readonly size: number;
-
-  constructor(
-    readonly records: ReadonlyMap<string, KeyRecord>,
-    readonly version: number,
-    readonly epoch: string,
-    readonly loaded: boolean,
-    readonly skippedKeys: number,
-    readonly activeKeysByTier: ReadonlyMap<string, number>,
-    readonly keyViews: ReadonlyMap<string, KeyView>,
-    readonly tierViews: ReadonlyMap<string, TierView>,
-  ) {
-    this.size = records.size;
-  }
-
-  get(secretHash: string): KeyRecord | undefined {
-    return this.records.get(secretHash);
-  }
-}
-
-function resolveLimits(limits: readonly Limit[], route?: string): readonly WindowLimit[] {
-  return Object.freeze(toWindowLimits(limits, route).map((item) => Object.freeze(item)));
-}
-
-/** A tier as its keys' records share it. */
-export function buildTierRecord(view: TierView): TierRecord {
-  const routeLimits = new Map<string, readonly WindowLimit[]>();
-  for (const [route, limits] of Object.entries(view.route_limits ?? {})) routeLimits.set(route, resolveLimits(limits, route));
-  return Object.freeze({
-    name: view.name,
-    limits: resolveLimits(view.limits),
-    algorithm: view.algorithm,
-    timezone: view.timezone,
-    mode: view.mode,
-    concurrency: view.concurrency,
-    routeLimits,
-  });
-}
-
-/**
- * Tier records by name, built once per table build and shared by every key of the tier (a table of
- * 100k keys is rebuilt on each tier change, so this keeps the swap cheap).
- */
-export type TierRecordCache = Map<string, TierRecord>;
-
-function tierRecordOf(view: TierView, cache: TierRecordCache): TierRecord {
-  let record = cache.get(view.name);
-  if (record === undefined) {
-    record = buildTierRecord(view);
-    cache.set(view.name, record);
-  }
-  return record;
-}
-
-/** One record, or null when the key's tier is unknown. */
-export function buildKeyRecord(view: KeyView, tiers: ReadonlyMap<string, TierView>, tierRecords: TierRecordCache = new Map()): KeyRecord | null {
-  const tierView = tiers.get(view.tier);
-  if (!tierView) return null;
-  const tier = tierRecordOf(tierView, tierRecords);
-  const expiresAtMs = view.expires_at === null ? null : Date.parse(view.expires_at);
-  // Records are readonly by type; not frozen one by one (that costs a third of a rebuild). What
-  // they share is frozen, since one object serves every key of a tier.
-  return {
-    id: view.id,
-    tier,
-    limits: view.limits ? resolveLimits(view.limits) : tier.limits,
-    mode: view.mode ?? tier.mode,
-    active: view.active,
-    // An unparsable date must not turn into "never expires".
-    expiresAtMs: expiresAtMs === null ? null : Number.isNaN(expiresAtMs) ? 0 : expiresAtMs,
-  };
-}
-
-export function buildKeyTable(input: KeyTableInput): BuiltKeyTable {
-  const records = new Map<string, KeyRecord>();
-  const activeKeysByTier = new Map<string, number>();
-  for (const name of input.tiers.keys()) activeKeysByTier.set(name, 0);
-  let skippedKeys = 0;
-  const tierRecords: TierRecordCache = new Map();
-  for (const [hash, view] of input.keys) {
-    const record = buildKeyRecord(view, input.tiers, tierRecords);
-    if (!record) {
-      skippedKeys += 1;
-      continue;
-    }
-    records.set(hash, record);
-    if (record.active) activeKeysByTier.set(record.tier.name, (activeKeysByTier.get(record.tier.name) ?? 0) + 1);
-  }
-  return new ImmutableKeyTable(
-    records,
-    input.version,
-    input.epoch,
-    input.loaded ?? true,
-    skippedKeys,
-    activeKeysByTier,
-    input.keys,
-    input.tiers,
-  );
-}
-
-export interface KeyChanges {
-  /** The full key views after the changes (the base's views with the changes applied). */
-  readonly keys: ReadonlyMap<string, KeyView>;
-  /** Hashes added, changed or removed. */
-  readonly changedHashes: Iterable<string>;
-  /** The full tier views after the changes; omitted when no tier changed. */
-  readonly tiers?: ReadonlyMap<string, TierView>;
-  /** Tier names added, changed or removed: every key of these tiers is rebuilt. */
-  readonly changedTiers?: ReadonlySet<string>;
+export interface KeyTableChanges {
+  /** Key hash (SHA-256 hex) → its view after the changes, or null when it was removed. */
+  readonly keys: ReadonlyMap<string, KeyView | null>;
+  /** Tier name → its view after the changes, or null when it was removed. Every key of these is rebuilt. */
+  readonly tiers: ReadonlyMap<string, TierView | null>;
   readonly version: number;
 }
 
+export class StaleKeyTableError extends Error {
+  readonly code = 'KEY_TABLE_STALE';
+}
+
+let generations = 0;
+
+/** What successive versions of one table share; only the newest version (`head`) changes it. */
+class SharedStore {
+  readonly records = new Map<string, StoredKeyRecord>();
+  /** Keys whose tier this projection does not know: kept to be built when the tier appears. */
+  readonly orphans = new Map<string, KeyFacts>();
+  readonly tierViews = new Map<string, TierView>();
+  readonly tierRecords = new Map<string, TierRecord>();
+  readonly activeKeysByTier = new Map<string, number>();
+  head: KeyTableVersion | null = null;
+
+  setTier(name: string, view: TierView | null): void {
+    if (view) {
+      this.tierViews.set(name, view);
+      this.tierRecords.set(name, buildTierRecord(view));
+      if (!this.activeKeysByTier.has(name)) this.activeKeysByTier.set(name, 0);
+    } else {
+      this.tierViews.delete(name);
+      this.tierRecords.delete(name);
+    }
+  }
+
+  /** Replaces (or with null removes) one key, keeping the counts; `undo` receives its record before. */
+  put(key: string, facts: KeyFacts | null, undo: Map<string, StoredKeyRecord | undefined> | null): void {
+    const old = this.records.get(key);
+    if (undo !== null && !undo.has(key)) undo.set(key, old);
+    if (old !== undefined) {
+      this.records.delete(key);
+      if (old.active) this.count(old.tier.name, -1);
+    } else {
+      this.orphans.delete(key);
+    }
+    if (facts === null) return;
+    const tier = this.tierRecords.get(facts.tier);
+    if (tier === undefined) {
+      this.orphans.set(key, facts);
+      return;
+    }
+    const record = buildStoredRecord(facts, tier);
+    this.records.set(key, record);
+    if (record.active) this.count(tier.name, 1);
+  }
+
+  private count(tier: string, delta: number): void {
+    const now = this.activeKeysByTier.get(tier);
+    if (now !== undefined) this.activeKeysByTier.set(tier, now + delta);
+  }
+
+  /** Every key (with the facts to rebuild it) that is, or waits to be, on one of `tiers`. */
+  keysOfTiers(tiers: ReadonlySet<string>): [string, KeyFacts][] {
+    const found: [string, KeyFacts][] = [];
+    for (const [key, record] of this.records) if (tiers.has(record.tier.name)) found.push([key, keyFactsOfRecord(record)]);
+    for (const [key, facts] of this.orphans) if (tiers.has(facts.tier)) found.push([key, facts]);
+    return found;
+  }
+
+  /** Seals the store's state as a new version; the previous head keeps `undo` and defers to it. */
+  publish(version: number, epoch: string, loaded: boolean, undo: Map<string, StoredKeyRecord | undefined> | null): KeyTableVersion {
+    for (const name of this.activeKeysByTier.keys()) if (!this.tierViews.has(name)) this.activeKeysByTier.delete(name);
+    const next = new KeyTableVersion(this, version, epoch, loaded, this.records.size, this.orphans.size, new Map(this.activeKeysByTier));
+    this.head?.supersede(undo ?? new Map(), next);
+    this.head = next;
+    return next;
+  }
+}
+
+class KeyTableVersion implements BuiltKeyTable {
+  readonly generation = ++generations;
+  /** Null while this is the newest version; then the records it had for keys changed since. */
+  private undo: ReadonlyMap<string, StoredKeyRecord | undefined> | null = null;
+  private successor: KeyTableVersion | null = null;
+
+  constructor(
+    readonly store: SharedStore,
+    readonly version: number,
+    readonly epoch: string,
+    readonly loaded: boolean,
+    readonly size: number,
+    readonly skippedKeys: number,
+    readonly activeKeysByTier: ReadonlyMap<string, number>,
+  ) {}
+
+  get(secretHash: string): KeyRecord | undefined {
+    return this.find(tableKeyOf(secretHash));
+  }
+
+  forSecret(secret: string): KeyRecord | undefined {
+    return this.find(secretDigest(secret));
+  }
+
+  find(key: string): StoredKeyRecord | undefined {
+    if (this.undo === null) return this.store.records.get(key);
+    if (this.undo.has(key)) return this.undo.get(key);
+    // Older than the newest: what did not change since is what the next version says (a loop, not
+    // a recursion: a table held through a bulk load may be thousands of versions behind).
+    let version = this.successor;
+    while (version !== null && version.undo !== null) {
+      if (version.undo.has(key)) return version.undo.get(key);
+      version = version.successor;
+    }
+    return this.store.records.get(key);
+  }
+
+  hashes(): string[] {
+    const keys = new Set<string>();
+    this.collectKeys(keys);
+    return [...keys].filter((key) => this.find(key) !== undefined).map(hexHashOf);
+  }
+
+  private collectKeys(into: Set<string>): void {
+    for (const key of this.store.records.keys()) into.add(key);
+    for (let version: KeyTableVersion | null = this.successor; version !== null; version = version.successor) {
+      for (const key of version.undo?.keys() ?? []) into.add(key);
+    }
+    for (const key of this.undo?.keys() ?? []) into.add(key);
+  }
+
+  isNewest(): boolean {
+    return this.undo === null;
+  }
+
+  supersede(undo: ReadonlyMap<string, StoredKeyRecord | undefined>, successor: KeyTableVersion): void {
+    this.undo = undo;
+    this.successor = successor;
+  }
+}
+
 /**
- * A new table with some keys or tiers changed: copies the base's records and rebuilds only the
- * changed keys and the keys of changed tiers, instead of every record. The base is not touched.
+ * Builds a table key by key, as a projection is read (a million keys are never held as views).
+ * The same key may be added twice (a Redis scan may return it twice): the last one counts.
  */
-export function applyKeyChanges(base: BuiltKeyTable, changes: KeyChanges): BuiltKeyTable {
-  const tiers = changes.tiers ?? base.tierViews;
-  if (!(base instanceof ImmutableKeyTable)) {
-    return buildKeyTable({ keys: changes.keys, tiers, version: changes.version, epoch: base.epoch });
+export class KeyTableLoader {
+  private readonly store = new SharedStore();
+
+  constructor(
+    private readonly head: { readonly epoch: string; readonly version: number },
+    tiers: ReadonlyMap<string, TierView>,
+  ) {
+    for (const [name, view] of tiers) this.store.setTier(name, view);
   }
-  const changedTiers = changes.changedTiers ?? new Set<string>();
-  const rebuild = new Set(changes.changedHashes);
-  if (changedTiers.size > 0) {
-    // Keys that were or are on a changed tier (a key's tier may have changed too: both views count).
-    for (const [hash, view] of base.keyViews) if (changedTiers.has(view.tier)) rebuild.add(hash);
-    for (const [hash, view] of changes.keys) if (changedTiers.has(view.tier)) rebuild.add(hash);
+
+  add(secretHash: string, view: KeyView): void {
+    this.store.put(tableKeyOf(secretHash), keyFactsOfView(view), null);
   }
-  const records = new Map(base.records);
-  const activeKeysByTier = new Map(base.activeKeysByTier);
-  for (const name of changedTiers) {
-    if (tiers.has(name)) activeKeysByTier.set(name, activeKeysByTier.get(name) ?? 0);
-    else activeKeysByTier.delete(name);
+
+  finish(loaded = true): BuiltKeyTable {
+    return this.store.publish(this.head.version, this.head.epoch, loaded, null);
   }
-  let skippedKeys = base.skippedKeys;
-  const tierRecords: TierRecordCache = new Map();
-  for (const hash of rebuild) {
-    const old = base.records.get(hash);
-    if (old?.active && activeKeysByTier.has(old.tier.name)) {
-      activeKeysByTier.set(old.tier.name, (activeKeysByTier.get(old.tier.name) ?? 1) - 1);
-    }
-    if (!old && base.keyViews.has(hash)) skippedKeys -= 1;
-    records.delete(hash);
-    const view = changes.keys.get(hash);
-    if (!view) continue;
-    const record = buildKeyRecord(view, tiers, tierRecords);
-    if (!record) {
-      skippedKeys += 1;
-      continue;
-    }
-    records.set(hash, record);
-    if (record.active) activeKeysByTier.set(record.tier.name, (activeKeysByTier.get(record.tier.name) ?? 0) + 1);
+}
+
+export function buildKeyTable(input: KeyTableInput): BuiltKeyTable {
+  const loader = new KeyTableLoader(input, input.tiers);
+  for (const [hash, view] of input.keys) loader.add(hash, view);
+  return loader.finish(input.loaded ?? true);
+}
+
+/**
+ * The next version of `base` with some keys and tiers changed, in time proportional to the change
+ * (a tier change also visits the table once to find its keys). `base` keeps answering as before.
+ * Only the newest version of a table can be changed.
+ */
+export function applyKeyChanges(base: BuiltKeyTable, changes: KeyTableChanges): BuiltKeyTable {
+  if (!(base instanceof KeyTableVersion) || !base.isNewest()) {
+    throw new StaleKeyTableError('only the newest version of a key table can be changed');
   }
-  return new ImmutableKeyTable(
-    records,
-    changes.version,
-    base.epoch,
-    true,
-    skippedKeys,
-    activeKeysByTier,
-    changes.keys,
-    tiers,
-  );
+  const { store } = base;
+  const undo = new Map<string, StoredKeyRecord | undefined>();
+  if (changes.tiers.size > 0) {
+    for (const [name, view] of changes.tiers) store.setTier(name, view);
+    const changedTiers = new Set(changes.tiers.keys());
+    for (const [key, facts] of store.keysOfTiers(changedTiers)) store.put(key, facts, undo);
+  }
+  for (const [hash, view] of changes.keys) store.put(tableKeyOf(hash), view && keyFactsOfView(view), undo);
+  return store.publish(changes.version, base.epoch, true, undo);
 }
 
 /** The table served before the first projection is loaded: knows no key, not ready. */
