@@ -9,7 +9,7 @@
 // it, and is garbage once nobody does. A reload (new epoch) builds a new Map and swaps the reference.
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import type { KeyRecord, KeyTable, TierRecord } from './key-record.js';
-import { type KeyFacts, type StoredKeyRecord, buildStoredRecord, buildTierRecord, keyFactsOfRecord, keyFactsOfView } from './records.js';
+import { type KeyFacts, type StoredKeyRecord, buildStoredRecord, buildTierRecord, keyFactsOfRecord, keyFactsOfView, recordOfView } from './records.js';
 import { hexHashOf, secretDigest, tableKeyOf } from './secret-hash.js';
 
 export { buildTierRecord } from './records.js';
@@ -77,7 +77,7 @@ class SharedStore {
     if (old !== undefined) {
       this.records.delete(key);
       if (old.active) this.count(old.tier.name, -1);
-    } else {
+    } else if (this.orphans.size > 0) {
       this.orphans.delete(key);
     }
     if (facts === null) return;
@@ -89,6 +89,14 @@ class SharedStore {
     const record = buildStoredRecord(facts, tier);
     this.records.set(key, record);
     if (record.active) this.count(tier.name, 1);
+  }
+
+  /** The active keys per tier, counted afresh (after a load). */
+  countActiveKeys(): void {
+    const byTier = new Map<TierRecord, number>();
+    for (const record of this.records.values()) if (record.active) byTier.set(record.tier, (byTier.get(record.tier) ?? 0) + 1);
+    for (const name of this.tierViews.keys()) this.activeKeysByTier.set(name, 0);
+    for (const [tier, count] of byTier) this.activeKeysByTier.set(tier.name, count);
   }
 
   private count(tier: string, delta: number): void {
@@ -189,11 +197,22 @@ export class KeyTableLoader {
     for (const [name, view] of tiers) this.store.setTier(name, view);
   }
 
+  /** One Map.set per key, the counts made once at the end: this runs a million times at start. */
   add(secretHash: string, view: KeyView): void {
-    this.store.put(tableKeyOf(secretHash), keyFactsOfView(view), null);
+    const { records, orphans, tierRecords } = this.store;
+    const key = tableKeyOf(secretHash);
+    const tier = tierRecords.get(view.tier);
+    if (tier !== undefined) {
+      records.set(key, recordOfView(view, tier));
+      if (orphans.size > 0) orphans.delete(key);
+    } else {
+      orphans.set(key, keyFactsOfView(view));
+      records.delete(key);
+    }
   }
 
   finish(loaded = true): BuiltKeyTable {
+    this.store.countActiveKeys();
     return this.store.publish(this.head.version, this.head.epoch, loaded, null);
   }
 }

@@ -1,16 +1,28 @@
 // A key view from the projection's JSON text. A gateway reads a million of these when it starts, so
-// the common shape (no limits of its own) is checked by hand; anything else goes through the zod
-// schema. Either way exactly what keyViewSchema accepts is accepted.
+// the common shape (no limits of its own) is checked by hand and the parsed object itself is
+// returned (fields a newer control plane added stay on it, unread); anything else goes through the
+// zod schema. Either way exactly what keyViewSchema accepts is accepted, with the same values.
 import { type KeyView, keyViewSchema } from '../../../contracts/feed.js';
 import { MODES, TIER_NAME_PATTERN } from '../../../contracts/limits.js';
 
 type Candidate = Partial<Record<keyof KeyView, unknown>>;
 
+/** Tier names seen valid: a projection names a few tiers a million times. */
+const validTierNames = new Set<string>();
+
+function isTierName(name: string): boolean {
+  if (validTierNames.has(name)) return true;
+  const valid = TIER_NAME_PATTERN.test(name);
+  // Bounded: past it, further names are tested each time.
+  if (valid && validTierNames.size < 1000) validTierNames.add(name);
+  return valid;
+}
+
 function isPlainView(value: Candidate): boolean {
   return (
     typeof value.id === 'string' &&
     typeof value.tier === 'string' &&
-    TIER_NAME_PATTERN.test(value.tier) &&
+    isTierName(value.tier) &&
     value.limits === null &&
     typeof value.active === 'boolean' &&
     (value.expires_at === null || typeof value.expires_at === 'string') &&
@@ -29,14 +41,8 @@ export function parseKeyView(text: string): KeyView | null {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const candidate = value as Candidate;
     if (isPlainView(candidate)) {
-      return {
-        id: candidate.id as string,
-        tier: candidate.tier as string,
-        limits: null,
-        active: candidate.active as boolean,
-        expires_at: candidate.expires_at as string | null,
-        mode: (candidate.mode ?? null) as KeyView['mode'],
-      };
+      candidate.mode ??= null;
+      return candidate as KeyView;
     }
   }
   const result = keyViewSchema.safeParse(value);

@@ -52,17 +52,28 @@ export class StoredKeyRecord implements KeyRecord {
   ) {}
 }
 
+function expiryOf(view: KeyView): number | null {
+  if (view.expires_at === null) return null;
+  const ms = Date.parse(view.expires_at);
+  // An unparsable date must not turn into "never expires".
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
 export function keyFactsOfView(view: KeyView): KeyFacts {
-  const expiresAtMs = view.expires_at === null ? null : Date.parse(view.expires_at);
   return {
     id: view.id,
     tier: view.tier,
     ownLimits: view.limits ? resolveLimits(view.limits) : null,
     ownMode: view.mode ?? null,
     active: view.active,
-    // An unparsable date must not turn into "never expires".
-    expiresAtMs: expiresAtMs === null ? null : Number.isNaN(expiresAtMs) ? 0 : expiresAtMs,
+    expiresAtMs: expiryOf(view),
   };
+}
+
+/** The record of a view whose tier is known (keyFactsOfView and buildStoredRecord in one step). */
+export function recordOfView(view: KeyView, tier: TierRecord): StoredKeyRecord {
+  const ownMode = view.mode ?? null;
+  return new StoredKeyRecord(view.id, tier, view.limits ? resolveLimits(view.limits) : tier.limits, ownMode ?? tier.mode, view.active, expiryOf(view), ownMode);
 }
 
 export function keyFactsOfRecord(record: StoredKeyRecord): KeyFacts {

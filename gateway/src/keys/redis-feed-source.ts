@@ -22,7 +22,7 @@ import { changeChannel, projectionKeys } from '../../../contracts/redis-keys.js'
 import { parseKeyView } from './parse-key-view.js';
 
 /** Keys per HSCAN page: big enough that round trips do not dominate, small enough not to stall Redis. */
-const DEFAULT_SCAN_COUNT = 2000;
+const DEFAULT_SCAN_COUNT = 5000;
 
 export type FeedRedis = Redis | Cluster;
 

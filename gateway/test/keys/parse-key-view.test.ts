@@ -1,8 +1,13 @@
 import t from 'tap';
-import { keyViewSchema } from '../../../contracts/feed.js';
+import { type KeyView, keyViewSchema } from '../../../contracts/feed.js';
 import { parseKeyView } from '../../src/keys/parse-key-view.js';
 
 const plain = { id: 'key_1', tier: 'free', limits: null, active: true, expires_at: null, mode: null };
+
+/** A view's fields, as the gateway reads them (another field a newer control plane adds is not read). */
+function fieldsOf(view: KeyView | null) {
+  return view && { id: view.id, tier: view.tier, limits: view.limits, active: view.active, expires_at: view.expires_at, mode: view.mode };
+}
 
 /** What the contract's schema makes of the same text: the answer parseKeyView must give. */
 function bySchema(text: string) {
@@ -33,7 +38,7 @@ const cases: [string, string][] = [
 ];
 
 t.test('a key view is accepted exactly when the contract schema accepts it, with the same fields', async (t) => {
-  for (const [label, text] of cases) t.same(parseKeyView(text), bySchema(text), label);
+  for (const [label, text] of cases) t.same(fieldsOf(parseKeyView(text)), fieldsOf(bySchema(text)), label);
 });
 
 t.test('a key view without a mode gets the schema default', async (t) => {
