@@ -1,15 +1,18 @@
-// The key table the hot path reads: table key (secret digest) → complete record, one Map lookup.
+// The key table the hot path reads: table key (secret digest) → stored key → its record under the
+// key's tier, one Map lookup and a tier lookup among a few.
 //
-// Changes cost what they change, not the table: successive versions share one Map, which the feed
-// changes in place, in one synchronous step per batch of changes (no request runs in between, so
-// none sees half of a change). A table object still never changes what it answers: when a new
-// version is made, the one it replaces keeps, for the keys that changed, the records it had, and
-// looks the others up in its successor (a version chain, as persistent arrays do it). Only the
-// newest version is read in service, directly; an older one is walked only by whoever still holds
-// it, and is garbage once nobody does. A reload (new epoch) builds a new Map and swaps the reference.
+// Changes cost what they change, not the table. Successive versions share one Map of stored keys,
+// which the feed changes in place, in one synchronous step per batch of changes (no request runs in
+// between, so none sees half of a change). A tier change touches no key at all: each version has
+// its own small map of tier records, and a key's record is bound to its tier when it is read
+// (records.ts). A table object still never changes what it answers: when a new version is made,
+// the one it replaces keeps the stored keys it had for the keys that changed, and looks the others
+// up in its successor (a version chain, as persistent arrays do it). Only the newest version is
+// read in service, directly; an older one is walked only by whoever still holds it, and is garbage
+// once nobody does. A reload (new epoch) builds a new Map and swaps the reference.
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import type { KeyRecord, KeyTable, TierRecord } from './key-record.js';
-import { type KeyFacts, type StoredKeyRecord, buildStoredRecord, buildTierRecord, keyFactsOfRecord, keyFactsOfView, recordOfView } from './records.js';
+import { type StoredKey, buildTierRecord, storedKeyOf } from './records.js';
 import { hexHashOf, secretDigest, tableKeyOf } from './secret-hash.js';
 
 export { buildTierRecord } from './records.js';
@@ -38,7 +41,7 @@ export interface BuiltKeyTable extends KeyTable {
 export interface KeyTableChanges {
   /** Key hash (SHA-256 hex) → its view after the changes, or null when it was removed. */
   readonly keys: ReadonlyMap<string, KeyView | null>;
-  /** Tier name → its view after the changes, or null when it was removed. Every key of these is rebuilt. */
+  /** Tier name → its view after the changes, or null when it was removed. */
   readonly tiers: ReadonlyMap<string, TierView | null>;
   readonly version: number;
 }
@@ -47,75 +50,57 @@ export class StaleKeyTableError extends Error {
   readonly code = 'KEY_TABLE_STALE';
 }
 
+type Undo = Map<string, StoredKey | undefined>;
+
+// A process-wide counter: what lets a memo recognise a table without holding it (secret-memo.ts).
 let generations = 0;
 
 /** What successive versions of one table share; only the newest version (`head`) changes it. */
 class SharedStore {
-  readonly records = new Map<string, StoredKeyRecord>();
-  /** Keys whose tier this projection does not know: kept to be built when the tier appears. */
-  readonly orphans = new Map<string, KeyFacts>();
-  readonly tierViews = new Map<string, TierView>();
-  readonly tierRecords = new Map<string, TierRecord>();
-  readonly activeKeysByTier = new Map<string, number>();
+  readonly keys = new Map<string, StoredKey>();
+  /** The tiers of the newest version: replaced, never changed, when a tier changes. */
+  tiers: ReadonlyMap<string, TierRecord> = new Map();
+  /** Keys and active keys per tier name, known tier or not. */
+  readonly keysByTier = new Map<string, number>();
+  readonly activeByTier = new Map<string, number>();
+  /** One string per tier name, shared by every key of the tier (not one per key as parsed). */
+  private readonly tierNames = new Map<string, string>();
   head: KeyTableVersion | null = null;
 
-  setTier(name: string, view: TierView | null): void {
-    if (view) {
-      this.tierViews.set(name, view);
-      this.tierRecords.set(name, buildTierRecord(view));
-      if (!this.activeKeysByTier.has(name)) this.activeKeysByTier.set(name, 0);
-    } else {
-      this.tierViews.delete(name);
-      this.tierRecords.delete(name);
-    }
+  tierName(name: string): string {
+    const shared = this.tierNames.get(name);
+    if (shared !== undefined) return shared;
+    this.tierNames.set(name, name);
+    return name;
   }
 
-  /** Replaces (or with null removes) one key, keeping the counts; `undo` receives its record before. */
-  put(key: string, facts: KeyFacts | null, undo: Map<string, StoredKeyRecord | undefined> | null): void {
-    const old = this.records.get(key);
+  /** Replaces (or with null removes) one key; `undo` receives what the key was before. */
+  put(key: string, next: StoredKey | null, undo: Undo | null): void {
+    const old = this.keys.get(key);
     if (undo !== null && !undo.has(key)) undo.set(key, old);
-    if (old !== undefined) {
-      this.records.delete(key);
-      if (old.active) this.count(old.tier.name, -1);
-    } else if (this.orphans.size > 0) {
-      this.orphans.delete(key);
-    }
-    if (facts === null) return;
-    const tier = this.tierRecords.get(facts.tier);
-    if (tier === undefined) {
-      this.orphans.set(key, facts);
+    if (old !== undefined) this.count(old, -1);
+    if (next === null) {
+      this.keys.delete(key);
       return;
     }
-    const record = buildStoredRecord(facts, tier);
-    this.records.set(key, record);
-    if (record.active) this.count(tier.name, 1);
+    this.keys.set(key, next);
+    this.count(next, 1);
   }
 
-  /** The active keys per tier, counted afresh (after a load). */
-  countActiveKeys(): void {
-    const byTier = new Map<TierRecord, number>();
-    for (const record of this.records.values()) if (record.active) byTier.set(record.tier, (byTier.get(record.tier) ?? 0) + 1);
-    for (const name of this.tierViews.keys()) this.activeKeysByTier.set(name, 0);
-    for (const [tier, count] of byTier) this.activeKeysByTier.set(tier.name, count);
-  }
-
-  private count(tier: string, delta: number): void {
-    const now = this.activeKeysByTier.get(tier);
-    if (now !== undefined) this.activeKeysByTier.set(tier, now + delta);
-  }
-
-  /** Every key (with the facts to rebuild it) that is, or waits to be, on one of `tiers`. */
-  keysOfTiers(tiers: ReadonlySet<string>): [string, KeyFacts][] {
-    const found: [string, KeyFacts][] = [];
-    for (const [key, record] of this.records) if (tiers.has(record.tier.name)) found.push([key, keyFactsOfRecord(record)]);
-    for (const [key, facts] of this.orphans) if (tiers.has(facts.tier)) found.push([key, facts]);
-    return found;
+  count(stored: StoredKey, delta: number): void {
+    this.keysByTier.set(stored.tier, (this.keysByTier.get(stored.tier) ?? 0) + delta);
+    if (stored.active) this.activeByTier.set(stored.tier, (this.activeByTier.get(stored.tier) ?? 0) + delta);
   }
 
   /** Seals the store's state as a new version; the previous head keeps `undo` and defers to it. */
-  publish(version: number, epoch: string, loaded: boolean, undo: Map<string, StoredKeyRecord | undefined> | null): KeyTableVersion {
-    for (const name of this.activeKeysByTier.keys()) if (!this.tierViews.has(name)) this.activeKeysByTier.delete(name);
-    const next = new KeyTableVersion(this, version, epoch, loaded, this.records.size, this.orphans.size, new Map(this.activeKeysByTier));
+  publish(version: number, epoch: string, loaded: boolean, undo: Undo | null): KeyTableVersion {
+    let known = 0;
+    const activeKeysByTier = new Map<string, number>();
+    for (const name of this.tiers.keys()) {
+      known += this.keysByTier.get(name) ?? 0;
+      activeKeysByTier.set(name, this.activeByTier.get(name) ?? 0);
+    }
+    const next = new KeyTableVersion(this, this.tiers, version, epoch, loaded, known, this.keys.size - known, activeKeysByTier);
     this.head?.supersede(undo ?? new Map(), next);
     this.head = next;
     return next;
@@ -124,12 +109,13 @@ class SharedStore {
 
 class KeyTableVersion implements BuiltKeyTable {
   readonly generation = ++generations;
-  /** Null while this is the newest version; then the records it had for keys changed since. */
-  private undo: ReadonlyMap<string, StoredKeyRecord | undefined> | null = null;
+  /** Null while this is the newest version; then the stored keys it had for keys changed since. */
+  private undo: ReadonlyMap<string, StoredKey | undefined> | null = null;
   private successor: KeyTableVersion | null = null;
 
   constructor(
     readonly store: SharedStore,
+    private readonly tiers: ReadonlyMap<string, TierRecord>,
     readonly version: number,
     readonly epoch: string,
     readonly loaded: boolean,
@@ -146,38 +132,37 @@ class KeyTableVersion implements BuiltKeyTable {
     return this.find(secretDigest(secret));
   }
 
-  find(key: string): StoredKeyRecord | undefined {
-    if (this.undo === null) return this.store.records.get(key);
-    if (this.undo.has(key)) return this.undo.get(key);
-    // Older than the newest: what did not change since is what the next version says (a loop, not
-    // a recursion: a table held through a bulk load may be thousands of versions behind).
-    let version = this.successor;
-    while (version !== null && version.undo !== null) {
+  private find(key: string): KeyRecord | undefined {
+    const stored = this.undo === null ? this.store.keys.get(key) : this.storedAt(key);
+    if (stored === undefined) return undefined;
+    const tier = this.tiers.get(stored.tier);
+    return tier === undefined ? undefined : stored.recordUnder(tier);
+  }
+
+  /** For a version older than the newest: what did not change since is what the next one says. */
+  private storedAt(key: string): StoredKey | undefined {
+    if (this.undo?.has(key)) return this.undo.get(key);
+    // A loop, not a recursion: a table held through a bulk load may be thousands of versions behind.
+    for (let version = this.successor; version !== null; version = version.successor) {
+      if (version.undo === null) return version.store.keys.get(key);
       if (version.undo.has(key)) return version.undo.get(key);
-      version = version.successor;
     }
-    return this.store.records.get(key);
+    return undefined;
   }
 
   hashes(): string[] {
-    const keys = new Set<string>();
-    this.collectKeys(keys);
-    return [...keys].filter((key) => this.find(key) !== undefined).map(hexHashOf);
-  }
-
-  private collectKeys(into: Set<string>): void {
-    for (const key of this.store.records.keys()) into.add(key);
-    for (let version: KeyTableVersion | null = this.successor; version !== null; version = version.successor) {
-      for (const key of version.undo?.keys() ?? []) into.add(key);
+    const keys = new Set<string>([...this.store.keys.keys(), ...(this.undo?.keys() ?? [])]);
+    for (let version = this.successor; version !== null; version = version.successor) {
+      for (const key of version.undo?.keys() ?? []) keys.add(key);
     }
-    for (const key of this.undo?.keys() ?? []) into.add(key);
+    return [...keys].filter((key) => this.find(key) !== undefined).map(hexHashOf);
   }
 
   isNewest(): boolean {
     return this.undo === null;
   }
 
-  supersede(undo: ReadonlyMap<string, StoredKeyRecord | undefined>, successor: KeyTableVersion): void {
+  supersede(undo: ReadonlyMap<string, StoredKey | undefined>, successor: KeyTableVersion): void {
     this.undo = undo;
     this.successor = successor;
   }
@@ -194,25 +179,18 @@ export class KeyTableLoader {
     private readonly head: { readonly epoch: string; readonly version: number },
     tiers: ReadonlyMap<string, TierView>,
   ) {
-    for (const [name, view] of tiers) this.store.setTier(name, view);
+    const records = new Map<string, TierRecord>();
+    for (const [name, view] of tiers) records.set(this.store.tierName(name), buildTierRecord(view));
+    this.store.tiers = records;
   }
 
   /** One Map.set per key, the counts made once at the end: this runs a million times at start. */
   add(secretHash: string, view: KeyView): void {
-    const { records, orphans, tierRecords } = this.store;
-    const key = tableKeyOf(secretHash);
-    const tier = tierRecords.get(view.tier);
-    if (tier !== undefined) {
-      records.set(key, recordOfView(view, tier));
-      if (orphans.size > 0) orphans.delete(key);
-    } else {
-      orphans.set(key, keyFactsOfView(view));
-      records.delete(key);
-    }
+    this.store.keys.set(tableKeyOf(secretHash), storedKeyOf(view, this.store.tierName(view.tier)));
   }
 
   finish(loaded = true): BuiltKeyTable {
-    this.store.countActiveKeys();
+    for (const stored of this.store.keys.values()) this.store.count(stored, 1);
     return this.store.publish(this.head.version, this.head.epoch, loaded, null);
   }
 }
@@ -224,22 +202,25 @@ export function buildKeyTable(input: KeyTableInput): BuiltKeyTable {
 }
 
 /**
- * The next version of `base` with some keys and tiers changed, in time proportional to the change
- * (a tier change also visits the table once to find its keys). `base` keeps answering as before.
- * Only the newest version of a table can be changed.
+ * The next version of `base` with some keys and tiers changed, in time proportional to the change:
+ * a tier change rebinds its keys to the new tier as they are read, without visiting them. `base`
+ * keeps answering as before. Only the newest version of a table can be changed.
  */
 export function applyKeyChanges(base: BuiltKeyTable, changes: KeyTableChanges): BuiltKeyTable {
   if (!(base instanceof KeyTableVersion) || !base.isNewest()) {
     throw new StaleKeyTableError('only the newest version of a key table can be changed');
   }
   const { store } = base;
-  const undo = new Map<string, StoredKeyRecord | undefined>();
   if (changes.tiers.size > 0) {
-    for (const [name, view] of changes.tiers) store.setTier(name, view);
-    const changedTiers = new Set(changes.tiers.keys());
-    for (const [key, facts] of store.keysOfTiers(changedTiers)) store.put(key, facts, undo);
+    const tiers = new Map(store.tiers);
+    for (const [name, view] of changes.tiers) {
+      if (view) tiers.set(store.tierName(name), buildTierRecord(view));
+      else tiers.delete(name);
+    }
+    store.tiers = tiers;
   }
-  for (const [hash, view] of changes.keys) store.put(tableKeyOf(hash), view && keyFactsOfView(view), undo);
+  const undo: Undo = new Map();
+  for (const [hash, view] of changes.keys) store.put(tableKeyOf(hash), view && storedKeyOf(view, store.tierName(view.tier)), undo);
   return store.publish(changes.version, base.epoch, true, undo);
 }
 

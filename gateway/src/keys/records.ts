@@ -1,6 +1,8 @@
-// Key and tier records built from the projection's views. A key's record is small (one object of
-// seven fields; its limits and tier are shared with every key of the tier unless it overrides them),
-// because a gateway holds one per key: a million of them.
+// What the key table stores per key, and the records the hot path gets from it. A gateway holds a
+// million keys, so what it stores per key is one small object with the key's own facts; the
+// record a request reads (the key bound to its tier: effective limits and mode) is made when the
+// key is first looked up under a tier and kept with it, so it stays the same object (admission
+// caches what applies per record) until the key or its tier changes.
 import type { KeyView, TierView } from '../../../contracts/feed.js';
 import { type Limit, type Mode, type WindowLimit, toWindowLimits } from '../../../contracts/limits.js';
 import type { KeyRecord, TierRecord } from './key-record.js';
@@ -24,78 +26,49 @@ export function buildTierRecord(view: TierView): TierRecord {
   });
 }
 
-/** What a key says about itself, apart from its tier: enough to rebuild its record for a new tier. */
-export interface KeyFacts {
-  readonly id: string;
-  readonly tier: string;
-  /** The key's own limits, or null for its tier's. */
-  readonly ownLimits: readonly WindowLimit[] | null;
-  /** The key's own mode, or null for its tier's. */
-  readonly ownMode: Mode | null;
-  readonly active: boolean;
-  readonly expiresAtMs: number | null;
-}
+/** One key as the table stores it: immutable facts, plus its record under the tier it was last read with. */
+export class StoredKey {
+  private boundTier: TierRecord | null = null;
+  private record: KeyRecord | null = null;
 
-/**
- * The record the table stores. Not frozen one by one (that costs a third of a load), readonly by
- * type; `ownMode` is kept so a tier change can rebuild the record without the key's view.
- */
-export class StoredKeyRecord implements KeyRecord {
   constructor(
     readonly id: string,
-    readonly tier: TierRecord,
-    readonly limits: readonly WindowLimit[],
-    readonly mode: Mode,
-    readonly active: boolean,
-    readonly expiresAtMs: number | null,
+    /** The tier's name (one string shared by all keys of the tier). */
+    readonly tier: string,
+    /** The key's own limits, or null for its tier's. */
+    readonly ownLimits: readonly WindowLimit[] | null,
+    /** The key's own mode, or null for its tier's. */
     readonly ownMode: Mode | null,
+    readonly active: boolean,
+    /** Epoch milliseconds, or null for never. */
+    readonly expiresAtMs: number | null,
   ) {}
+
+  /** The key's record under `tier`: the same object each time while the tier record is the same. */
+  recordUnder(tier: TierRecord): KeyRecord {
+    if (this.boundTier !== tier || this.record === null) {
+      // Records are readonly by type, not frozen one by one (a cost on every key's first request).
+      this.record = {
+        id: this.id,
+        tier,
+        limits: this.ownLimits ?? tier.limits,
+        mode: this.ownMode ?? tier.mode,
+        active: this.active,
+        expiresAtMs: this.expiresAtMs,
+      };
+      this.boundTier = tier;
+    }
+    return this.record;
+  }
 }
 
-function expiryOf(view: KeyView): number | null {
-  if (view.expires_at === null) return null;
-  const ms = Date.parse(view.expires_at);
-  // An unparsable date must not turn into "never expires".
-  return Number.isNaN(ms) ? 0 : ms;
-}
-
-export function keyFactsOfView(view: KeyView): KeyFacts {
-  return {
-    id: view.id,
-    tier: view.tier,
-    ownLimits: view.limits ? resolveLimits(view.limits) : null,
-    ownMode: view.mode ?? null,
-    active: view.active,
-    expiresAtMs: expiryOf(view),
-  };
-}
-
-/** The record of a view whose tier is known (keyFactsOfView and buildStoredRecord in one step). */
-export function recordOfView(view: KeyView, tier: TierRecord): StoredKeyRecord {
-  const ownMode = view.mode ?? null;
-  return new StoredKeyRecord(view.id, tier, view.limits ? resolveLimits(view.limits) : tier.limits, ownMode ?? tier.mode, view.active, expiryOf(view), ownMode);
-}
-
-export function keyFactsOfRecord(record: StoredKeyRecord): KeyFacts {
-  return {
-    id: record.id,
-    tier: record.tier.name,
-    // A key on its tier's limits shares the tier's list; an override is a list of its own.
-    ownLimits: record.limits === record.tier.limits ? null : record.limits,
-    ownMode: record.ownMode,
-    active: record.active,
-    expiresAtMs: record.expiresAtMs,
-  };
-}
-
-export function buildStoredRecord(facts: KeyFacts, tier: TierRecord): StoredKeyRecord {
-  return new StoredKeyRecord(
-    facts.id,
-    tier,
-    facts.ownLimits ?? tier.limits,
-    facts.ownMode ?? tier.mode,
-    facts.active,
-    facts.expiresAtMs,
-    facts.ownMode,
-  );
+/** `tierName` is the shared string of the key's tier name (see KeyTableLoader). */
+export function storedKeyOf(view: KeyView, tierName: string): StoredKey {
+  let expiresAtMs: number | null = null;
+  if (view.expires_at !== null) {
+    const ms = Date.parse(view.expires_at);
+    // An unparsable date must not turn into "never expires".
+    expiresAtMs = Number.isNaN(ms) ? 0 : ms;
+  }
+  return new StoredKey(view.id, tierName, view.limits ? resolveLimits(view.limits) : null, view.mode ?? null, view.active, expiresAtMs);
 }
