@@ -171,3 +171,16 @@ t.test('the same key loaded twice counts once, with the later view', async (t) =
   t.equal(built.skippedKeys, 1);
   t.same(Object.fromEntries(built.activeKeysByTier), { free: 0, exact: 1 });
 });
+
+t.test('a key answers with the same record until it or its tier changes', async (t) => {
+  const base = table({ h1: key('key_1', 'free'), h2: key('key_2', 'exact') });
+  const first = base.get('h1');
+  t.equal(base.get('h1'), first, 'read twice, one record');
+  const keyChange = applyKeyChanges(base, { keys: new Map([['h2', key('key_2', 'free')]]), tiers: new Map(), version: 8 });
+  t.equal(keyChange.get('h1'), first, 'another key changed: the same record');
+  const tierChange = applyKeyChanges(keyChange, { keys: new Map(), tiers: new Map([['free', { ...free, limits: [{ window: '1s', limit: 1 }] }]]), version: 9 });
+  const rebound = tierChange.get('h1');
+  t.not(rebound, first, 'its tier changed: a new record');
+  t.equal(rebound?.limits[0]?.limit, 1);
+  t.equal(tierChange.get('h1'), rebound, 'and that one from then on');
+});
