@@ -85,11 +85,17 @@ export function createRedisFeedSource(options: RedisFeedSourceOptions): FeedSour
     const tiers = parseEntries<TierView>(tierHash ?? {}, (value) => tierViewSchema.safeParse(value));
     reader.begin(head, tiers.entries);
     let invalid = tiers.invalid;
-    let page = redis.hscan(keys.keys, '0', 'COUNT', scanCount);
+    const askPage = (cursor: string) => {
+      const asked = redis.hscan(keys.keys, cursor, 'COUNT', scanCount);
+      // Awaited below unless parsing the page before it threw: then its failure has no one to hear it.
+      asked.catch(() => {});
+      return asked;
+    };
+    let page = askPage('0');
     for (;;) {
       const [cursor, fields] = await page;
       // Asked before this page is parsed, so Redis and this process work at the same time.
-      if (cursor !== '0') page = redis.hscan(keys.keys, cursor, 'COUNT', scanCount);
+      if (cursor !== '0') page = askPage(cursor);
       for (let index = 0; index + 1 < fields.length; index += 2) {
         const view = parseKeyView(fields[index + 1] as string);
         if (view) reader.key(fields[index] as string, view);
