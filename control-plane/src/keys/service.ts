@@ -120,17 +120,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
           const tier = await findTier(trx, input.tier);
           if (!tier) throw unknownTier(input.tier);
           assertFitsTier(input.limits, tier);
-          const created = await repository.insertKey(trx, {
-            id: generateKeyId(),
-            name: input.name,
-            tier: input.tier,
-            limits: input.limits ?? null,
-            mode: input.mode ?? null,
-            expiresAt: input.expires_at ?? null,
-            secretHash: secret.hash,
-            prefix: secret.prefix,
-            now,
-          });
+          const created = await repository.insertKey(trx, newKeyRow(input, secret, now));
           await insertAuditEntry(trx, audit(actor, 'key.create', created.id, null, toApiKey(created), now));
           return created;
         })
@@ -149,17 +139,7 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
           checkBatch(inputs, new Map(tiers.map((tier) => [tier.name, tier])), now);
           const created = await repository.insertKeys(
             trx,
-            inputs.map((input, index) => ({
-              id: generateKeyId(),
-              name: input.name,
-              tier: input.tier,
-              limits: input.limits ?? null,
-              mode: input.mode ?? null,
-              expiresAt: input.expires_at ?? null,
-              secretHash: (secrets[index] as NewSecret).hash,
-              prefix: (secrets[index] as NewSecret).prefix,
-              now,
-            })),
+            inputs.map((input, index) => newKeyRow(input, secrets[index] as NewSecret, now)),
           );
           await insertAuditEntries(
             trx,
@@ -275,6 +255,20 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
       });
       if (row) await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, null, revisionOf(row)));
     },
+  };
+}
+
+function newKeyRow(input: CreateKey, secret: NewSecret, now: Date): repository.NewKeyRow {
+  return {
+    id: generateKeyId(),
+    name: input.name,
+    tier: input.tier,
+    limits: input.limits ?? null,
+    mode: input.mode ?? null,
+    expiresAt: input.expires_at ?? null,
+    secretHash: secret.hash,
+    prefix: secret.prefix,
+    now,
   };
 }
 
