@@ -10,7 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
 import { Pool } from 'undici';
+import { META_EPOCH_FIELD, META_VERSION_FIELD } from '../contracts/feed.js';
+import { projectionKeys } from '../contracts/redis-keys.js';
 import type { KeyTableMemoryMessage } from './children/key-table-memory.js';
 import { readBenchConfig } from './config.js';
 import { readGatewayMemory, type GatewayMemory } from './gateway-memory.js';
@@ -87,14 +90,36 @@ async function memoryAfterTraffic(gateways: readonly GatewayProcess[]): Promise<
   return Promise.all(gateways.map((gateway) => readGatewayMemory(gateway.opsUrl)));
 }
 
+interface TableHeap {
+  /** Heap of a ready gateway with the keys − one on an empty projection, per key, garbage collected. */
+  readonly heapBytesPerKey: number;
+  readonly loadMs: number;
+  readonly loadCpuMs: number;
+}
+
+/** The key table's exact heap per key: one gateway alone on an empty projection, then on the keys. */
+async function tableHeap(settings: StackSettings, upstreamUrl: string, keys: number): Promise<TableHeap> {
+  const emptyPrefix = `${settings.redisPrefix}-empty`;
+  const redis = new Redis(settings.redisUrl);
+  try {
+    await redis.hset(projectionKeys(emptyPrefix).meta, META_EPOCH_FIELD, 'empty', META_VERSION_FIELD, '0');
+    const empty = await gatewayHeap(settings, emptyPrefix, upstreamUrl);
+    const full = await gatewayHeap(settings, settings.redisPrefix, upstreamUrl);
+    return { heapBytesPerKey: (full.heapBytes - empty.heapBytes) / keys, loadMs: full.loadMs, loadCpuMs: full.loadCpuMs };
+  } finally {
+    await redis.del(projectionKeys(emptyPrefix).meta);
+    redis.disconnect();
+  }
+}
+
 async function stopAll(gateways: readonly GatewayProcess[]): Promise<void> {
   await Promise.all(gateways.map((gateway) => gateway.process.stop()));
 }
 
-function tableMemory(redisUrl: string, prefix: string): Promise<KeyTableMemoryMessage> {
+function gatewayHeap(settings: StackSettings, prefix: string, upstreamUrl: string): Promise<KeyTableMemoryMessage> {
   return new Promise((resolvePromise, reject) => {
     const child = fork(siblingModule('children/key-table-memory'), [], {
-      env: { ...process.env, KEY_TABLE_REDIS_URL: redisUrl, KEY_TABLE_PREFIX: prefix },
+      env: { ...process.env, REDIS_URL: settings.redisUrl, REDIS_KEY_PREFIX: prefix, GATEWAY_UPSTREAM: upstreamUrl },
       execArgv: [...process.execArgv, '--expose-gc'],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -106,12 +131,12 @@ function tableMemory(redisUrl: string, prefix: string): Promise<KeyTableMemoryMe
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
 const ms = (value: number): string => value.toFixed(1);
 
-function printReport(options: KeyScaleOptions, baseline: GatewayMemory, created: { keys: number; seconds: number }, table: KeyTableMemoryMessage, fleets: readonly FleetResult[]): void {
+function printReport(options: KeyScaleOptions, baseline: GatewayMemory, created: { keys: number; seconds: number }, table: TableHeap, fleets: readonly FleetResult[]): void {
   const lines = [
     '',
     `key scale: ${created.keys} keys (created in ${created.seconds.toFixed(1)} s through POST /v1/keys/batch, ${(created.keys / created.seconds).toFixed(0)} keys/s)`,
     `empty gateway after ${WARM_UP_REQUESTS} requests: RSS ${mb(baseline.rssBytes)} MB, heap ${mb(baseline.heapUsedBytes)} MB (every gateway is measured after the same requests)`,
-    `key table alone (one process, garbage collected): ${table.heapBytesPerKey.toFixed(0)} bytes of heap per key; loaded in ${(table.loadMs / 1000).toFixed(2)} s (${(table.loadCpuMs / 1000).toFixed(2)} s of CPU)`,
+    `one gateway alone, garbage collected: its key table takes ${table.heapBytesPerKey.toFixed(0)} bytes of heap per key; keys loaded ${(table.loadMs / 1000).toFixed(2)} s after start, modules already loaded (${(table.loadCpuMs / 1000).toFixed(2)} s of CPU)`,
     '',
     '| gateways | ready (s) median / max | RSS per key (B) | heap per key (B) | propagation p50 / p99 / max (ms) | late (> 1 s) |',
     '|---|---|---|---|---|---|',
@@ -157,8 +182,8 @@ async function main(): Promise<void> {
     await stopAll(empty.gateways);
 
     const created = await createKeysInBulk(controlPlane.admin, TIER, options.keys, (count) => log(`key scale: ${count} keys created`));
-    log('key scale: the key table alone, in a process of its own');
-    const table = await tableMemory(settings.redisUrl, settings.redisPrefix);
+    log('key scale: one gateway alone, on an empty projection and on the keys, garbage collected');
+    const table = await tableHeap(settings, upstreamUrl, created.keys);
 
     const fleets: FleetResult[] = [];
     for (const count of options.fleets) {
