@@ -94,8 +94,12 @@ export function createRedisFeedSource(options: RedisFeedSourceOptions): FeedSour
     let page = askPage('0');
     for (;;) {
       const [cursor, fields] = await page;
-      // Asked before this page is parsed, so Redis and this process work at the same time.
-      if (cursor !== '0') page = askPage(cursor);
+      if (cursor !== '0') {
+        // Asked before this page is parsed, so Redis and this process work at the same time; an
+        // auto-pipelining client sends it at setImmediate, so that turn comes first.
+        page = askPage(cursor);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       for (let index = 0; index + 1 < fields.length; index += 2) {
         const view = parseKeyView(fields[index + 1] as string);
         if (view) reader.key(fields[index] as string, view);
