@@ -80,6 +80,13 @@ export interface FeedSnapshot {
   readonly invalidEntries: number;
 }
 
+/** Receives a projection as it is read: its head and tiers first, then each key. */
+export interface SnapshotReader {
+  begin(head: { readonly epoch: string; readonly version: number }, tiers: ReadonlyMap<string, TierView>): void;
+  /** One key view; the same hash may come twice (the later view counts). */
+  key(hash: string, view: KeyView): void;
+}
+
 export interface FeedListener {
   /** One message as published: JSON text of a ChangeMessage (validated by the follower). */
   onMessage(raw: string): void;
@@ -95,6 +102,14 @@ export interface FeedListener {
 export interface FeedSource {
   /** The projection, or null while there is none (Redis came back empty, not rebuilt yet). */
   snapshot(): Promise<FeedSnapshot | null>;
+  /**
+   * Optional, for projections too large to hold twice: the projection handed to `reader` piece by
+   * piece as it is read. Resolves with the number of invalid entries left out, or null while there
+   * is no projection (`begin` not called). The keys may be read over a span of versions after the
+   * head's; replaying the messages after the head makes the result exact, since every message
+   * carries the whole view of what it changes.
+   */
+  readSnapshot?(reader: SnapshotReader): Promise<{ readonly invalidEntries: number } | null>;
   /** Epoch and version only (cheap), to notice a missed message; null while there is no projection. */
   head(): Promise<{ epoch: string; version: number } | null>;
   /** Resolves once subscribed; the returned function unsubscribes. */

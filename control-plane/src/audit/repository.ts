@@ -23,19 +23,26 @@ export interface AuditRow {
   readonly after: unknown;
 }
 
+function auditValues(record: AuditRecord) {
+  return {
+    at: record.at,
+    actor: record.actor,
+    action: record.action,
+    resource_type: record.resourceType,
+    resource_id: record.resourceId,
+    before: record.before === null ? null : jsonb(record.before),
+    after: record.after === null ? null : jsonb(record.after),
+  };
+}
+
 export async function insertAuditEntry(db: Kysely<Database>, record: AuditRecord): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      at: record.at,
-      actor: record.actor,
-      action: record.action,
-      resource_type: record.resourceType,
-      resource_id: record.resourceId,
-      before: record.before === null ? null : jsonb(record.before),
-      after: record.after === null ? null : jsonb(record.after),
-    })
-    .execute();
+  await db.insertInto('audit_log').values(auditValues(record)).execute();
+}
+
+/** Several entries in one INSERT, in order (a batch of changes made in one transaction). */
+export async function insertAuditEntries(db: Kysely<Database>, records: readonly AuditRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await db.insertInto('audit_log').values(records.map(auditValues)).execute();
 }
 
 export interface AuditFilter {

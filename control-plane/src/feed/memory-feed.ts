@@ -117,7 +117,7 @@ export function createMemoryChangeFeed(options: MemoryChangeFeedOptions): Memory
     },
     async snapshot(): Promise<FeedSnapshot | null> {
       if (!loaded) return null;
-      // Copies: the follower keeps these maps as the base of its table.
+      // Copies: the reader gets a state that later changes do not touch.
       return { epoch, version, keys: new Map(keys), tiers: new Map(tiers), invalidEntries: 0 };
     },
     async head() {

@@ -2,7 +2,10 @@
 import type { Route } from '../http/router.js';
 import { parseOrThrow, queryObject } from '../http/validate.js';
 import {
+  MAX_KEYS_PER_BATCH,
   createKeySchema,
+  createKeysBatchSchema,
+  keyBatchSchema,
   keyPageSchema,
   keyParamsSchema,
   keySchema,
@@ -27,6 +30,22 @@ export function keyRoutes(service: KeyService): Route[] {
       async handler({ body }) {
         const input = parseOrThrow(createKeySchema, await body());
         return { status: 201, body: await service.create(input) };
+      },
+    },
+    {
+      // Before /v1/keys/{id}: the first template that matches answers.
+      method: 'POST',
+      path: '/v1/keys/batch',
+      auth: true,
+      doc: {
+        summary: `Create up to ${MAX_KEYS_PER_BATCH} keys at once, all or none; each secret is in this response only`,
+        tag: 'keys',
+        body: createKeysBatchSchema,
+        responses: { 201: { description: 'the keys and their secrets, in the order of the request', schema: keyBatchSchema } },
+      },
+      async handler({ body }) {
+        const input = parseOrThrow(createKeysBatchSchema, await body());
+        return { status: 201, body: { items: await service.createMany(input.items) } };
       },
     },
     {

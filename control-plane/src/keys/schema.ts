@@ -17,6 +17,19 @@ export const createKeySchema = z
   })
   .meta({ id: 'KeyCreate' });
 
+/** Keys per POST /v1/keys/batch: one transaction and one response of a few hundred KB at most. */
+export const MAX_KEYS_PER_BATCH = 1000;
+
+export const createKeysBatchSchema = z
+  .strictObject({
+    items: z
+      .array(createKeySchema)
+      .min(1, 'must hold at least one key')
+      .max(MAX_KEYS_PER_BATCH, `must hold at most ${MAX_KEYS_PER_BATCH} keys`)
+      .describe(`the keys to create, each as POST /v1/keys takes it (at most ${MAX_KEYS_PER_BATCH})`),
+  })
+  .meta({ id: 'KeyBatchCreate' });
+
 export const updateKeySchema = z
   .strictObject({
     name: nameSchema.optional(),
@@ -61,11 +74,16 @@ export const keyWithSecretSchema = keySchema
   .extend({ secret: z.string().describe('returned only here, once: store it now') })
   .meta({ id: 'KeyWithSecret' });
 
+export const keyBatchSchema = z
+  .strictObject({ items: z.array(keyWithSecretSchema).describe('the created keys, in the order of the request') })
+  .meta({ id: 'KeyBatch' });
+
 export const keyPageSchema = z
   .strictObject({ items: z.array(keySchema), next_cursor: z.string().nullable() })
   .meta({ id: 'KeyPage' });
 
 export type CreateKey = z.output<typeof createKeySchema>;
+export type CreateKeysBatch = z.output<typeof createKeysBatchSchema>;
 export type UpdateKey = z.output<typeof updateKeySchema>;
 export type ApiKey = z.infer<typeof keySchema>;
 export type ApiKeyWithSecret = z.infer<typeof keyWithSecretSchema>;

@@ -3,7 +3,7 @@
 // and in the create/rotate response; PostgreSQL, the audit log and the feed see its hash at most.
 import type { KeyView } from '../../../contracts/feed.js';
 import { burstIssues, type Algorithm, type Limit, type Mode } from '../../../contracts/limits.js';
-import { insertAuditEntry } from '../audit/repository.js';
+import { insertAuditEntries, insertAuditEntry } from '../audit/repository.js';
 import type { Clock } from '../clock.js';
 import { revisionOf, type Db } from '../db.js';
 import { keyRevisionField, type ChangePublisher } from '../feed/publisher.js';
@@ -20,12 +20,13 @@ import {
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '../http/pagination.js';
 import { storableDateTimeSchema } from '../http/storable.js';
 import type { Publish } from '../publish-after-commit.js';
-import { findTier } from '../tiers/repository.js';
+import { findTier, findTiers } from '../tiers/repository.js';
 import { ADMIN_ACTOR, ordered } from '../tiers/service.js';
 import { z } from 'zod';
 import * as repository from './repository.js';
+import { checkBatch } from './batch-checks.js';
 import type { ApiKey, ApiKeyWithSecret, CreateKey, UpdateKey } from './schema.js';
-import { generateKeyId, generateSecret } from './secret.js';
+import { type NewSecret, generateKeyId, generateSecret } from './secret.js';
 
 const cursorPosition = z.tuple([storableDateTimeSchema, z.string().min(1).max(200)]);
 
@@ -40,6 +41,8 @@ export interface KeyListOptions {
 /** `actor` is who the audit row names: ADMIN_ACTOR for the REST token, the user for the admin UI. */
 export interface KeyService {
   create(input: CreateKey, actor?: string): Promise<ApiKeyWithSecret>;
+  /** All of them or none, in one transaction; each key is published and audited as by create. */
+  createMany(inputs: readonly CreateKey[], actor?: string): Promise<ApiKeyWithSecret[]>;
   list(options: KeyListOptions): Promise<{ items: ApiKey[]; next_cursor: string | null }>;
   get(id: string): Promise<ApiKey>;
   update(id: string, changes: UpdateKey, actor?: string): Promise<ApiKey>;
@@ -117,23 +120,45 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
           const tier = await findTier(trx, input.tier);
           if (!tier) throw unknownTier(input.tier);
           assertFitsTier(input.limits, tier);
-          const created = await repository.insertKey(trx, {
-            id: generateKeyId(),
-            name: input.name,
-            tier: input.tier,
-            limits: input.limits ?? null,
-            mode: input.mode ?? null,
-            expiresAt: input.expires_at ?? null,
-            secretHash: secret.hash,
-            prefix: secret.prefix,
-            now,
-          });
+          const created = await repository.insertKey(trx, newKeyRow(input, secret, now));
           await insertAuditEntry(trx, audit(actor, 'key.create', created.id, null, toApiKey(created), now));
           return created;
         })
         .catch(mapForeignKey(input.tier));
       await publish(`key ${row.id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row), revisionOf(row)));
       return { ...toApiKey(row), secret: secret.secret };
+    },
+
+    async createMany(inputs, actor = ADMIN_ACTOR) {
+      const now = clock();
+      const secrets = inputs.map(() => generateSecret());
+      const rows = await db
+        .transaction()
+        .execute(async (trx) => {
+          const tiers = await findTiers(trx, [...new Set(inputs.map((input) => input.tier))]);
+          checkBatch(inputs, new Map(tiers.map((tier) => [tier.name, tier])), now);
+          const created = await repository.insertKeys(
+            trx,
+            inputs.map((input, index) => newKeyRow(input, secrets[index] as NewSecret, now)),
+          );
+          await insertAuditEntries(
+            trx,
+            created.map((row) => audit(actor, 'key.create', row.id, null, toApiKey(row), now)),
+          );
+          return created;
+        })
+        .catch((error: unknown) => {
+          // A tier deleted between the check and the insert.
+          if (sqlState(error) === FOREIGN_KEY_VIOLATION) throw new UnprocessableError('unknown-tier', 'a tier of these keys was just deleted', { cause: error });
+          throw error;
+        });
+      // Concurrently: one pipeline of publishes, not a round trip each.
+      await Promise.all(
+        rows.map((row) => publish(`key ${row.id}`, () => publisher.publishKey(row.secret_hash, toKeyView(row), revisionOf(row)))),
+      );
+      const byHash = new Map(rows.map((row) => [row.secret_hash, row]));
+      // In the order asked for (RETURNING promises no order).
+      return secrets.map((secret) => ({ ...toApiKey(byHash.get(secret.hash) as repository.KeyRow), secret: secret.secret }));
     },
 
     async list(options) {
@@ -230,6 +255,20 @@ export function createKeyService({ db, publisher, publish, clock }: KeyServiceDe
       });
       if (row) await publish(`key ${id}`, () => publisher.publishKey(row.secret_hash, null, revisionOf(row)));
     },
+  };
+}
+
+function newKeyRow(input: CreateKey, secret: NewSecret, now: Date): repository.NewKeyRow {
+  return {
+    id: generateKeyId(),
+    name: input.name,
+    tier: input.tier,
+    limits: input.limits ?? null,
+    mode: input.mode ?? null,
+    expiresAt: input.expires_at ?? null,
+    secretHash: secret.hash,
+    prefix: secret.prefix,
+    now,
   };
 }
 

@@ -3,7 +3,8 @@
 // the commit. Several control planes may run it at once (one consumer each). Events left pending by
 // a consumer that died are claimed after `claimMinIdleMs`, so nothing is lost and, because the
 // insert skips known (time, event_id), nothing is doubled. While PostgreSQL is down the batch is
-// retried with backoff and nothing is acked.
+// retried with backoff and nothing is acked. What every group has acked is trimmed from the stream
+// (stream-trim.ts), at most once per `trimIntervalMs`.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
@@ -14,6 +15,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
 import { insertRequestEvents, touchLastUsed } from '../request-logs/repository.js';
 import { entriesFromAutoClaim, entriesFromReadGroup, type StreamEntry } from './stream-entries.js';
+import { trimAcknowledged } from './stream-trim.js';
 
 export const LOG_WRITER_GROUP = REQUEST_EVENT_GROUP;
 
@@ -47,6 +49,8 @@ export interface LogWriterOptions {
   readonly maxBackoffMs?: number;
   /** Consumers with nothing pending and idle this long are removed from the group (restarts). */
   readonly forgetConsumerIdleMs?: number;
+  /** How often acknowledged entries are trimmed from the stream; 0: never. */
+  readonly trimIntervalMs?: number;
 }
 
 export interface LogWriter {
@@ -69,6 +73,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   const claimIntervalMs = options.claimIntervalMs ?? 5000;
   const maxBackoffMs = options.maxBackoffMs ?? 5000;
   const forgetConsumerIdleMs = options.forgetConsumerIdleMs ?? 3_600_000;
+  const trimIntervalMs = options.trimIntervalMs ?? 1000;
 
   // XREADGROUP BLOCK holds its connection: it gets one of its own.
   const reader: Redis | Cluster = redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
@@ -174,6 +179,16 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
     }
   }
 
+  /** A failed trim is tried again at the next interval; it never holds up writing. */
+  async function trim(): Promise<void> {
+    try {
+      const removed = await trimAcknowledged(redis, stream);
+      if (removed > 0) logger.debug({ entries: removed }, 'acknowledged request events trimmed');
+    } catch (error) {
+      logger.debug({ err: error }, 'request event trim failed');
+    }
+  }
+
   async function readNew(): Promise<StreamEntry[]> {
     const reply = await reader.xreadgroup(
       'GROUP',
@@ -193,6 +208,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   async function run(groupMissing: boolean): Promise<void> {
     let nextClaimAt = 0;
     let nextForgetAt = 0;
+    let nextTrimAt = 0;
     let backoffMs = 200;
     let needGroup = groupMissing;
     while (!closing) {
@@ -212,6 +228,10 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
         const entries = await readNew();
         if (entries.length > 0) await writeEntries(entries);
         else lagSeconds.set(0);
+        if (trimIntervalMs > 0 && Date.now() >= nextTrimAt) {
+          await trim();
+          nextTrimAt = Date.now() + trimIntervalMs;
+        }
         backoffMs = 200;
       } catch (error) {
         if (closing) break;

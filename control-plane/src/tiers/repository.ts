@@ -61,6 +61,12 @@ export async function findTier(db: Kysely<Database>, name: string, forUpdate = f
   return (forUpdate ? query.forUpdate() : query).executeTakeFirst();
 }
 
+/** The tiers of these names that exist. */
+export async function findTiers(db: Kysely<Database>, names: readonly string[]): Promise<TierRow[]> {
+  if (names.length === 0) return [];
+  return db.selectFrom('tiers').selectAll().where('name', 'in', names).execute();
+}
+
 export async function listTiers(db: Kysely<Database>): Promise<TierRow[]> {
   return db.selectFrom('tiers').selectAll().orderBy('name').execute();
 }

@@ -14,6 +14,8 @@ export interface StartKeyFeedOptions {
   readonly onSwap?: (table: BuiltKeyTable) => void;
   readonly retryMs?: number;
   readonly checkIntervalMs?: number;
+  /** Keys per HSCAN page when the projection is read. */
+  readonly scanCount?: number;
 }
 
 export function startKeyFeed(options: StartKeyFeedOptions): KeyFeed {

@@ -1,23 +1,20 @@
 // Follows the change feed from any FeedSource (Redis, or in-process in the embedded mode) and keeps
 // an immutable key table current. Order of operations: subscribe, then load the snapshot while
 // buffering messages, then apply messages strictly in version order. Same epoch and version+1 is
-// applied copy-on-write (a new table, one reference swap); an old version is ignored; a gap,
-// another epoch, `rebuilt` or a reconnect reloads the snapshot. While there is no projection
-// (Redis restarted empty) the last good table stays in service and the load is retried.
+// applied as a new version of the table, in time proportional to the change (cache.ts); an old
+// version is ignored; a gap, another epoch, `rebuilt` or a reconnect reloads the snapshot into a
+// new table, swapped in whole. While there is no projection (Redis restarted empty) the last good
+// table stays in service and the load is retried.
 import type { Logger } from 'pino';
-import {
-  type ChangeMessage,
-  type FeedSnapshot,
-  type FeedSource,
-  type KeyView,
-  type TierView,
-  parseChangeMessage,
-} from '../../../contracts/feed.js';
-import { type BuiltKeyTable, applyKeyChanges, buildKeyTable, emptyKeyTable } from './cache.js';
+import { type ChangeMessage, type FeedSource, type KeyView, type TierView, parseChangeMessage } from '../../../contracts/feed.js';
+import { type BuiltKeyTable, KeyTableLoader, applyKeyChanges, emptyKeyTable } from './cache.js';
 import type { KeyRecord, KeyTable } from './key-record.js';
 
-/** Messages buffered during a load; past this, the load is simply repeated. */
-const MAX_BUFFERED = 10_000;
+/**
+ * Messages buffered during a load (a million keys take seconds to read; keys created in bulk
+ * meanwhile arrive by the thousand); past this, the load is simply repeated.
+ */
+const MAX_BUFFERED = 100_000;
 
 export interface FollowFeedOptions {
   readonly source: FeedSource;
@@ -48,12 +45,13 @@ export interface KeyFeed extends KeyTable {
 
 type BatchResult = { table: BuiltKeyTable } | { reload: string };
 
-/** Applies messages (already in arrival order) to a table; never mutates the base. */
+/**
+ * Applies messages (in any order) to a table as one new version, or says why a reload is needed
+ * instead; the messages are all checked before the table is touched.
+ */
 function applyBatch(base: BuiltKeyTable, messages: readonly ChangeMessage[]): BatchResult {
-  let keys: Map<string, KeyView> | null = null;
-  let tiers: Map<string, TierView> | null = null;
-  const changedHashes = new Set<string>();
-  const changedTiers = new Set<string>();
+  const keys = new Map<string, KeyView | null>();
+  const tiers = new Map<string, TierView | null>();
   let version = base.version;
   const ordered = [...messages].sort((a, b) => a.version - b.version);
   for (const message of ordered) {
@@ -62,29 +60,32 @@ function applyBatch(base: BuiltKeyTable, messages: readonly ChangeMessage[]): Ba
     if (message.kind === 'rebuilt') return { reload: 'rebuilt' };
     if (message.version !== version + 1) return { reload: 'version gap' };
     version = message.version;
-    if (message.kind === 'key') {
-      keys ??= new Map(base.keyViews);
-      if (message.value) keys.set(message.id, message.value);
-      else keys.delete(message.id);
-      changedHashes.add(message.id);
-    } else {
-      tiers ??= new Map(base.tierViews);
-      if (message.value) tiers.set(message.id, message.value);
-      else tiers.delete(message.id);
-      changedTiers.add(message.id);
-    }
+    // Each message carries the whole view: the last one per id is the state after the batch.
+    if (message.kind === 'key') keys.set(message.id, message.value);
+    else tiers.set(message.id, message.value);
   }
   if (version === base.version) return { table: base };
-  // A tier change re-limits every key of the tier; applyKeyChanges rebuilds exactly those.
-  return {
-    table: applyKeyChanges(base, {
-      keys: keys ?? base.keyViews,
-      changedHashes,
-      tiers: tiers ?? base.tierViews,
-      changedTiers,
-      version,
-    }),
-  };
+  return { table: applyKeyChanges(base, { keys, tiers, version }) };
+}
+
+/** Reads the projection into a new table: piece by piece where the source can, else whole. */
+async function loadTable(source: FeedSource): Promise<{ table: BuiltKeyTable; invalidEntries: number } | null> {
+  let loader: KeyTableLoader | null = null;
+  if (source.readSnapshot) {
+    const result = await source.readSnapshot({
+      begin: (head, tiers) => {
+        loader = new KeyTableLoader(head, tiers);
+      },
+      key: (hash, view) => loader?.add(hash, view),
+    });
+    if (!result || !loader) return null;
+    return { table: (loader as KeyTableLoader).finish(), invalidEntries: result.invalidEntries };
+  }
+  const snapshot = await source.snapshot();
+  if (!snapshot) return null;
+  loader = new KeyTableLoader(snapshot, snapshot.tiers);
+  for (const [hash, view] of snapshot.keys) loader.add(hash, view);
+  return { table: loader.finish(), invalidEntries: snapshot.invalidEntries };
 }
 
 export function followKeyFeed(options: FollowFeedOptions): KeyFeed {
@@ -122,9 +123,9 @@ export function followKeyFeed(options: FollowFeedOptions): KeyFeed {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   // Logged on the first failed attempt of a reload and then every 40th, not every retry.
-  const loadOnce = async (attempt: number): Promise<FeedSnapshot | null> => {
+  const loadOnce = async (attempt: number): Promise<{ table: BuiltKeyTable; invalidEntries: number } | null> => {
     try {
-      return await source.snapshot();
+      return await loadTable(source);
     } catch (error) {
       if (attempt % 40 === 0) logger.warn({ err: error, attempt }, 'key snapshot failed; keeping the last table');
       return null;
@@ -141,9 +142,9 @@ export function followKeyFeed(options: FollowFeedOptions): KeyFeed {
     try {
       for (let attempt = 0; !closed; attempt += 1) {
         reloadAgain = false;
-        const snapshot = await loadOnce(attempt);
+        const loaded = await loadOnce(attempt);
         if (closed) return;
-        if (!snapshot) {
+        if (!loaded) {
           if (attempt % 40 === 0) logger.warn({ reason, attempt }, 'no key projection yet; keeping the last table');
           await sleep(retryMs);
           continue;
@@ -153,8 +154,8 @@ export function followKeyFeed(options: FollowFeedOptions): KeyFeed {
           continue;
         }
         stats.reloads += 1;
-        if (snapshot.invalidEntries > 0) logger.warn({ invalid: snapshot.invalidEntries }, 'invalid projection entries skipped');
-        const result = applyBatch(buildKeyTable(snapshot), buffered);
+        if (loaded.invalidEntries > 0) logger.warn({ invalid: loaded.invalidEntries }, 'invalid projection entries skipped');
+        const result = applyBatch(loaded.table, buffered);
         buffered = [];
         if ('reload' in result) continue;
         swap(result.table);
@@ -176,7 +177,7 @@ export function followKeyFeed(options: FollowFeedOptions): KeyFeed {
     pending = [];
     if (batch.length === 0) return;
     if (loading || !current.loaded) {
-      buffered.push(...batch);
+      for (const message of batch) buffered.push(message);
       return;
     }
     const result = applyBatch(current, batch);
@@ -253,11 +254,20 @@ export function followKeyFeed(options: FollowFeedOptions): KeyFeed {
     get(secretHash: string): KeyRecord | undefined {
       return current.get(secretHash);
     },
+    forSecret(secret: string): KeyRecord | undefined {
+      return current.forSecret(secret);
+    },
     get size() {
       return current.size;
     },
     get version() {
       return current.version;
+    },
+    get epoch() {
+      return current.epoch;
+    },
+    get generation() {
+      return current.generation;
     },
     get loaded() {
       return current.loaded;

@@ -21,7 +21,7 @@ const followers = Array.from({ length: Number(countText ?? 1) }, (_, index) => {
     prefix,
     logger: pino({ level: 'silent' }),
     onSwap: (table) => {
-      const hashes = [...table.keyViews.keys()].filter((hash) => table.get(hash)).sort();
+      const hashes = table.hashes().sort();
       process.stdout.write(`${JSON.stringify({ follower: index, version: table.version, epoch: table.epoch, hashes })}\n`);
     },
   });

@@ -39,7 +39,7 @@ t.test('a swapped-in table is used at once: a key removed from it is no longer f
   const memo = new SecretMemo();
   const before = tableOf({ tg_alpha: 'key_a' });
   t.equal(memo.lookup(before, 'tg_alpha')?.id, 'key_a');
-  const after = applyKeyChanges(before, { keys: new Map(), changedHashes: [hashApiKey('tg_alpha')], version: 2 });
+  const after = applyKeyChanges(before, { keys: new Map([[hashApiKey('tg_alpha'), null]]), tiers: new Map(), version: 2 });
   t.equal(memo.lookup(after, 'tg_alpha'), undefined);
 });
 
