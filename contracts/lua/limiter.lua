@@ -227,8 +227,13 @@ for ri = 1, items do
     nextKey = nextKey + 1
   end
 
+  -- One reply string per check, its numbers formatted as integers: Lua turns a number into text
+  -- with a float format (%.14g), several times dearer than %d, and the values are whole numbers.
+  local fmt = '%d %d %d' .. string.rep(' %d %d', m)
+  if concKey ~= nil then fmt = fmt .. ' %d' end
+  local row = {}
+
   for _ = 1, runs do
-    local base = #out
     local allowed = true
     local retry = 0
     local refused = 0
@@ -333,19 +338,16 @@ for ri = 1, items do
         reset = calendar_reset(st)
       end
       if remaining < 0 then remaining = 0 end
-      out[base + 2 + 2 * j] = remaining
-      out[base + 3 + 2 * j] = reset
+      row[2 + 2 * j] = remaining
+      row[3 + 2 * j] = reset
     end
     if allowed then
-      out[base + 1] = 1
-      out[base + 2] = 0
-      out[base + 3] = 0
+      row[1], row[2], row[3] = 1, 0, 0
     else
-      out[base + 1] = 0
-      out[base + 2] = math.floor(retry)
-      out[base + 3] = refused
+      row[1], row[2], row[3] = 0, math.floor(retry), refused
     end
-    if concKey ~= nil then out[base + 4 + 2 * m] = inFlight end
+    if concKey ~= nil then row[4 + 2 * m] = inFlight end
+    out[#out + 1] = string.format(fmt, unpack(row))
   end
 end
 
