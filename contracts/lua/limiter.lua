@@ -197,23 +197,46 @@ local function limit_fits(spec, j, key, cost)
   end
 end
 
-local nextKey = 1
-local items = tonumber(ARGV[2])
-for ri = 1, items do
+-- An item's numbers, parsed once per call: the keys of one tier send the same item text (a batch of
+-- 50 keys often has one or two distinct items), and splitting and converting the text cost more
+-- than deciding a check. Everything in here is the same for every check of the item.
+local function parse_item(text)
   local spec, raw = {}, {}
-  for token in string.gmatch(ARGV[ri + 2], '%S+') do
+  for token in string.gmatch(text, '%S+') do
     raw[#raw + 1] = token
     spec[#spec + 1] = tonumber(token)
   end
-  local runs, cost, m = spec[1], spec[2], spec[3]
-  local conc = spec[4 * m + 4]
-  local leaseMs = spec[4 * m + 5]
-  local slot = raw[4 * m + 6]
-  local limitKeys = {}
+  local m = spec[3]
   local hasLog = false
   for j = 1, m do
-    limitKeys[j] = KEYS[nextKey + j - 1]
     if spec[4 * j] == 1 then hasLog = true end
+  end
+  local conc = spec[4 * m + 4]
+  -- One reply string per check, its numbers formatted as integers: Lua turns a number into text
+  -- with a float format (%.14g), several times dearer than %d, and the values are whole numbers.
+  local fmt = '%d %d %d' .. string.rep(' %d %d', m)
+  if conc > 0 then fmt = fmt .. ' %d' end
+  -- row and facts are scratch space, filled anew by every check before they are read.
+  return { spec = spec, conc = conc, leaseMs = spec[4 * m + 5], slot = raw[4 * m + 6], hasLog = hasLog, fmt = fmt,
+    row = {}, facts = {} }
+end
+
+local parsedItems = {}
+local nextKey = 1
+local items = tonumber(ARGV[2])
+for ri = 1, items do
+  local text = ARGV[ri + 2]
+  local item = parsedItems[text]
+  if item == nil then
+    item = parse_item(text)
+    parsedItems[text] = item
+  end
+  local spec = item.spec
+  local runs, cost, m = spec[1], spec[2], spec[3]
+  local conc, leaseMs, slot, hasLog = item.conc, item.leaseMs, item.slot, item.hasLog
+  local limitKeys = {}
+  for j = 1, m do
+    limitKeys[j] = KEYS[nextKey + j - 1]
   end
   nextKey = nextKey + m
   local seqKey = nil
@@ -226,18 +249,12 @@ for ri = 1, items do
     concKey = KEYS[nextKey]
     nextKey = nextKey + 1
   end
-
-  -- One reply string per check, its numbers formatted as integers: Lua turns a number into text
-  -- with a float format (%.14g), several times dearer than %d, and the values are whole numbers.
-  local fmt = '%d %d %d' .. string.rep(' %d %d', m)
-  if concKey ~= nil then fmt = fmt .. ' %d' end
-  local row = {}
+  local fmt, row, facts = item.fmt, item.row, item.facts
 
   for _ = 1, runs do
     local allowed = true
     local retry = 0
     local refused = 0
-    local facts = {}
     for j = 1, m do
       local fits, r, fact = limit_fits(spec, j, limitKeys[j], cost)
       facts[j] = fact
