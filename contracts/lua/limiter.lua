@@ -376,21 +376,22 @@ for ri = 1, items do
   end
 end
 
--- One write per state the call consumed from.
+-- One write per state the call consumed from. The numbers go as %d text: given a number, redis.call
+-- would format it with Lua's float format (%.14g), which costs several times more, for the same text.
 for wi = 1, #written do
   local key = written[wi]
   local st = states[key]
   if st.type == 0 then
-    call('HSET', key, 'i', st.idx, 'c', st.c, 'p', st.p)
+    call('HSET', key, 'i', format('%d', st.idx), 'c', format('%d', st.c), 'p', format('%d', st.p))
     -- The hash is read until its bucket's next bucket ends: 2 windows from the bucket's first write
     -- cover that, so later writes to the same bucket leave the expiry alone.
-    if not st.same then call('PEXPIRE', key, 2 * st.windowMs) end
+    if not st.same then call('PEXPIRE', key, format('%d', 2 * st.windowMs)) end
   elseif st.type == 2 then
     -- Once the arrival time has passed, the state is the same as none.
-    call('SET', key, format('%.3f', st.tat), 'PX', max(1, ceil(st.tat - now)))
+    call('SET', key, format('%.3f', st.tat), 'PX', format('%d', max(1, ceil(st.tat - now))))
   else
-    call('HSET', key, 'p', st.start, 'c', st.c)
-    call('PEXPIRE', key, ceil(st.ending - now) + 60000)
+    call('HSET', key, 'p', format('%d', st.start), 'c', format('%d', st.c))
+    call('PEXPIRE', key, format('%d', ceil(st.ending - now) + 60000))
   end
 end
 return table.concat(out, ' ')
