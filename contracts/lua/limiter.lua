@@ -206,27 +206,36 @@ end
 -- 50 keys often has one or two distinct items), and splitting and converting the text cost more
 -- than deciding a check. Everything in here is the same for every check of the item.
 local function parse_item(text)
-  local spec, n = {}, 0
-  for token in gmatch(text, '%S+') do
-    n = n + 1
-    spec[n] = tonumber(token)
-  end
-  local m = spec[3]
+  -- One match per limit rather than one gmatch step per word: each Lua call into the pattern
+  -- matcher costs about as much as the words it returns.
+  local runs, cost, m, at = match(text, '^(%S+) (%S+) (%S+)()')
+  local spec = { tonumber(runs), tonumber(cost), tonumber(m) }
+  m = spec[3]
   local hasLog = false
   for j = 1, m do
-    if spec[4 * j] == 1 then hasLog = true end
+    local kind, a, b, c, after = match(text, '^ (%S+) (%S+) (%S+) (%S+)()', at)
+    kind = tonumber(kind)
+    spec[4 * j], spec[4 * j + 1], spec[4 * j + 2], spec[4 * j + 3] = kind, tonumber(a), tonumber(b), tonumber(c)
+    if kind == 1 then hasLog = true end
+    at = after
   end
-  local conc = spec[4 * m + 4]
+  -- The concurrency cap; when above 0, the lease and the slot id, kept as sent (tonumber would turn
+  -- '007' into 7).
+  local conc, leaseMs, slot = match(text, '^ (%S+) ?(%S*) ?(%S*)$', at)
+  conc = tonumber(conc)
+  spec[4 * m + 4] = conc
   -- One reply string per check, its numbers formatted as integers: Lua turns a number into text
   -- with a float format (%.14g), several times dearer than %d, and the values are whole numbers.
   local fmt = '%d %d %d' .. rep(' %d %d', m)
-  if conc > 0 then fmt = fmt .. ' %d' end
+  if conc > 0 then
+    fmt = fmt .. ' %d'
+    leaseMs = tonumber(leaseMs)
+    spec[4 * m + 5] = leaseMs
+  else
+    leaseMs, slot = nil, nil
+  end
   -- row and facts are scratch space, filled anew by every check before they are read.
-  -- The slot id, the item's last word, as sent (tonumber would turn '007' into 7).
-  local slot = nil
-  if conc > 0 then slot = match(text, '(%S+)$') end
-  return { spec = spec, conc = conc, leaseMs = spec[4 * m + 5], slot = slot, hasLog = hasLog, fmt = fmt,
-    row = {}, facts = {} }
+  return { spec = spec, conc = conc, leaseMs = leaseMs, slot = slot, hasLog = hasLog, fmt = fmt, row = {}, facts = {} }
 end
 
 local parsedItems = {}
