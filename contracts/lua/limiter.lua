@@ -36,7 +36,7 @@
 -- Library functions as locals: a global costs a table lookup (two for math.floor) at every use.
 local call, tonumber, unpack = redis.call, tonumber, unpack
 local floor, ceil, min, max = math.floor, math.ceil, math.min, math.max
-local format, gmatch, match, rep = string.format, string.gmatch, string.match, string.rep
+local format, match, rep = string.format, string.match, string.rep
 
 local t = call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -386,7 +386,7 @@ for ri = 1, items do
 end
 
 -- One write per state the call consumed from. The numbers go as %d text: given a number, redis.call
--- would format it with Lua's float format (%.14g), which costs several times more, for the same text.
+-- writes it with a float format (%.17g), which costs several times more, for the same text.
 for wi = 1, #written do
   local key = written[wi]
   local st = states[key]
