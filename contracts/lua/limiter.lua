@@ -33,7 +33,12 @@
 -- one call carries many checks of one key, and reading and writing its hashes per check cost most
 -- of the script's time. Checks still run in order against what the earlier ones left.
 
-local t = redis.call('TIME')
+-- Library functions as locals: a global costs a table lookup (two for math.floor) at every use.
+local call, tonumber, unpack = redis.call, tonumber, unpack
+local floor, ceil, min, max = math.floor, math.ceil, math.min, math.max
+local format, match, rep = string.format, string.match, string.rep
+
+local t = call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local consuming = ARGV[1] == '1'
 
@@ -56,8 +61,8 @@ end
 local function counter_of(key, windowMs)
   local st = states[key]
   if st then return st end
-  local idx = math.floor(now / windowMs)
-  local v = redis.call('HMGET', key, 'i', 'c', 'p')
+  local idx = floor(now / windowMs)
+  local v = call('HMGET', key, 'i', 'c', 'p')
   local i = tonumber(v[1])
   local same = i ~= nil and i >= idx
   local c = tonumber(v[2]) or 0
@@ -79,8 +84,8 @@ local function counter_of(key, windowMs)
 end
 
 local function counter_reset(st)
-  if st.c > 0 then return math.ceil((st.idx + 2) * st.windowMs - now) end
-  if st.p > 0 and st.weight > 0 then return math.ceil((st.idx + 1) * st.windowMs - now) end
+  if st.c > 0 then return ceil((st.idx + 2) * st.windowMs - now) end
+  if st.p > 0 and st.weight > 0 then return ceil((st.idx + 1) * st.windowMs - now) end
   return 0
 end
 
@@ -96,20 +101,20 @@ end
 
 -- Sliding log: one sorted-set entry per unit, scored by its time.
 local function log_count(key, windowMs)
-  return redis.call('ZCOUNT', key, string.format('(%.3f', now - windowMs), '+inf')
+  return call('ZCOUNT', key, format('(%.3f', now - windowMs), '+inf')
 end
 
 local function log_reset(key, windowMs)
-  local r = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  local r = call('ZRANGE', key, -1, -1, 'WITHSCORES')
   local newest = tonumber(r[2])
   if newest == nil or newest <= now - windowMs then return 0 end
-  return math.ceil(newest - now + windowMs)
+  return ceil(newest - now + windowMs)
 end
 
 local function log_retry(key, windowMs, n, cost, limit)
   if cost > limit then return log_reset(key, windowMs) end
   -- The (n + cost - limit)-th oldest entry still in the window must leave it.
-  local r = redis.call('ZRANGEBYSCORE', key, string.format('(%.3f', now - windowMs), '+inf',
+  local r = call('ZRANGEBYSCORE', key, format('(%.3f', now - windowMs), '+inf',
     'WITHSCORES', 'LIMIT', n + cost - limit - 1, 1)
   return tonumber(r[2]) - now + windowMs
 end
@@ -124,8 +129,8 @@ local function gcra_of(key, windowMs, limit, burst)
   -- Slack for float rounding: epoch ms near 2^41 carry about 0.0002 ms of it, enough to turn a whole
   -- number of intervals into a hair less. A hundredth of a ms, or of an interval when that is less,
   -- so a very high rate cannot gain a unit from it.
-  st = { type = 2, tat = tonumber(redis.call('GET', key)) or now, interval = interval, burst = burst,
-    slack = math.min(0.01, interval / 100) }
+  st = { type = 2, tat = tonumber(call('GET', key)) or now, interval = interval, burst = burst,
+    slack = min(0.01, interval / 100) }
   states[key] = st
   return st
 end
@@ -146,7 +151,7 @@ end
 
 -- The most units that fit now, by gcra_fits' rule.
 local function gcra_remaining(st)
-  local left = math.floor((st.burst * st.interval - (gcra_base(st) - now) + st.slack) / st.interval)
+  local left = floor((st.burst * st.interval - (gcra_base(st) - now) + st.slack) / st.interval)
   if left < 0 then return 0 end
   if left > st.burst then return st.burst end
   return left
@@ -162,7 +167,7 @@ local function calendar_of(key, start, nextStart)
   if now >= nextStart then
     periodStart, periodEnd = nextStart, nextStart + (nextStart - start)
   end
-  local v = redis.call('HMGET', key, 'p', 'c')
+  local v = call('HMGET', key, 'p', 'c')
   local count = 0
   if tonumber(v[1]) == periodStart then count = tonumber(v[2]) or 0 end
   st = { type = 3, start = periodStart, ending = periodEnd, c = count }
@@ -171,7 +176,7 @@ local function calendar_of(key, start, nextStart)
 end
 
 local function calendar_reset(st)
-  if st.c > 0 then return math.ceil(st.ending - now) end
+  if st.c > 0 then return ceil(st.ending - now) end
   return 0
 end
 
@@ -197,23 +202,58 @@ local function limit_fits(spec, j, key, cost)
   end
 end
 
+-- An item's numbers, parsed once per call: the keys of one tier send the same item text (a batch of
+-- 50 keys often has one or two distinct items), and splitting and converting the text cost more
+-- than deciding a check. Everything in here is the same for every check of the item.
+local function parse_item(text)
+  -- One match per limit rather than one gmatch step per word: each Lua call into the pattern
+  -- matcher costs about as much as the words it returns.
+  local runs, cost, m, at = match(text, '^(%S+) (%S+) (%S+)()')
+  local spec = { tonumber(runs), tonumber(cost), tonumber(m) }
+  m = spec[3]
+  local hasLog = false
+  for j = 1, m do
+    local kind, a, b, c, after = match(text, '^ (%S+) (%S+) (%S+) (%S+)()', at)
+    kind = tonumber(kind)
+    spec[4 * j], spec[4 * j + 1], spec[4 * j + 2], spec[4 * j + 3] = kind, tonumber(a), tonumber(b), tonumber(c)
+    if kind == 1 then hasLog = true end
+    at = after
+  end
+  -- The concurrency cap; when above 0, the lease and the slot id, kept as sent (tonumber would turn
+  -- '007' into 7).
+  local conc, leaseMs, slot = match(text, '^ (%S+) ?(%S*) ?(%S*)$', at)
+  conc = tonumber(conc)
+  spec[4 * m + 4] = conc
+  -- One reply string per check, its numbers formatted as integers: Lua turns a number into text
+  -- with a float format (%.14g), several times dearer than %d, and the values are whole numbers.
+  local fmt = '%d %d %d' .. rep(' %d %d', m)
+  if conc > 0 then
+    fmt = fmt .. ' %d'
+    leaseMs = tonumber(leaseMs)
+    spec[4 * m + 5] = leaseMs
+  else
+    leaseMs, slot = nil, nil
+  end
+  -- row and facts are scratch space, filled anew by every check before they are read.
+  return { spec = spec, conc = conc, leaseMs = leaseMs, slot = slot, hasLog = hasLog, fmt = fmt, row = {}, facts = {} }
+end
+
+local parsedItems = {}
 local nextKey = 1
 local items = tonumber(ARGV[2])
 for ri = 1, items do
-  local spec, raw = {}, {}
-  for token in string.gmatch(ARGV[ri + 2], '%S+') do
-    raw[#raw + 1] = token
-    spec[#spec + 1] = tonumber(token)
+  local text = ARGV[ri + 2]
+  local item = parsedItems[text]
+  if item == nil then
+    item = parse_item(text)
+    parsedItems[text] = item
   end
+  local spec = item.spec
   local runs, cost, m = spec[1], spec[2], spec[3]
-  local conc = spec[4 * m + 4]
-  local leaseMs = spec[4 * m + 5]
-  local slot = raw[4 * m + 6]
+  local conc, leaseMs, slot, hasLog = item.conc, item.leaseMs, item.slot, item.hasLog
   local limitKeys = {}
-  local hasLog = false
   for j = 1, m do
     limitKeys[j] = KEYS[nextKey + j - 1]
-    if spec[4 * j] == 1 then hasLog = true end
   end
   nextKey = nextKey + m
   local seqKey = nil
@@ -226,13 +266,12 @@ for ri = 1, items do
     concKey = KEYS[nextKey]
     nextKey = nextKey + 1
   end
+  local fmt, row, facts = item.fmt, item.row, item.facts
 
   for _ = 1, runs do
-    local base = #out
     local allowed = true
     local retry = 0
     local refused = 0
-    local facts = {}
     for j = 1, m do
       local fits, r, fact = limit_fits(spec, j, limitKeys[j], cost)
       facts[j] = fact
@@ -248,10 +287,10 @@ for ri = 1, items do
     local inFlight = 0
     if concKey ~= nil then
       if consuming then
-        redis.call('ZREMRANGEBYSCORE', concKey, '-inf', string.format('%.3f', now))
-        inFlight = redis.call('ZCARD', concKey)
+        call('ZREMRANGEBYSCORE', concKey, '-inf', format('%.3f', now))
+        inFlight = call('ZCARD', concKey)
       else
-        inFlight = redis.call('ZCOUNT', concKey, string.format('(%.3f', now), '+inf')
+        inFlight = call('ZCOUNT', concKey, format('(%.3f', now), '+inf')
       end
       if allowed and cost > 0 and inFlight >= conc then
         allowed = false
@@ -262,36 +301,36 @@ for ri = 1, items do
 
     local take = allowed and consuming and cost > 0
     if take and hasLog then
-      local last = redis.call('INCRBY', seqKey, cost)
+      local last = call('INCRBY', seqKey, cost)
       local longest = 0
       for j = 1, m do
         if spec[4 * j] == 1 and spec[4 * j + 1] > longest then longest = spec[4 * j + 1] end
       end
-      redis.call('PEXPIRE', seqKey, longest)
+      call('PEXPIRE', seqKey, longest)
       for j = 1, m do
         if spec[4 * j] == 1 then
           local key, windowMs = limitKeys[j], spec[4 * j + 1]
-          redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.3f', now - windowMs))
-          local score = string.format('%.3f', now)
+          call('ZREMRANGEBYSCORE', key, '-inf', format('%.3f', now - windowMs))
+          local score = format('%.3f', now)
           local u = last - cost + 1
           while u <= last do
             -- ZADD in chunks: unpack has a stack limit
             local args = {}
-            local stop = math.min(last, u + 999)
+            local stop = min(last, u + 999)
             for v = u, stop do
               args[#args + 1] = score
               args[#args + 1] = v
             end
-            redis.call('ZADD', key, unpack(args))
+            call('ZADD', key, unpack(args))
             u = stop + 1
           end
-          redis.call('PEXPIRE', key, windowMs)
+          call('PEXPIRE', key, windowMs)
         end
       end
     end
     if take and concKey ~= nil then
-      redis.call('ZADD', concKey, string.format('%.3f', now + leaseMs), slot)
-      redis.call('PEXPIRE', concKey, leaseMs * 2)
+      call('ZADD', concKey, format('%.3f', now + leaseMs), slot)
+      call('PEXPIRE', concKey, leaseMs * 2)
       inFlight = inFlight + 1
     end
 
@@ -304,13 +343,13 @@ for ri = 1, items do
           st.c = st.c + cost
           mark_written(limitKeys[j])
         end
-        remaining = math.floor(limit - st.c - st.p * st.weight)
+        remaining = floor(limit - st.c - st.p * st.weight)
         reset = counter_reset(st)
       elseif kind == 1 then
         local n = facts[j]
         if take then
           remaining = limit - n - cost
-          reset = math.ceil(spec[4 * j + 1])
+          reset = ceil(spec[4 * j + 1])
         else
           remaining = limit - n
           reset = log_reset(limitKeys[j], spec[4 * j + 1])
@@ -322,7 +361,7 @@ for ri = 1, items do
           mark_written(limitKeys[j])
         end
         remaining = gcra_remaining(st)
-        reset = math.ceil(gcra_base(st) - now)
+        reset = ceil(gcra_base(st) - now)
       else
         local st = facts[j]
         if take then
@@ -333,37 +372,35 @@ for ri = 1, items do
         reset = calendar_reset(st)
       end
       if remaining < 0 then remaining = 0 end
-      out[base + 2 + 2 * j] = remaining
-      out[base + 3 + 2 * j] = reset
+      row[2 + 2 * j] = remaining
+      row[3 + 2 * j] = reset
     end
     if allowed then
-      out[base + 1] = 1
-      out[base + 2] = 0
-      out[base + 3] = 0
+      row[1], row[2], row[3] = 1, 0, 0
     else
-      out[base + 1] = 0
-      out[base + 2] = math.floor(retry)
-      out[base + 3] = refused
+      row[1], row[2], row[3] = 0, floor(retry), refused
     end
-    if concKey ~= nil then out[base + 4 + 2 * m] = inFlight end
+    if concKey ~= nil then row[4 + 2 * m] = inFlight end
+    out[#out + 1] = format(fmt, unpack(row))
   end
 end
 
--- One write per state the call consumed from.
+-- One write per state the call consumed from. The numbers go as %d text: given a number, redis.call
+-- writes it with a float format (%.17g), which costs several times more, for the same text.
 for wi = 1, #written do
   local key = written[wi]
   local st = states[key]
   if st.type == 0 then
-    redis.call('HSET', key, 'i', st.idx, 'c', st.c, 'p', st.p)
+    call('HSET', key, 'i', format('%d', st.idx), 'c', format('%d', st.c), 'p', format('%d', st.p))
     -- The hash is read until its bucket's next bucket ends: 2 windows from the bucket's first write
     -- cover that, so later writes to the same bucket leave the expiry alone.
-    if not st.same then redis.call('PEXPIRE', key, 2 * st.windowMs) end
+    if not st.same then call('PEXPIRE', key, format('%d', 2 * st.windowMs)) end
   elseif st.type == 2 then
     -- Once the arrival time has passed, the state is the same as none.
-    redis.call('SET', key, string.format('%.3f', st.tat), 'PX', math.max(1, math.ceil(st.tat - now)))
+    call('SET', key, format('%.3f', st.tat), 'PX', format('%d', max(1, ceil(st.tat - now))))
   else
-    redis.call('HSET', key, 'p', st.start, 'c', st.c)
-    redis.call('PEXPIRE', key, math.ceil(st.ending - now) + 60000)
+    call('HSET', key, 'p', format('%d', st.start), 'c', format('%d', st.c))
+    call('PEXPIRE', key, format('%d', ceil(st.ending - now) + 60000))
   end
 end
 return table.concat(out, ' ')
