@@ -18,7 +18,8 @@ const SCRIPT_COMMANDS = new Set(['evalsha', 'eval', 'evalsha_ro', 'eval_ro', 'fc
 function limiterScriptCommands(): ReadonlySet<string> {
   try {
     const lua = readFileSync(new URL('../contracts/lua/limiter.lua', import.meta.url), 'utf8');
-    return new Set([...lua.matchAll(/redis\.call\('(\w+)'/g)].map((match) => (match[1] as string).toLowerCase()));
+    // `redis.call('HMGET', …)`, or `call('HMGET', …)` where the script keeps redis.call in a local.
+    return new Set([...lua.matchAll(/\bcall\('(\w+)'/g)].map((match) => (match[1] as string).toLowerCase()));
   } catch {
     return new Set();
   }
