@@ -2,7 +2,7 @@
 // PostgreSQL (postgres.js) in production and on PGlite in the embedded mode.
 import { Kysely, sql, type RawBuilder, type ColumnType, type Dialect, type Generated } from 'kysely';
 import { PostgresJSDialect } from 'kysely-postgres-js';
-import postgres from 'postgres';
+import postgres, { type ReservedSql, type Sql } from 'postgres';
 import type { Limit } from '../../contracts/limits.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -108,16 +108,58 @@ export interface PostgresDialectOptions {
   readonly max?: number;
   /** Seconds to wait for a connection before failing. */
   readonly connectTimeoutSeconds?: number;
+  /** Longest wait for a connection of the pool, in milliseconds (default 10 000). */
+  readonly reserveTimeoutMs?: number;
+}
+
+/** No connection of the pool was handed out in time. */
+export class ConnectionWaitError extends Error {
+  readonly code = 'CONNECTION_WAIT_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(`no database connection within ${timeoutMs} ms`);
+    this.name = 'ConnectionWaitError';
+  }
+}
+
+/**
+ * The kysely dialect reserves a pool connection for every query, and postgres.js (3.4.9) may never
+ * settle a reserve() that was waiting while the server was away: when a connection closes, the
+ * waiting reserve becomes the first job of its reconnect, which drops it once connected. After a
+ * PostgreSQL restart the request-log writer then waited forever and no row arrived again. So a
+ * reserve not served within `timeoutMs` is refused (callers retry or answer an error), and
+ * released should it be served after all.
+ */
+function boundReserve(client: Sql, timeoutMs: number): Sql {
+  const reserve = client.reserve.bind(client);
+  client.reserve = () =>
+    new Promise<ReservedSql>((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(new ConnectionWaitError(timeoutMs));
+      }, timeoutMs);
+      reserve().then(
+        (reserved) => {
+          clearTimeout(timer);
+          if (late) reserved.release();
+          else resolve(reserved);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (!late) reject(error);
+        },
+      );
+    });
+  return client;
 }
 
 export function postgresDialect(url: string, options: PostgresDialectOptions = {}): Dialect {
-  return new PostgresJSDialect({
-    postgres: postgres(url, {
-      max: options.max ?? 10,
-      connect_timeout: options.connectTimeoutSeconds ?? 5,
-      onnotice: () => {},
-    }),
+  const client = postgres(url, {
+    max: options.max ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    onnotice: () => {},
   });
+  return new PostgresJSDialect({ postgres: boundReserve(client, options.reserveTimeoutMs ?? 10_000) });
 }
 
 /**
