@@ -3,7 +3,7 @@
 //
 //   const gateway = await startGateway({ config: loadConfig(process.env) });   // Redis mode
 //   const gateway = await startGateway({ config, inProcess: { store, feed, deliverRequestEvents } });
-//   await gateway.ready;          // the key table is loaded
+//   // resolved: the key table is loaded and the public port accepts (the ops port answered before)
 //   await gateway.close();        // drain (up to 30 s), then release every connection
 //
 // Redis mode opens four connections: the limiter's (fails fast, so the failure mode applies at
@@ -86,7 +86,7 @@ export interface RunningGateway {
   readiness(): Readiness;
   /** The configuration applied now. */
   applied(): AppliedConfig;
-  /** Resolves once the first key table is loaded (or the gateway is closed first). */
+  /** Resolved when startGateway resolves: the first key table is loaded. */
   readonly ready: Promise<void>;
   /** Stops accepting, lets in-flight requests finish (up to graceMs, default 30 s), then releases
    * every connection; buffered request events are sent first. */
@@ -94,6 +94,8 @@ export interface RunningGateway {
 }
 
 interface Parts {
+  /** Resolves when requests can be answered: the key table loaded, the limiter connected. */
+  readonly serving: Promise<void>;
   readonly store: RateLimitStore;
   /** Where the heartbeat is written; undefined in a worker process. */
   readonly gateways?: GatewayRegistry;
@@ -138,7 +140,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const started = gateway;
   let ports: { port: number; opsPort: number };
   try {
-    ports = await started.listen();
+    // Probes answer at once (/readyz says what is missing); the public port accepts only once the
+    // gateway can answer a valid key: a load balancer that sends traffic as soon as a port accepts
+    // would otherwise see 401s (no key table yet) and 503s (no limiter connection) on each restart.
+    const opsPort = await started.listenOps();
+    await parts.serving;
+    ports = { port: await started.listenPublic(), opsPort };
   } catch (error) {
     // A port in use: release what is open so the caller can exit with one clear line.
     await started.close(0).catch(() => {});
@@ -196,7 +203,8 @@ function redisParts(config: GatewayConfig, logger: Logger, onDrop: (count: numbe
     : undefined;
   const redisSettings = watchRedisSettings(feedRedis, componentLogger(logger, 'redis'));
   const gateways = redisGatewayRegistry(feedRedis, config.redisKeyPrefix);
-  return { store: redisStore, redisStore, redisSettings, gateways, feed, events, connections: [limiterRedis, eventsRedis, feedRedis, subscriberRedis] };
+  const serving = Promise.all([feed.ready, connected(limiterRedis)]).then(() => {});
+  return { serving, store: redisStore, redisStore, redisSettings, gateways, feed, events, connections: [limiterRedis, eventsRedis, feedRedis, subscriberRedis] };
 }
 
 function inProcessParts(parts: InProcessParts, config: GatewayConfig, logger: Logger, onDrop: (count: number) => void): Parts {
@@ -209,7 +217,13 @@ function inProcessParts(parts: InProcessParts, config: GatewayConfig, logger: Lo
         onDrop,
       })
     : undefined;
-  return { store: parts.store, gateways: parts.gateways ?? new MemoryGatewayRegistry(), feed, events, connections: [] };
+  return { serving: feed.ready, store: parts.store, gateways: parts.gateways ?? new MemoryGatewayRegistry(), feed, events, connections: [] };
+}
+
+/** Resolves once the connection is ready, however long that takes (a gateway waits for Redis). */
+function connected(client: RedisConnection): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => client.once('ready', () => resolve()));
 }
 
 async function releaseParts(parts: Parts): Promise<void> {

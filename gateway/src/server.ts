@@ -64,6 +64,10 @@ export interface Gateway {
   /** Binds config.port and config.opsPort (0 picks a free port); resolves to the bound ports
    * (opsPort 0 without an ops port). */
   listen(): Promise<{ port: number; opsPort: number }>;
+  /** Binds the ops port alone (0 without one), so probes answer while the gateway starts. */
+  listenOps(): Promise<number>;
+  /** Binds the public port alone. */
+  listenPublic(): Promise<number>;
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes the servers. */
   close(graceMs?: number): Promise<void>;
 }
@@ -211,9 +215,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     admission,
     readiness,
     async listen() {
-      const port = await listenOn(server, config.port, options.host ?? config.host);
-      const opsPort = opsServer === null ? 0 : await listenOn(opsServer, config.opsPort, options.host ?? config.opsHost ?? '127.0.0.1');
+      const opsPort = await this.listenOps();
+      const port = await this.listenPublic();
       return { port, opsPort };
+    },
+    listenOps() {
+      return opsServer === null ? Promise.resolve(0) : listenOn(opsServer, config.opsPort, options.host ?? config.opsHost ?? '127.0.0.1');
+    },
+    listenPublic() {
+      return listenOn(server, config.port, options.host ?? config.host);
     },
     async close(graceMs = DRAIN_GRACE_MS) {
       draining = true;
