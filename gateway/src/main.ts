@@ -49,19 +49,20 @@ async function main(): Promise<void> {
   }
   // Signals are taken from the start: a gateway still loading its keys (its public port not yet
   // open) has nothing in flight and just exits.
-  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  const running: { gateway?: Awaited<ReturnType<typeof startGateway>> } = {};
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'draining');
-    await gateway?.close();
+    await running.gateway?.close();
     log.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  gateway = await startGateway({ config, logger });
+  const gateway = await startGateway({ config, logger });
+  running.gateway = gateway;
   log.info(
     { port: gateway.port, ops_port: gateway.opsPort, routes: config.routes.length, failure_mode: config.failureMode },
     'gateway listening',
