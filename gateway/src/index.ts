@@ -203,7 +203,7 @@ function redisParts(config: GatewayConfig, logger: Logger, onDrop: (count: numbe
     : undefined;
   const redisSettings = watchRedisSettings(feedRedis, componentLogger(logger, 'redis'));
   const gateways = redisGatewayRegistry(feedRedis, config.redisKeyPrefix);
-  const serving = Promise.all([feed.ready, connected(limiterRedis)]).then(() => {});
+  const serving = Promise.all([feed.ready, storeUp(redisStore)]).then(() => {});
   return { serving, store: redisStore, redisStore, redisSettings, gateways, feed, events, connections: [limiterRedis, eventsRedis, feedRedis, subscriberRedis] };
 }
 
@@ -220,10 +220,17 @@ function inProcessParts(parts: InProcessParts, config: GatewayConfig, logger: Lo
   return { serving: feed.ready, store: parts.store, gateways: parts.gateways ?? new MemoryGatewayRegistry(), feed, events, connections: [] };
 }
 
-/** Resolves once the connection is ready, however long that takes (a gateway waits for Redis). */
-function connected(client: RedisConnection): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise((resolve) => client.once('ready', () => resolve()));
+/** Resolves once the limiter's breaker has seen Redis answer (it starts open until its first PING
+ * after the connection is up), however long that takes: a gateway waits for Redis. */
+function storeUp(store: RedisStore): Promise<void> {
+  if (store.health.isUp) return Promise.resolve();
+  return new Promise((resolve) => {
+    const stop = store.health.subscribe((up) => {
+      if (!up) return;
+      stop();
+      resolve();
+    });
+  });
 }
 
 async function releaseParts(parts: Parts): Promise<void> {
