@@ -51,6 +51,17 @@ export interface LogWriterOptions {
   readonly forgetConsumerIdleMs?: number;
   /** How often acknowledged entries are trimmed from the stream; 0: never. */
   readonly trimIntervalMs?: number;
+  /** An insert or last_used_at update not settled by then counts as failed (default 15 000 ms). */
+  readonly attemptTimeoutMs?: number;
+}
+
+/** A database call that did not settle within the writer's budget. */
+export class DatabaseCallTimeoutError extends Error {
+  readonly code = 'DATABASE_CALL_TIMEOUT';
+  constructor(what: string, timeoutMs: number) {
+    super(`${what} did not settle within ${timeoutMs} ms`);
+    this.name = 'DatabaseCallTimeoutError';
+  }
 }
 
 export interface LogWriter {
@@ -74,6 +85,22 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
   const maxBackoffMs = options.maxBackoffMs ?? 5000;
   const forgetConsumerIdleMs = options.forgetConsumerIdleMs ?? 3_600_000;
   const trimIntervalMs = options.trimIntervalMs ?? 1000;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
+
+  /**
+   * `call`, or a DatabaseCallTimeoutError once it has run for `attemptTimeoutMs`. After PostgreSQL
+   * restarted, postgres.js sometimes never settled a query on a connection it had handed out, and
+   * the writer waited on it forever; the insert is idempotent, so giving up and retrying is safe.
+   */
+  function withinBudget<T>(what: string, call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DatabaseCallTimeoutError(what, attemptTimeoutMs)), attemptTimeoutMs);
+    });
+    // Should the abandoned call fail later, nobody is waiting for it.
+    call.catch(() => {});
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+  }
 
   // XREADGROUP BLOCK holds its connection: it gets one of its own.
   const reader: Redis | Cluster = redis instanceof Cluster ? redis.duplicate() : redis.duplicate();
@@ -126,7 +153,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
     // failure is inserted again as a no-op.
     for (let start = 0; start < events.length; ) {
       try {
-        inserted += await insertRequestEvents(db, events.slice(start, start + insertChunkRows));
+        inserted += await withinBudget('request log insert', insertRequestEvents(db, events.slice(start, start + insertChunkRows)));
         start += insertChunkRows;
         backoffMs = 200;
       } catch (error) {
@@ -146,7 +173,7 @@ export function createLogWriter(options: LogWriterOptions): LogWriter {
       logger.warn({ err: error }, 'request log ack failed');
     }
     try {
-      await touchLastUsed(db, lastSeen);
+      await withinBudget('last_used_at update', touchLastUsed(db, lastSeen));
     } catch (error) {
       logger.warn({ err: error }, 'last_used_at update failed');
     }

@@ -5,7 +5,7 @@
 import type { Test } from 'tap';
 import { settledLedger, type RowLedger } from './ledger.js';
 import { REDIS_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS, type CreatedKey, type Stack } from './stack.js';
-import { startSteadyLoad, type Answer } from './steady-load.js';
+import { CONNECTIONS_PER_GATEWAY, startSteadyLoad, type Answer } from './steady-load.js';
 import type { FaultyUpstream } from './upstream.js';
 
 /** When the fault began, and when the broken part was back (running, answering, resumed). */
@@ -64,6 +64,8 @@ export interface PhaseResult {
   readonly tightAllowed: number;
   readonly rss: readonly { name: string; beforeBytes: number; afterBytes: number }[];
   readonly crashes: readonly string[];
+  /** autocannon connections in all: the requests that can be in flight when the load stops. */
+  readonly connections: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -138,6 +140,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     tightAllowed: options.tightLimit * (options.limitEpochs ?? 1),
     rss: rssBefore.map((before, index) => ({ name: before.name, beforeBytes: before.bytes, afterBytes: rssAfter[index]?.bytes ?? 0 })),
     crashes: stack.crashes.slice(crashesBefore),
+    connections: CONNECTIONS_PER_GATEWAY * stack.gateways.length,
   };
 }
 
@@ -198,6 +201,9 @@ export async function checkPhase(t: Test, result: PhaseResult, expect: PhaseExpe
     t.equal(result.ledger.lost, 0, 'lost');
     t.equal(result.ledger.doubled, 0, 'doubled');
     t.ok(result.ledger.answered > 0, 'requests were answered');
+    // A connection reset or refused carried no request the gateway took: its rows without an
+    // answer are only those in flight when the load stopped.
+    t.ok(result.ledger.rowsWithoutAnswer <= result.connections, `${result.ledger.rowsWithoutAnswer} rows of unanswered requests`);
   });
   await t.test('the exact limit is never exceeded', async (t) => {
     t.ok(result.tightAdmitted <= result.tightAllowed, `admitted ${result.tightAdmitted} of ${result.tightAllowed}`);

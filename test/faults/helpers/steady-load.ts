@@ -50,6 +50,9 @@ export interface SteadyLoad {
   stop(): Promise<void>;
 }
 
+/** autocannon connections per gateway unless told otherwise. */
+export const CONNECTIONS_PER_GATEWAY = 10;
+
 let nextAddress = 1;
 
 /** A client address used once: 10.0.0.1, 10.0.0.2, … */
@@ -80,7 +83,7 @@ export function startSteadyLoad(options: SteadyLoadOptions): SteadyLoad {
   const instances: AutocannonInstance[] = options.gateways.map((url, gateway) => {
     const instance = autocannon({
       url,
-      connections: options.connectionsPerGateway ?? 10,
+      connections: options.connectionsPerGateway ?? CONNECTIONS_PER_GATEWAY,
       pipelining: 1,
       overallRate: options.ratePerGateway,
       // Long enough never to end by itself: stop() ends it.
