@@ -108,7 +108,5 @@ t.test('both gateways rolled with SIGTERM, one after the other', async (t) => {
     faultStatuses: [],
     recoveryBoundMs: 1000,
     clientErrors: ['ECONNREFUSED', 'ECONNRESET'],
-    // gateway/test/regressions/issue-21-serves-before-ready.test.ts
-    statusesTodo: 'a starting gateway answers 401 and 503 before it is ready',
   });
 });
