@@ -25,7 +25,7 @@ function settingsDetail(settings: RedisSettings | null | undefined): Record<stri
   if (settings === null || settings === undefined) return {};
   const warnings: string[] = [];
   if (settings.evictionPolicy !== 'noeviction') warnings.push(`redis maxmemory-policy ${settings.evictionPolicy} may evict limits`);
-  if (!settings.appendOnly) warnings.push('redis runs without its append-only file: a restart loses unwritten request events');
+  if (settings.appendOnly === false) warnings.push('redis runs without its append-only file: a restart loses unwritten request events');
   return { redis_eviction_policy: settings.evictionPolicy, redis_append_only: settings.appendOnly, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 

@@ -7,15 +7,18 @@
 // - persistence: without the append-only file, a Redis restart loses the request events the control
 //   plane has not written yet (and every counter).
 // Both are logged as warnings when unsafe and shown in /readyz; neither makes the gateway unready.
+// A Redis that will not say (INFO refused by its ACL, a field missing) is reported as unknown.
 import type { Logger } from 'pino';
 import type { RedisConnection } from '../../../contracts/redis-connection.js';
 
 export interface RedisSettings {
-  /** `maxmemory-policy`, e.g. `noeviction`. */
+  /** `maxmemory-policy`, e.g. `noeviction`; `unknown` when Redis does not say. */
   readonly evictionPolicy: string;
-  /** True when Redis writes an append-only file (`appendonly yes`). */
-  readonly appendOnly: boolean;
+  /** True when Redis writes an append-only file (`appendonly yes`); null when it does not say. */
+  readonly appendOnly: boolean | null;
 }
+
+const UNKNOWN: RedisSettings = { evictionPolicy: 'unknown', appendOnly: null };
 
 export interface RedisSettingsWatch {
   /** The settings read last; null until Redis first answered. */
@@ -31,9 +34,10 @@ function infoField(info: string, field: string): string | undefined {
 
 export async function readRedisSettings(client: RedisConnection): Promise<RedisSettings> {
   const [memory, persistence] = await Promise.all([client.info('memory'), client.info('persistence')]);
+  const aof = infoField(persistence, 'aof_enabled');
   return {
     evictionPolicy: infoField(memory, 'maxmemory_policy') ?? 'unknown',
-    appendOnly: infoField(persistence, 'aof_enabled') === '1',
+    appendOnly: aof === undefined ? null : aof === '1',
   };
 }
 
@@ -46,13 +50,17 @@ export function watchRedisSettings(client: RedisConnection, logger: Logger, inte
         settings = read;
         const problems: string[] = [];
         if (read.evictionPolicy !== 'noeviction') problems.push(`maxmemory-policy is ${read.evictionPolicy}: limits may be evicted and start again; use noeviction`);
-        if (!read.appendOnly) problems.push('appendonly is off: a Redis restart loses request events not yet written to PostgreSQL');
+        if (read.appendOnly === false) problems.push('appendonly is off: a Redis restart loses request events not yet written to PostgreSQL');
         const text = problems.join('; ');
         // Once per change, not every minute.
         if (text !== '' && text !== warned) logger.warn({ eviction_policy: read.evictionPolicy, append_only: read.appendOnly }, `redis settings: ${text}`);
         warned = text;
       },
-      (error: unknown) => logger.debug({ err: error }, 'cannot read redis settings'),
+      (error: unknown) => {
+        // Refused (an ACL without INFO): say so rather than nothing; a known reading is kept.
+        settings ??= UNKNOWN;
+        logger.debug({ err: error }, 'cannot read redis settings');
+      },
     );
   };
   client.on('ready', refresh);

@@ -1,19 +1,29 @@
 // A gateway tells, at start and in /readyz, when its Redis may evict limits or loses request events
-// on a restart; a safe Redis gets no warning.
+// on a restart; a safe Redis gets no warning; a Redis that will not say is reported as unknown.
 import t, { type Test } from 'tap';
 import { freePort } from '../../../test-support/ports.js';
-import { startRedisServer, uniquePrefix } from '../../../test-support/redis-server.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startRedisServer, uniquePrefix, type RedisServer } from '../../../test-support/redis-server.js';
 import { eventually } from '../helpers/eventually.js';
 import { spawnGateway } from '../helpers/spawn-gateway.js';
 
-/** A gateway process on a Redis started with `redisArgs`; its /readyz body once ready, and its log. */
-async function readinessWith(t: Test, redisArgs: string[]): Promise<{ body: Record<string, unknown>; log: () => string }> {
+/**
+ * A gateway process on a Redis started with `redisArgs` (as the user `as`, set up by `prepare`);
+ * its /readyz body once it has the settings, and its log.
+ */
+async function readinessWith(
+  t: Test,
+  redisArgs: string[],
+  prepare?: (redis: RedisServer) => Promise<string>,
+): Promise<{ body: Record<string, unknown>; log: () => string }> {
   const redis = await startRedisServer(redisArgs);
   t.teardown(() => redis.stop());
+  const url = prepare === undefined ? redis.url : await prepare(redis);
   const opsPort = await freePort();
   const gateway = spawnGateway(
     {
-      REDIS_URL: redis.url,
+      REDIS_URL: url,
       REDIS_KEY_PREFIX: uniquePrefix('settings'),
       GATEWAY_PORT: String(await freePort()),
       GATEWAY_OPS_PORT: String(opsPort),
@@ -49,4 +59,15 @@ t.test('a Redis with noeviction and its append-only file gets no warning', async
   t.equal(body.redis_eviction_policy, 'noeviction');
   t.equal(body.redis_append_only, true);
   t.equal(body.warnings, undefined);
+});
+
+t.test('a Redis whose ACL refuses INFO is reported as unknown, not as unsafe', async (t) => {
+  const run = promisify(execFile);
+  const { body } = await readinessWith(t, [], async (redis) => {
+    await run('redis-cli', ['-p', String(redis.port), 'ACL', 'SETUSER', 'gateway', 'on', 'nopass', '~*', '&*', '+@all', '-info']);
+    return `redis://gateway:any@127.0.0.1:${redis.port}`;
+  });
+  t.equal(body.redis_eviction_policy, 'unknown');
+  t.equal(body.redis_append_only, null, 'persistence unknown, and not claimed to be off');
+  t.notMatch(JSON.stringify(body.warnings ?? []), /append-only/);
 });
