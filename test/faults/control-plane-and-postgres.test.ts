@@ -4,37 +4,19 @@
 // Redis stream and become rows, once each, when the writer runs again.
 import t from 'tap';
 import { startPostgresInstance } from '../../test-support/postgres-instance.js';
-import { startRedisServer } from '../../test-support/redis-server.js';
-import { checkPhase, printPhase, runPhase } from './helpers/phase.js';
-import { startStack } from './helpers/stack.js';
-import { startFaultyUpstream } from './helpers/upstream.js';
+import { faultUnderLoad, setUpFaults, sleep } from './helpers/fault-setup.js';
 
-const TIGHT_LIMIT = 150;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const redis = await startRedisServer(['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']);
 const postgresServer = await startPostgresInstance();
-const databaseUrl = await postgresServer.createDatabase('tollgate_faults');
-const upstreams = [await startFaultyUpstream(), await startFaultyUpstream()];
-const stack = await startStack({ redis, databaseUrl, routes: { '/a': upstreams[0]!.url, '/b': upstreams[1]!.url } });
-t.teardown(async () => {
-  await stack.close();
-  await redis.stop();
-  await Promise.all(upstreams.map((upstream) => upstream.stop()));
-  await postgresServer.remove();
-});
+const setup = await setUpFaults(t, { label: 'faults_cp', databaseUrl: await postgresServer.createDatabase('tollgate_faults') });
+// After the stack's own teardown: the control plane stops before its database.
+t.teardown(() => postgresServer.remove());
+const { stack } = setup;
 
 t.test('control plane killed with SIGKILL and started again', async (t) => {
-  const open = await stack.createKey('cp-kill-open', 1_000_000);
-  const tight = await stack.createKey('cp-kill-tight', TIGHT_LIMIT, true);
-  const result = await runPhase({
-    name: 'control plane killed with SIGKILL',
-    stack,
-    upstreams,
-    paths: ['/a/x', '/b/x'],
-    open,
-    tight,
-    tightLimit: TIGHT_LIMIT,
+  await faultUnderLoad(t, setup, 'control plane killed with SIGKILL', {
+    slug: 'cp-kill',
+    faultStatuses: [],
+    recoveryBoundMs: 1000,
     async fault() {
       const startMs = Date.now();
       stack.expectExit(stack.controlPlane);
@@ -44,21 +26,13 @@ t.test('control plane killed with SIGKILL and started again', async (t) => {
       return { startMs, endMs: Date.now() };
     },
   });
-  printPhase(t, result);
-  await checkPhase(t, result, { faultStatuses: [], recoveryBoundMs: 1000 });
 });
 
 t.test('PostgreSQL restarted', async (t) => {
-  const open = await stack.createKey('pg-restart-open', 1_000_000);
-  const tight = await stack.createKey('pg-restart-tight', TIGHT_LIMIT, true);
-  const result = await runPhase({
-    name: 'PostgreSQL restarted',
-    stack,
-    upstreams,
-    paths: ['/a/x', '/b/x'],
-    open,
-    tight,
-    tightLimit: TIGHT_LIMIT,
+  await faultUnderLoad(t, setup, 'PostgreSQL restarted', {
+    slug: 'pg-restart',
+    faultStatuses: [],
+    recoveryBoundMs: 1000,
     async fault() {
       const startMs = Date.now();
       await postgresServer.stop();
@@ -67,6 +41,4 @@ t.test('PostgreSQL restarted', async (t) => {
       return { startMs, endMs: Date.now() };
     },
   });
-  printPhase(t, result);
-  await checkPhase(t, result, { faultStatuses: [], recoveryBoundMs: 1000 });
 });

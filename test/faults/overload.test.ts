@@ -14,6 +14,7 @@ import { startRedisServer } from '../../test-support/redis-server.js';
 import { startNodeService, waitReady } from './helpers/processes.js';
 import { startStack } from './helpers/stack.js';
 import { startSteadyLoad } from './helpers/steady-load.js';
+import { COMPOSE_REDIS_ARGS } from './helpers/fault-setup.js';
 
 const OVERLOAD_SECONDS = 30;
 const OVERLOAD_CONNECTIONS = 1000;
@@ -35,7 +36,7 @@ async function connectionsTo(port: number): Promise<number> {
 }
 const megabytes = (bytes: number) => Math.round(bytes / 1048576);
 
-const redis = await startRedisServer(['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']);
+const redis = await startRedisServer(COMPOSE_REDIS_ARGS);
 const database = await createTestDatabase('faults_overload');
 // The upstream in a process of its own: the test's process is busy being the load.
 const upstreamPort = await freePort();

@@ -15,6 +15,7 @@ import { ROWS_DEADLINE_MS } from './helpers/phase.js';
 import { startStack, type CreatedKey, type Stack } from './helpers/stack.js';
 import { startSteadyLoad, type Answer } from './helpers/steady-load.js';
 import { startFaultyUpstream, type FaultyUpstream } from './helpers/upstream.js';
+import { COMPOSE_REDIS_ARGS } from './helpers/fault-setup.js';
 
 const BUFFER_EVENTS = 500;
 const RATE_PER_GATEWAY = 100;
@@ -87,7 +88,7 @@ function printLedger(t: Test, what: string, ledger: RowLedger, waitedMs: number)
 const readded = (stack: Stack) => stack.gateways.some((gateway) => gateway.service.output().includes(READDED));
 
 t.test('with the append-only file on, a backlog survives a Redis restart and every event becomes a row', async (t) => {
-  const { redis, stack, key } = await setup(t, 'backlog_aof', ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']);
+  const { redis, stack, key } = await setup(t, 'backlog_aof', COMPOSE_REDIS_ARGS);
   const sinceMs = Date.now();
   await stopControlPlane(stack);
   const answers = await loadFor(stack, key, 5000);

@@ -10,6 +10,7 @@ import { ROWS_DEADLINE_MS } from '../faults/helpers/phase.js';
 import { startStack } from '../faults/helpers/stack.js';
 import { startSteadyLoad } from '../faults/helpers/steady-load.js';
 import { startFaultyUpstream } from '../faults/helpers/upstream.js';
+import { COMPOSE_REDIS_ARGS } from '../faults/helpers/fault-setup.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const RATE_PER_GATEWAY = Number(process.env.SOAK_RATE ?? 100);
@@ -17,7 +18,7 @@ const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE ?? Math.max(5, Math.round(
 const megabytes = (bytes: number) => Math.round(bytes / 1048576);
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
 
-const redis = await startRedisServer(['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction']);
+const redis = await startRedisServer(COMPOSE_REDIS_ARGS);
 const database = await createTestDatabase('soak');
 const upstream = await startFaultyUpstream();
 const stack = await startStack({ redis, databaseUrl: database.url, routes: { '/a': upstream.url } });
