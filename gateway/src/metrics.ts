@@ -27,6 +27,11 @@ export interface GatewayMetricsSources {
   configVersion(): number;
   /** Whether Redis answers now (tollgate_gateway_redis_up). */
   redisUp(): boolean;
+  /**
+   * Per route name, its upstream origin's connections and waiting requests
+   * (tollgate_gateway_upstream_connections, _upstream_waiting_requests).
+   */
+  upstreams(): ReadonlyMap<string, { readonly connections: number; readonly waiting: number }>;
 }
 
 export interface GatewayMetrics {
@@ -139,6 +144,31 @@ export function createGatewayMetrics(sources: GatewayMetricsSources, registry = 
     collect() {
       this.reset();
       for (const [tier, count] of sources.activeKeysByTier()) this.set({ tier }, count);
+    },
+  });
+  // Labelled by route, not by upstream URL (labels name no address). Routes that share an origin
+  // share its connections and report the same numbers. Each worker holds its own: the group's
+  // are the sum.
+  new Gauge({
+    name: 'tollgate_gateway_upstream_connections',
+    help: "Connections open to the route's upstream origin (at most 256 per origin and process).",
+    labelNames: ['route'],
+    registers: [registry],
+    aggregator: 'sum',
+    collect() {
+      this.reset();
+      for (const [route, use] of sources.upstreams()) this.set({ route }, use.connections);
+    },
+  });
+  new Gauge({
+    name: 'tollgate_gateway_upstream_waiting_requests',
+    help: "Admitted requests waiting for a connection to the route's upstream origin (all of them busy).",
+    labelNames: ['route'],
+    registers: [registry],
+    aggregator: 'sum',
+    collect() {
+      this.reset();
+      for (const [route, use] of sources.upstreams()) this.set({ route }, use.waiting);
     },
   });
   new Gauge({

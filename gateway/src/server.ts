@@ -104,6 +104,14 @@ function onClientError(error: Error & { code?: string }, socket: Duplex): void {
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger, keys, storeHealth } = options;
   const storeUp = (): boolean => storeHealth === undefined || storeHealth.isUp;
+  const router = createRouter(config.routes);
+  const forwarder = createForwarder({
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    upstreamBodyTimeoutMs: config.upstreamBodyTimeoutMs ?? 60_000,
+    clientBodyTimeoutMs: config.clientBodyTimeoutMs ?? 30_000,
+    maxBodyBytes: config.maxBodyBytes,
+    origins: router.routes.map((route) => route.origin),
+  });
   const metrics = createGatewayMetrics({
     activeKeysByTier: () => {
       const table = keys() as KeyTable & { activeKeysByTier?: ReadonlyMap<string, number> };
@@ -111,6 +119,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     configVersion: () => keys().version,
     redisUp: storeUp,
+    upstreams: () => {
+      const byOrigin = forwarder.upstreams();
+      const empty = { connections: 0, waiting: 0 };
+      return new Map(router.routes.map((route) => [route.name, byOrigin.get(route.origin) ?? empty]));
+    },
   });
   const admission = new Admission({
     store: options.store,
@@ -128,14 +141,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   // not local shares, decides again.
   storeHealth?.subscribe((up) => {
     if (up) admission.storeRecovered();
-  });
-  const router = createRouter(config.routes);
-  const forwarder = createForwarder({
-    upstreamTimeoutMs: config.upstreamTimeoutMs,
-    upstreamBodyTimeoutMs: config.upstreamBodyTimeoutMs ?? 60_000,
-    clientBodyTimeoutMs: config.clientBodyTimeoutMs ?? 30_000,
-    maxBodyBytes: config.maxBodyBytes,
-    origins: router.routes.map((route) => route.origin),
   });
   const trustedProxies = config.trustedProxies ?? TrustedProxies.NONE;
   const webSockets = createWebSocketProxy(logger.child({ component: 'websocket' }), trustedProxies);

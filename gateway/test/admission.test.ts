@@ -108,7 +108,7 @@ function failingStore(error: unknown): RateLimitStore {
 }
 
 function admissionWith(store: RateLimitStore, options: { failureMode?: FailureMode; deniedCache?: boolean } = {}) {
-  const metrics = createGatewayMetrics({ activeKeysByTier: () => new Map(), configVersion: () => 0, redisUp: () => true });
+  const metrics = createGatewayMetrics({ activeKeysByTier: () => new Map(), configVersion: () => 0, redisUp: () => true, upstreams: () => new Map() });
   const admission = new Admission({
     store,
     failureMode: options.failureMode ?? 'open',

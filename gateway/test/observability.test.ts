@@ -75,6 +75,8 @@ t.test('/metrics exposes every gateway metric of the spec', async (t) => {
     'tollgate_gateway_config_version',
     'tollgate_gateway_failopen_total',
     'tollgate_gateway_request_log_dropped_total',
+    'tollgate_gateway_upstream_connections',
+    'tollgate_gateway_upstream_waiting_requests',
   ]) {
     t.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
   }
@@ -108,6 +110,14 @@ t.test('active keys per tier and the config version come from the key table', as
   t.equal(metricValue(text, 'tollgate_gateway_active_keys{tier="tiny"}'), 1);
   t.equal(metricValue(text, 'tollgate_gateway_config_version'), 42);
   t.equal(metricValue(text, 'tollgate_gateway_redis_up'), 1);
+});
+
+t.test("each route reports the connections kept to its upstream, and none waiting when idle", async (t) => {
+  current = loaded;
+  await call('/orders/1', basic.secret);
+  const { text } = await ops('/metrics');
+  t.equal(metricValue(text, 'tollgate_gateway_upstream_connections{route="orders"}'), 1, 'one kept-alive connection');
+  t.equal(metricValue(text, 'tollgate_gateway_upstream_waiting_requests{route="orders"}'), 0);
 });
 
 t.test('the limiter check histogram has sub-millisecond buckets', async (t) => {

@@ -56,7 +56,14 @@ export interface Forwarder {
     extraHeaders: readonly string[],
     listener: UpstreamListener,
   ): void;
+  /** Per upstream origin: connections open now and requests not yet sent on one. */
+  upstreams(): ReadonlyMap<string, UpstreamUse>;
   close(): Promise<void>;
+}
+
+export interface UpstreamUse {
+  readonly connections: number;
+  readonly waiting: number;
 }
 
 type Abort = (reason?: Error) => void;
@@ -174,6 +181,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         },
         call,
       );
+    },
+    upstreams() {
+      const use = new Map<string, UpstreamUse>();
+      for (const [origin, pool] of pools) {
+        const stats = pool.stats;
+        use.set(origin, { connections: stats.connected, waiting: stats.pending });
+      }
+      return use;
     },
     async close() {
       await Promise.all([...pools.values()].map((pool) => pool.close()));

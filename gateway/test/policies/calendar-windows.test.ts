@@ -21,7 +21,7 @@ function setup(limits: Limit[], timezone: string, startIso: string) {
   const admission = new Admission({
     store,
     failureMode: 'closed',
-    metrics: createGatewayMetrics({ activeKeysByTier: () => new Map(), configVersion: () => 0, redisUp: () => true }),
+    metrics: createGatewayMetrics({ activeKeysByTier: () => new Map(), configVersion: () => 0, redisUp: () => true, upstreams: () => new Map() }),
     logger: pino({ level: 'silent' }),
     deniedCache: false,
     clock: () => now,

@@ -84,3 +84,17 @@ t.test('ten requests at once share the two connections the upstream may have, an
   t.same(await Promise.all(answers), Array.from({ length: 10 }, () => 200), 'every one answered 200');
   t.equal(connections, MAX_CONNECTIONS, `the upstream saw ${MAX_CONNECTIONS} connections`);
 });
+
+t.test('the forwarder reports its open connections and the requests waiting for one', async (t) => {
+  const answers = Array.from({ length: 5 }, () => get());
+  await until(() => held.length === MAX_CONNECTIONS);
+  await until(() => forwarder.upstreams().get(upstreamUrl)?.waiting === 3);
+  t.same(forwarder.upstreams().get(upstreamUrl), { connections: MAX_CONNECTIONS, waiting: 3 }, 'two busy, three waiting');
+  let settled = 0;
+  for (const answer of answers) void answer.then(() => (settled += 1));
+  while (settled < answers.length) {
+    await until(() => held.length > 0 || settled === answers.length);
+    release();
+  }
+  t.same(forwarder.upstreams().get(upstreamUrl), { connections: MAX_CONNECTIONS, waiting: 0 }, 'kept alive, none waiting');
+});
