@@ -72,10 +72,18 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
-function listenOn(server: Server, port: number, host: string | undefined): Promise<number> {
+/**
+ * Connections the kernel may hold for the public port before the gateway accepts them (it caps
+ * this at net.core.somaxconn). Node's default of 511 overflowed when 1000 clients connected at
+ * once to a busy gateway: the dropped handshakes were retried after 1, 3 and 7 s, so those
+ * clients' first requests waited up to 10 s while the gateway answered others in under one.
+ */
+const PUBLIC_LISTEN_BACKLOG = 4096;
+
+function listenOn(server: Server, port: number, host: string | undefined, backlog?: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
@@ -228,7 +236,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       return opsServer === null ? Promise.resolve(0) : listenOn(opsServer, config.opsPort, options.host ?? config.opsHost ?? '127.0.0.1');
     },
     listenPublic() {
-      return listenOn(server, config.port, options.host ?? config.host);
+      return listenOn(server, config.port, options.host ?? config.host, PUBLIC_LISTEN_BACKLOG);
     },
     async close(graceMs = DRAIN_GRACE_MS) {
       draining = true;
