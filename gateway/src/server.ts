@@ -21,7 +21,6 @@ import { gatewayReadiness, type Readiness } from './ops/readiness.js';
 import { createOpsServer } from './ops/server.js';
 import { TrustedProxies } from '../../contracts/trusted-proxies.js';
 import { createForwarder } from './proxy/forward.js';
-import { MAX_REQUEST_HEADER_FIELDS } from './proxy/headers.js';
 import { PROBLEMS, sendProblem, writeRawProblem } from './proxy/respond.js';
 import { createRouter } from './proxy/routes.js';
 import { createWebSocketProxy, isWebSocketUpgrade } from './proxy/websocket.js';
@@ -187,8 +186,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     } as Parameters<typeof createServer>[0],
     serveHttp,
   );
-  // One field past the cap is enough to refuse; Node need not parse the rest.
-  server.maxHeadersCount = MAX_REQUEST_HEADER_FIELDS + 1;
+  // framing.ts refuses more than MAX_REQUEST_HEADER_FIELDS fields (431 too-many-headers). Node's own
+  // count limit differs by version (20 drops the fields past it, 22 and later fail the parse as a
+  // header overflow, which reads as headers-too-large), so it is off; the 16 KiB size still bounds
+  // what is parsed.
+  server.maxHeadersCount = 0;
   server.on('clientError', onClientError);
   // Any Expect but 100-continue (which Node answers itself): 417, as problem+json.
   server.on('checkExpectation', (req, res) => {
