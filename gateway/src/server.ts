@@ -24,6 +24,7 @@ import { createForwarder } from './proxy/forward.js';
 import { PROBLEMS, sendProblem, writeRawProblem } from './proxy/respond.js';
 import { createRouter } from './proxy/routes.js';
 import { createWebSocketProxy, isWebSocketUpgrade } from './proxy/websocket.js';
+import { openPublicPort, type PublicPort } from './public-port.js';
 import { NO_ROUTE, RequestRecorder } from './request-recorder.js';
 
 /** Node's limit is on all header bytes of a request; past it the client gets 431. */
@@ -71,18 +72,10 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
-/**
- * Connections the kernel may hold for the public port before the gateway accepts them (it caps
- * this at net.core.somaxconn). Node's default of 511 overflowed when 1000 clients connected at
- * once to a busy gateway: the dropped handshakes were retried after 1, 3 and 7 s, so those
- * clients' first requests waited up to 10 s while the gateway answered others in under one.
- */
-const PUBLIC_LISTEN_BACKLOG = 4096;
-
-function listenOn(server: Server, port: number, host: string | undefined, backlog?: number): Promise<number> {
+function listenOn(server: Server, port: number, host: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port, host, backlog }, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
@@ -223,6 +216,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const opsServer =
     options.ops === false ? null : createOpsServer({ metrics: () => metrics.registry.metrics(), metricsContentType: metrics.registry.contentType, readiness });
 
+  let publicPort: PublicPort | null = null;
   return {
     server,
     opsServer,
@@ -237,12 +231,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     listenOps() {
       return opsServer === null ? Promise.resolve(0) : listenOn(opsServer, config.opsPort, options.host ?? config.opsHost ?? '127.0.0.1');
     },
-    listenPublic() {
-      return listenOn(server, config.port, options.host ?? config.host, PUBLIC_LISTEN_BACKLOG);
+    async listenPublic() {
+      publicPort = await openPublicPort(server, config.port, options.host ?? config.host);
+      return publicPort.port;
     },
     async close(graceMs = DRAIN_GRACE_MS) {
       draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = publicPort !== null ? publicPort.close() : new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive connections would hold close() open; in-flight ones close after their
       // response (shouldKeepAlive is off while draining).
       server.closeIdleConnections();

@@ -87,7 +87,12 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     requestEvents: options.requestEvents,
     liveGateways: options.liveGateways,
   });
-  const { port, opsPort } = await gateway.listen();
+  const { port, opsPort } = await gateway.listen().catch(async (error: unknown) => {
+    // A port in use: release what is open, so the test's process can end.
+    await gateway.close(0);
+    redis.disconnect();
+    throw error;
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     opsUrl: `http://127.0.0.1:${opsPort}`,
