@@ -58,10 +58,14 @@ t.test('after the tweaks nextTick stays monomorphic through full collections whi
   t.notOk(states.includes('MEGAMORPHIC'), states.join(', '));
 });
 
-t.test('the tick-map tweak is applied exactly where an idle spell turns nextTick megamorphic', async (t) => {
+// One way only: whether a given run shows the transition depends on when V8's collector runs (on
+// Node 24 it showed standalone and not once under the whole suite's load), and the tweak costs
+// nothing where it is not needed. What must never happen is the problem without the tweak.
+t.test('the tick-map tweak is applied wherever an idle spell turns nextTick megamorphic', async (t) => {
   const states = tickLiteralFeedback(false);
   t.ok(states.length >= 4);
-  t.equal(TWEAKS_APPLY.tickObjectMaps, states.includes('MEGAMORPHIC'), `V8 ${process.versions.v8}: ${states.join(', ')}`);
+  if (states.includes('MEGAMORPHIC')) t.ok(TWEAKS_APPLY.tickObjectMaps, `V8 ${process.versions.v8}: ${states.join(', ')}`);
+  else t.comment(`V8 ${process.versions.v8} stayed monomorphic in this run: ${states.join(', ')}`);
 });
 
 t.test('header bytes decode as latin1 whichever way this Node uses', async (t) => {
