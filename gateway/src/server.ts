@@ -24,7 +24,6 @@ import { createForwarder } from './proxy/forward.js';
 import { PROBLEMS, sendProblem, writeRawProblem } from './proxy/respond.js';
 import { createRouter } from './proxy/routes.js';
 import { createWebSocketProxy, isWebSocketUpgrade } from './proxy/websocket.js';
-import { openPublicPort, type PublicPort } from './public-port.js';
 import { NO_ROUTE, RequestRecorder } from './request-recorder.js';
 
 /** Node's limit is on all header bytes of a request; past it the client gets 431. */
@@ -216,7 +215,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   const opsServer =
     options.ops === false ? null : createOpsServer({ metrics: () => metrics.registry.metrics(), metricsContentType: metrics.registry.contentType, readiness });
 
-  let publicPort: PublicPort | null = null;
   return {
     server,
     opsServer,
@@ -231,13 +229,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     listenOps() {
       return opsServer === null ? Promise.resolve(0) : listenOn(opsServer, config.opsPort, options.host ?? config.opsHost ?? '127.0.0.1');
     },
-    async listenPublic() {
-      publicPort = await openPublicPort(server, config.port, options.host ?? config.host);
-      return publicPort.port;
+    listenPublic() {
+      return listenOn(server, config.port, options.host ?? config.host);
     },
     async close(graceMs = DRAIN_GRACE_MS) {
       draining = true;
-      const closed = publicPort !== null ? publicPort.close() : new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive connections would hold close() open; in-flight ones close after their
       // response (shouldKeepAlive is off while draining).
       server.closeIdleConnections();
